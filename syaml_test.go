@@ -1,0 +1,438 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // CRON_TZ zones whatever the test machine holds
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/akrecycle/ak-recycle-alert/config"
+)
+
+// sFile is the part of s.yaml (Serverless Devs, edition 3.0.0) that the tests check.
+type sFile struct {
+	Edition   string               `yaml:"edition"`
+	Name      string               `yaml:"name"`
+	Access    string               `yaml:"access"`
+	Vars      map[string]string    `yaml:"vars"`
+	Resources map[string]sResource `yaml:"resources"`
+}
+
+type sResource struct {
+	Component string                         `yaml:"component"`
+	Actions   map[string][]map[string]string `yaml:"actions"`
+	Props     sProps                         `yaml:"props"`
+}
+
+type sProps struct {
+	Region               string            `yaml:"region"`
+	FunctionName         string            `yaml:"functionName"`
+	Runtime              string            `yaml:"runtime"`
+	Code                 string            `yaml:"code"`
+	Handler              string            `yaml:"handler"`
+	MemorySize           int               `yaml:"memorySize"`
+	Timeout              int               `yaml:"timeout"`
+	Role                 string            `yaml:"role"`
+	LogConfig            any               `yaml:"logConfig"`
+	CustomRuntimeConfig  *sCustomRuntime   `yaml:"customRuntimeConfig"`
+	AsyncInvokeConfig    sAsyncConfig      `yaml:"asyncInvokeConfig"`
+	EnvironmentVariables map[string]string `yaml:"environmentVariables"`
+	Triggers             []sTrigger        `yaml:"triggers"`
+}
+
+type sCustomRuntime struct {
+	Command []string `yaml:"command"`
+	Port    int      `yaml:"port"`
+}
+
+type sAsyncConfig struct {
+	MaxAsyncRetryAttempts     *int `yaml:"maxAsyncRetryAttempts"`
+	MaxAsyncEventAgeInSeconds *int `yaml:"maxAsyncEventAgeInSeconds"`
+}
+
+type sTrigger struct {
+	TriggerName   string `yaml:"triggerName"`
+	TriggerType   string `yaml:"triggerType"`
+	Qualifier     string `yaml:"qualifier"`
+	TriggerConfig struct {
+		CronExpression string  `yaml:"cronExpression"`
+		Enable         bool    `yaml:"enable"`
+		Payload        *string `yaml:"payload"`
+	} `yaml:"triggerConfig"`
+}
+
+const sYAMLPath = "s.yaml"
+
+// readSYaml parses s.yaml and returns it with its only resource.
+func readSYaml(t *testing.T) (sFile, sResource) {
+	t.Helper()
+	raw, err := os.ReadFile(sYAMLPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f sFile
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("yaml.Unmarshal(%s) = %v, want nil", sYAMLPath, err)
+	}
+	if len(f.Resources) != 1 {
+		t.Fatalf("%s has %d resources, want 1", sYAMLPath, len(f.Resources))
+	}
+	for _, r := range f.Resources {
+		return f, r
+	}
+	panic("unreachable")
+}
+
+// envRef matches a Serverless Devs ${env('NAME')} or ${env('NAME', 'default')}.
+var envRef = regexp.MustCompile(`^\$\{env\('([A-Za-z_][A-Za-z0-9_]*)'(, '([^']*)')?\)\}$`)
+
+// parseEnvRef returns the variable name and default of an ${env(…)} value.
+func parseEnvRef(v string) (name, def string, hasDefault, ok bool) {
+	m := envRef.FindStringSubmatch(v)
+	if m == nil {
+		return "", "", false, false
+	}
+	return m[1], m[3], m[2] != "", true
+}
+
+// varRef matches ${vars.name}.
+var varRef = regexp.MustCompile(`^\$\{vars\.([A-Za-z_][A-Za-z0-9_]*)\}$`)
+
+// resolveVar returns the default of the vars entry that value refers to (${vars.x} whose own value is
+// ${env('X', 'default')}), with the name of that deployer's variable.
+func resolveVar(t *testing.T, f sFile, value string) (envName, def string) {
+	t.Helper()
+	m := varRef.FindStringSubmatch(value)
+	if m == nil {
+		t.Fatalf("value %q is not ${vars.name}", value)
+	}
+	v, ok := f.Vars[m[1]]
+	if !ok {
+		t.Fatalf("vars.%s is not defined", m[1])
+	}
+	name, def, hasDefault, ok := parseEnvRef(v)
+	if !ok || !hasDefault || def == "" {
+		t.Fatalf("vars.%s = %q, want ${env('NAME', 'default')} with a default", m[1], v)
+	}
+	return name, def
+}
+
+func TestSYamlFunction(t *testing.T) {
+	f, r := readSYaml(t)
+	p := r.Props
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"edition", f.Edition, "3.0.0"},
+		{"component", r.Component, "fc3"},
+		{"runtime", p.Runtime, "go1"},
+		{"handler", p.Handler, "main"},
+		{"code", p.Code, "./target"},
+		{"memorySize", p.MemorySize, 128},
+		{"timeout", p.Timeout, 300},
+		{"logConfig", p.LogConfig, "auto"},
+		{"customRuntimeConfig set", p.CustomRuntimeConfig != nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !cmp.Equal(tt.got, tt.want) {
+				t.Errorf("s.yaml %s = %v, want %v", tt.name, tt.got, tt.want)
+			}
+		})
+	}
+	if name, _, _, ok := parseEnvRef(p.Role); !ok || name != "ROLE_ARN" {
+		t.Errorf("s.yaml role = %q, want ${env('ROLE_ARN')}", p.Role)
+	}
+	var builds bool
+	for _, step := range r.Actions["pre-deploy"] {
+		if strings.TrimSpace(step["run"]) == "make build" {
+			builds = true
+		}
+	}
+	if !builds {
+		t.Errorf("s.yaml actions[pre-deploy] = %v, want a step `run: make build`", r.Actions["pre-deploy"])
+	}
+}
+
+func TestSYamlAsyncInvokeConfig(t *testing.T) {
+	_, r := readSYaml(t)
+	c := r.Props.AsyncInvokeConfig
+	if c.MaxAsyncRetryAttempts == nil || *c.MaxAsyncRetryAttempts != 2 {
+		t.Errorf("asyncInvokeConfig.maxAsyncRetryAttempts = %v, want 2", deref(c.MaxAsyncRetryAttempts))
+	}
+	// FC's own default, which also bounds its retries of throttled events; at most 2592000.
+	if c.MaxAsyncEventAgeInSeconds == nil || *c.MaxAsyncEventAgeInSeconds < 18000 || *c.MaxAsyncEventAgeInSeconds > 2592000 {
+		t.Errorf("asyncInvokeConfig.maxAsyncEventAgeInSeconds = %v, want 18000..2592000", deref(c.MaxAsyncEventAgeInSeconds))
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
+}
+
+// cronParser parses FC's 6-field cron expressions (seconds first, optional CRON_TZ= prefix).
+var cronParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// checkCron fails unless expr is a 6-field cron expression as the contract wants it in s.yaml.
+func checkCron(t *testing.T, what, expr string) cron.Schedule {
+	t.Helper()
+	fields := strings.Fields(expr)
+	if len(fields) > 0 && strings.HasPrefix(fields[0], "CRON_TZ=") {
+		fields = fields[1:]
+	}
+	if len(fields) != 6 {
+		t.Fatalf("%s = %q has %d fields, want 6 (seconds first)", what, expr, len(fields))
+	}
+	if strings.ContainsAny(fields[5], "0123456789") {
+		t.Errorf("%s = %q names a day of the week by number, want MON-SUN", what, expr)
+	}
+	s, err := cronParser.Parse(expr)
+	if err != nil {
+		t.Fatalf("cron.Parse(%s = %q) = %v, want nil", what, expr, err)
+	}
+	return s
+}
+
+func TestSYamlTriggers(t *testing.T) {
+	f, r := readSYaml(t)
+	var daily, digest []sTrigger
+	for _, tr := range r.Props.Triggers {
+		if tr.TriggerType != "timer" {
+			t.Errorf("trigger %q type = %q, want timer", tr.TriggerName, tr.TriggerType)
+			continue
+		}
+		if !tr.TriggerConfig.Enable {
+			t.Errorf("trigger %q enable = false, want true", tr.TriggerName)
+		}
+		switch p := tr.TriggerConfig.Payload; {
+		case p == nil || *p == "":
+			daily = append(daily, tr)
+		default:
+			var got map[string]any
+			if err := json.Unmarshal([]byte(*p), &got); err != nil {
+				t.Fatalf("trigger %q payload %q: %v, want a JSON object", tr.TriggerName, *p, err)
+			}
+			if want := map[string]any{"mode": "digest"}; !cmp.Equal(got, want) {
+				t.Errorf("trigger %q payload = %v, want %v", tr.TriggerName, got, want)
+			}
+			digest = append(digest, tr)
+		}
+	}
+	if len(daily) != 1 || len(digest) != 1 || len(r.Props.Triggers) != 2 {
+		t.Fatalf("s.yaml has %d triggers, %d without payload and %d digest, want 2: 1 and 1",
+			len(r.Props.Triggers), len(daily), len(digest))
+	}
+
+	// The daily trigger's schedule and the function's SCHEDULE are one variable.
+	cronExpr := daily[0].TriggerConfig.CronExpression
+	if got := r.Props.EnvironmentVariables["SCHEDULE"]; got != cronExpr || !varRef.MatchString(got) {
+		t.Errorf("SCHEDULE = %q and daily cronExpression = %q, want the same ${vars.name}", got, cronExpr)
+	}
+	envName, dailyDefault := resolveVar(t, f, cronExpr)
+	if envName != "SCHEDULE" {
+		t.Errorf("the daily schedule comes from the deployer's %s, want SCHEDULE", envName)
+	}
+	dailySched := checkCron(t, "daily schedule", dailyDefault)
+	_, digestDefault := resolveVar(t, f, digest[0].TriggerConfig.CronExpression)
+	digestSched := checkCron(t, "digest schedule", digestDefault)
+
+	// Every digest run is at one of SCHEDULE's fire times, or it would warn that SCHEDULE does not
+	// describe the trigger.
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 60 {
+		at = digestSched.Next(at)
+		if got := dailySched.Next(at.Add(-time.Second)); !got.Equal(at) {
+			t.Fatalf("digest fires at %v, not a fire time of the daily schedule %q (next is %v)", at, dailyDefault, got)
+		}
+	}
+	if d := digestSched.Next(at).Sub(at); d != 7*24*time.Hour {
+		t.Errorf("digest schedule %q fires every %v, want weekly", digestDefault, d)
+	}
+}
+
+func TestSYamlEnvironmentVariables(t *testing.T) {
+	_, r := readSYaml(t)
+	env := r.Props.EnvironmentVariables
+	known := map[string]bool{}
+	for _, v := range config.Vars {
+		known[v.Name] = true
+		t.Run(v.Name, func(t *testing.T) {
+			got, wired := env[v.Name]
+			switch {
+			case v.Credential:
+				if wired {
+					t.Errorf("credential %s is wired to %q, want it absent: the role provides it", v.Name, got)
+				}
+			case v.Name == "SCHEDULE":
+				if !wired || !varRef.MatchString(got) {
+					t.Errorf("SCHEDULE = %q, want ${vars.name} shared with the daily trigger", got)
+				}
+			default:
+				// A contract default is written out; "(required…)" and none deploy as empty (= unset).
+				want := v.Default
+				if strings.HasPrefix(want, "(") {
+					want = ""
+				}
+				name, def, hasDefault, ok := parseEnvRef(got)
+				if !wired || !ok || name != v.Name || !hasDefault || def != want {
+					t.Errorf("%s = %q, want ${env('%s', '%s')}", v.Name, got, v.Name, want)
+				}
+			}
+		})
+	}
+	for name := range env {
+		if !known[name] {
+			t.Errorf("environmentVariables has %s, which config.Vars does not know", name)
+		}
+		if strings.HasPrefix(name, "FC_") {
+			t.Errorf("environmentVariables has %s: FC reserves the FC_ prefix", name)
+		}
+	}
+}
+
+// TestSYamlCustomDebian12 checks the commented alternative: uncommented, its lines replace
+// `runtime: go1` at the same indentation and describe `main serve` on custom.debian12.
+func TestSYamlCustomDebian12(t *testing.T) {
+	raw, err := os.ReadFile(sYAMLPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(raw), "\n")
+	begin := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "# custom.debian12 begin" })
+	end := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "# custom.debian12 end" })
+	if begin < 0 || end < begin+2 {
+		t.Fatalf("s.yaml lacks a commented block between `# custom.debian12 begin` and `# custom.debian12 end`")
+	}
+	goLine := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "runtime: go1") })
+	if goLine < 0 {
+		t.Fatal("s.yaml lacks `runtime: go1`")
+	}
+	indent := lines[goLine][:len(lines[goLine])-len(strings.TrimLeft(lines[goLine], " "))]
+
+	var block bytes.Buffer
+	for _, l := range lines[begin+1 : end] {
+		rest, ok := strings.CutPrefix(l, indent+"# ")
+		if !ok {
+			t.Fatalf("line %q of the custom.debian12 block is not a comment at the indentation of `runtime: go1`", l)
+		}
+		block.WriteString(rest + "\n")
+	}
+	var got sProps
+	if err := yaml.Unmarshal(block.Bytes(), &got); err != nil {
+		t.Fatalf("yaml.Unmarshal(uncommented custom.debian12 block) = %v, want nil", err)
+	}
+	want := sProps{
+		Runtime:             "custom.debian12",
+		CustomRuntimeConfig: &sCustomRuntime{Command: []string{"/code/main", "serve"}, Port: 9000},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("uncommented custom.debian12 block mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// policy is a RAM policy document.
+type policy struct {
+	Version   string
+	Statement []struct {
+		Effect    string
+		Action    any
+		Resource  any
+		Principal *struct{ Service []string }
+	}
+}
+
+// readPolicy parses a RAM policy file strictly.
+func readPolicy(t *testing.T, path string) policy {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var p policy
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("decode %s = %v, want a RAM policy document", path, err)
+	}
+	if p.Version != "1" {
+		t.Errorf("%s Version = %q, want \"1\"", path, p.Version)
+	}
+	return p
+}
+
+// strings of a policy element: a string or a list of strings.
+func policyList(t *testing.T, v any) []string {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				t.Fatalf("policy element %v is not a string", e)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	t.Fatalf("policy element %v (%T) is neither a string nor a list", v, v)
+	return nil
+}
+
+func TestPolicyRAM(t *testing.T) {
+	p := readPolicy(t, "deploy/ram-policy.json")
+	resources := map[string][]string{}
+	var actions []string
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" || s.Principal != nil {
+			t.Errorf("statement Effect = %q, Principal = %v, want Allow without Principal", s.Effect, s.Principal)
+		}
+		for _, a := range policyList(t, s.Action) {
+			actions = append(actions, a)
+			resources[a] = policyList(t, s.Resource)
+		}
+	}
+	slices.Sort(actions)
+	want := []string{"ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
+	}
+	// ListAccessKeysInRecycleBin has no resource-level permission (alibaba-api.md section 1).
+	if got := resources["ram:ListAccessKeysInRecycleBin"]; !slices.Equal(got, []string{"*"}) {
+		t.Errorf("ram:ListAccessKeysInRecycleBin Resource = %v, want [*]", got)
+	}
+	for _, a := range []string{"ram:GetUser", "ram:ListUsers"} {
+		if got := resources[a]; !slices.Equal(got, []string{"acs:ram:*:*:user/*"}) {
+			t.Errorf("%s Resource = %v, want [acs:ram:*:*:user/*]", a, got)
+		}
+	}
+}
+
+func TestPolicyTrust(t *testing.T) {
+	p := readPolicy(t, "deploy/trust-policy.json")
+	if len(p.Statement) != 1 {
+		t.Fatalf("deploy/trust-policy.json has %d statements, want 1", len(p.Statement))
+	}
+	s := p.Statement[0]
+	if s.Effect != "Allow" || !slices.Equal(policyList(t, s.Action), []string{"sts:AssumeRole"}) {
+		t.Errorf("trust statement = %s %v, want Allow sts:AssumeRole", s.Effect, s.Action)
+	}
+	if s.Principal == nil || !slices.Equal(s.Principal.Service, []string{"fc.aliyuncs.com"}) {
+		t.Errorf("trust Principal = %+v, want Service [fc.aliyuncs.com]", s.Principal)
+	}
+}
