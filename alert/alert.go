@@ -1,0 +1,131 @@
+// Package alert holds the product's model of a run: the recycled AccessKeys that were found, the alerts
+// the policy raised for them, the users that could not be read, and the Report that every channel
+// renders. Its types are the wire format of the generic webhook body and of the result (contract
+// sections 6 and 7): fields are added, never renamed or removed.
+package alert
+
+import "time"
+
+// Event names why a key is alerted.
+type Event string
+
+// The events of contract section 6.
+const (
+	// Recycled means the key entered the recycle bin in this run's window.
+	Recycled Event = "recycled"
+	// Expiring means the key passes one of the thresholds before the next check.
+	Expiring Event = "expiring"
+	// Digest means the key is listed because the run is a digest.
+	Digest Event = "digest"
+)
+
+// Modes of ALERT_MODE.
+const (
+	// ModeCrossing alerts a key in its first run and whenever it passes a threshold.
+	ModeCrossing = "crossing"
+	// ModeDigest lists every key in every run and always posts.
+	ModeDigest = "digest"
+)
+
+// BinCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
+const BinCapacity = 3
+
+// Key is one AccessKey in a user's recycle bin, as ListAccessKeysInRecycleBin returns it.
+type Key struct {
+	// AccessKeyID is the full AccessKey ID (LTAI…).
+	AccessKeyID string
+	// CreateDate is when the key was created.
+	CreateDate time.Time
+	// RecycleDate is when the key was deleted, that is, moved into the recycle bin.
+	RecycleDate time.Time
+	// DeleteDate is when the key is purged from the recycle bin for good.
+	DeleteDate time.Time
+}
+
+// Bin is the recycle bin of one RAM user.
+type Bin struct {
+	// UserName is the RAM user name (alice, never alice@corp.onaliyun.com).
+	UserName string
+	// UserID is the RAM user ID.
+	UserID string
+	// Keys are the AccessKeys in the bin, in any order.
+	Keys []Key
+}
+
+// Alert is one AccessKey the run tells people about.
+type Alert struct {
+	// ID is alrt_ and 32 hex digits, stable across runs and retries (see ID).
+	ID string `json:"id"`
+	// Event says why the key is alerted.
+	Event Event `json:"event"`
+	// UserName is the RAM user name.
+	UserName string `json:"userName"`
+	// UserID is the RAM user ID.
+	UserID string `json:"userId"`
+	// AccessKeyID is the full AccessKey ID.
+	AccessKeyID string `json:"accessKeyId"`
+	// CreateDate is when the key was created.
+	CreateDate time.Time `json:"createDate"`
+	// RecycleDate is when the key entered the recycle bin.
+	RecycleDate time.Time `json:"recycleDate"`
+	// DeleteDate is when the key is purged for good.
+	DeleteDate time.Time `json:"deleteDate"`
+	// ThresholdHours is, for expiring alerts only, the smallest threshold passed before the next check.
+	ThresholdHours *int `json:"thresholdHours,omitempty"`
+	// RemainingSeconds counts from the run's now to DeleteDate; negative when past it.
+	RemainingSeconds int64 `json:"remainingSeconds"`
+	// BinFull is true when the user's bin holds BinCapacity keys or more.
+	BinFull bool `json:"binFull"`
+}
+
+// UserError is a configured user whose recycle bin could not be read.
+type UserError struct {
+	// User is the entry as configured (for users found through *, the user name; a failing ListUsers is "*").
+	User string `json:"user"`
+	// Code is the API error code (EntityNotExist.User, NoPermission, …).
+	Code string `json:"code"`
+	// Message is the scrubbed error message.
+	Message string `json:"message"`
+}
+
+// Window is a run's (From, To] interval: (prev, cur].
+type Window struct {
+	// From is the previous fire time (exclusive).
+	From time.Time `json:"from"`
+	// To is this run's fire time (inclusive).
+	To time.Time `json:"to"`
+}
+
+// Report is everything a run has to say; every channel renders it.
+type Report struct {
+	// Mode is ModeCrossing or ModeDigest.
+	Mode string
+	// AccountID is the Alibaba Cloud account ID, empty when unknown.
+	AccountID string
+	// AccountLabel is ACCOUNT_LABEL, empty when unset.
+	AccountLabel string
+	// Now is the run's time.
+	Now time.Time
+	// Window is (prev, cur].
+	Window Window
+	// Next is the next fire time: the time of the next check.
+	Next time.Time
+	// Alerts are sorted most urgent first (soonest DeleteDate first).
+	Alerts []Alert
+	// Errors are the users that could not be read.
+	Errors []UserError
+	// Warnings are said in every message.
+	Warnings []string
+	// UsersChecked counts the users whose bin was read.
+	UsersChecked int
+	// RetryCount is the FC retry number of this invocation (0 for the first attempt).
+	RetryCount int
+	// RequestID is the invocation's request ID.
+	RequestID string
+	// Manual is true for a manual invocation (not a timer event).
+	Manual bool
+	// DryRun is true when nothing is sent.
+	DryRun bool
+	// Location is the zone in which dates are shown to people (TIMEZONE).
+	Location *time.Location
+}
