@@ -1,0 +1,486 @@
+package notify
+
+// This file is the channel-neutral content of a chat message. Every chat channel (Slack, DingTalk,
+// Feishu, WeCom) renders the same Message, so that each channel file only decides layout:
+//
+//	m := NewMessage(r)                       // what a person needs at 3 a.m., most urgent first
+//	parts := m.Split(func(p Part) bool {     // as few numbered parts as the channel's limits allow
+//		return len(p.Markdown("\n")) <= 4096 // e.g. WeCom's markdown content limit
+//	})
+//	for _, p := range parts { … p.Title(), p.Context(), p.Keys, p.Errors(), p.Warnings(), p.RestLine() … }
+//
+// or simply p.Markdown(lineBreak) / p.Plain() for a ready text of the whole part.
+//
+// Sending (retry.go): a channel holds a poster{name: DingTalkName, client: c, secrets: append(urlSecrets(url),
+// secret)} and its Send calls p.post(ctx, newReq, classify): newReq builds the request for one attempt
+// (it gets that attempt's time, for signatures), classify judges the answer: start with
+// classifyHTTP(resp, body); for HTTP 200 with an error code return retryable(err, 0) for the robot's
+// rate-limit code and a plain error (permanent) otherwise. post returns a *DeliveryError that names the
+// channel and the attempts and is scrubbed of the secrets. redact.go: RedactURL for constructor errors.
+//
+// Test fixtures for every channel: sampleReport(t) (a crossing run with recycled, expiring, binFull,
+// past-DeleteDate keys, unreadable users, a warning and a retry), digestReport(t) (an empty digest
+// heartbeat) and manyReport(t, n) (n expiring keys) live in message_test.go, with golden(t, name, got)
+// for testdata/*.golden files (-update rewrites them) and the fake server helpers of retry_test.go.
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+)
+
+// MaxListedKeys is how many alerted keys a chat channel lists per run (contract section 6); the
+// others are counted in one line that says where they are.
+const MaxListedKeys = 100
+
+// maxErrorNames is how many user names an error group lists (contract section 6).
+const maxErrorNames = 10
+
+// Message is what a run says to people, independent of any channel's layout.
+type Message struct {
+	// Headline says what happened, e.g. "3 RAM AccessKeys in the recycle bin need attention" or
+	// "Digest: no AccessKey in the recycle bin of 12 users". It always contains "AccessKey".
+	Headline string
+	// Repeat is "repeat 2 of the 09:00 check" for a retried invocation, else empty.
+	Repeat string
+	// DryRun is true when the run sends nothing (the message is a preview).
+	DryRun bool
+	// Account is the label and ID, "prod (1234567890123456)", or the ID alone, or "unknown account".
+	Account string
+	// Checked is the time of this check (the window's end) in the report's zone.
+	Checked string
+	// Next is the time of the next check in the report's zone.
+	Next string
+	// UsersChecked counts the users whose recycle bin was read.
+	UsersChecked int
+	// RunID is the invocation's request ID (may be empty).
+	RunID string
+	// Keys are the listed alerts, most urgent (soonest DeleteDate) first, at most MaxListedKeys.
+	Keys []KeyItem
+	// Rest counts the alerted keys beyond MaxListedKeys that are not listed.
+	Rest int
+	// Total counts every alerted key (len(Keys) + Rest).
+	Total int
+	// ErrorGroups are the unreadable users grouped by error code, largest group first.
+	ErrorGroups []ErrorGroup
+	// Warnings are the run's warnings, said in the first part.
+	Warnings []string
+}
+
+// KeyItem is one alerted AccessKey as people read it; dates are in the report's zone (TIMEZONE).
+type KeyItem struct {
+	// Alert is the alert as the webhook carries it.
+	Alert alert.Alert
+	// Event is a short reason: "recycled", "expiring (3d threshold)", "in the recycle bin".
+	Event string
+	// User is "alice (20732900249392xx)".
+	User string
+	// Recycled is when the key was deleted, i.e. entered the bin ("2026-11-04 16:12 CST").
+	Recycled string
+	// Purged is the DeleteDate, when the key is gone for good.
+	Purged string
+	// Left is the time left, "in 2d 4h", or "past DeleteDate, may already be gone".
+	Left string
+	// Past is true when DeleteDate has passed.
+	Past bool
+	// Urgent is true when less than a day is left (or none).
+	Urgent bool
+	// BinFull is the warning for a full bin, or empty.
+	BinFull string
+	// Restore is the CLI command that restores the key.
+	Restore string
+}
+
+// ErrorGroup is the unreadable users that share one error code.
+type ErrorGroup struct {
+	// Code is the API error code ("NoPermission").
+	Code string
+	// Count is how many users failed with it.
+	Count int
+	// Users are up to 10 of their names (as configured).
+	Users []string
+	// Hint is the first user's (scrubbed) message, shortened.
+	Hint string
+}
+
+// NewMessage builds the message for r. Alerts are ordered most urgent first whatever their order in r.
+func NewMessage(r *alert.Report) *Message {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	m := &Message{
+		DryRun:       r.DryRun,
+		Account:      accountText(r.AccountID, r.AccountLabel),
+		Checked:      formatTime(r.Window.To, loc),
+		Next:         formatTime(r.Next, loc),
+		UsersChecked: r.UsersChecked,
+		RunID:        r.RequestID,
+		Total:        len(r.Alerts),
+		Warnings:     r.Warnings,
+	}
+	if r.RetryCount >= 1 {
+		m.Repeat = fmt.Sprintf("repeat %d of the %s check", r.RetryCount+1, r.Window.To.In(loc).Format("15:04"))
+	}
+	alerts := append([]alert.Alert(nil), r.Alerts...)
+	sort.SliceStable(alerts, func(i, j int) bool {
+		if !alerts[i].DeleteDate.Equal(alerts[j].DeleteDate) {
+			return alerts[i].DeleteDate.Before(alerts[j].DeleteDate)
+		}
+		return alerts[i].AccessKeyID < alerts[j].AccessKeyID
+	})
+	if len(alerts) > MaxListedKeys {
+		m.Rest = len(alerts) - MaxListedKeys
+		alerts = alerts[:MaxListedKeys]
+	}
+	for _, a := range alerts {
+		m.Keys = append(m.Keys, newKeyItem(a, loc))
+	}
+	m.ErrorGroups = groupErrors(r.Errors)
+	m.Headline = headline(r)
+	return m
+}
+
+func headline(r *alert.Report) string {
+	n := len(r.Alerts)
+	if r.Mode == alert.ModeDigest {
+		if n == 0 {
+			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s", plural(r.UsersChecked, "user", "users"))
+		}
+		return fmt.Sprintf("Digest: %s in the recycle bin of %s", plural(n, "RAM AccessKey", "RAM AccessKeys"), plural(r.UsersChecked, "user", "users"))
+	}
+	switch {
+	case n == 1:
+		return "1 RAM AccessKey in the recycle bin needs attention"
+	case n > 1:
+		return fmt.Sprintf("%d RAM AccessKeys in the recycle bin need attention", n)
+	case len(r.Errors) > 0:
+		return fmt.Sprintf("RAM AccessKey recycle bin: %s could not be read", plural(len(r.Errors), "user", "users"))
+	}
+	return "No RAM AccessKey in the recycle bin needs attention"
+}
+
+func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
+	k := KeyItem{
+		Alert:    a,
+		Event:    eventText(a),
+		User:     a.UserName + " (" + a.UserID + ")",
+		Recycled: formatTime(a.RecycleDate, loc),
+		Purged:   formatTime(a.DeleteDate, loc),
+		Left:     timeLeft(a.RemainingSeconds),
+		Past:     a.RemainingSeconds <= 0,
+		Urgent:   a.RemainingSeconds < 86400,
+		Restore:  RestoreCommand(a.UserID, a.AccessKeyID),
+	}
+	if a.BinFull {
+		k.BinFull = fmt.Sprintf("bin full: deleting another AccessKey of %s purges the oldest one at once", a.UserName)
+	}
+	return k
+}
+
+// RestoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin.
+func RestoreCommand(userID, accessKeyID string) string {
+	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + userID + " --UserAccessKeyId " + accessKeyID
+}
+
+func eventText(a alert.Alert) string {
+	switch a.Event {
+	case alert.Recycled:
+		return "recycled"
+	case alert.Expiring:
+		if a.ThresholdHours == nil {
+			return "expiring"
+		}
+		if *a.ThresholdHours == 0 {
+			return "expiring (purged before the next check)"
+		}
+		return "expiring (" + thresholdText(*a.ThresholdHours) + " threshold)"
+	case alert.Digest:
+		return "in the recycle bin"
+	}
+	return string(a.Event)
+}
+
+func thresholdText(h int) string {
+	if h%24 == 0 {
+		return strconv.Itoa(h/24) + "d"
+	}
+	return strconv.Itoa(h) + "h"
+}
+
+// timeLeft says how long until DeleteDate, rounded down: "in 2d 4h", "in 5h 12m", "in 42m".
+func timeLeft(sec int64) string {
+	if sec <= 0 {
+		return "past DeleteDate, may already be gone"
+	}
+	d, h, m := sec/86400, sec%86400/3600, sec%3600/60
+	switch {
+	case d > 0:
+		return fmt.Sprintf("in %dd %dh", d, h)
+	case h > 0:
+		return fmt.Sprintf("in %dh %dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("in %dm", m)
+	}
+	return "in under a minute"
+}
+
+func formatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+func accountText(id, label string) string {
+	switch {
+	case id == "" && label == "":
+		return "unknown account"
+	case id == "":
+		return label
+	case label == "":
+		return id
+	}
+	return label + " (" + id + ")"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func groupErrors(errs []alert.UserError) []ErrorGroup {
+	var groups []ErrorGroup
+	index := map[string]int{}
+	for _, e := range errs {
+		code := e.Code
+		if code == "" {
+			code = "Unknown"
+		}
+		i, ok := index[code]
+		if !ok {
+			i = len(groups)
+			index[code] = i
+			groups = append(groups, ErrorGroup{Code: code, Hint: shorten(e.Message, 160)})
+		}
+		g := &groups[i]
+		g.Count++
+		if len(g.Users) < maxErrorNames {
+			g.Users = append(g.Users, e.User)
+		}
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Count > groups[j].Count })
+	return groups
+}
+
+// shorten cuts s to at most n runes, on one line, marking a cut with "…".
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)".
+func (g ErrorGroup) Text() string {
+	s := fmt.Sprintf("%s, %s: %s", g.Code, plural(g.Count, "user", "users"), strings.Join(g.Users, ", "))
+	if more := g.Count - len(g.Users); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	if g.Hint != "" {
+		s += " (" + g.Hint + ")"
+	}
+	return s
+}
+
+// Part is one post of a message: a run of its keys, numbered when the message needs several.
+type Part struct {
+	// Message is the whole message.
+	Message *Message
+	// Keys are this part's keys, in order.
+	Keys []KeyItem
+	// Offset is the index in Message.Keys of the part's first key (keys are numbered across parts).
+	Offset int
+	// Index is the 1-based number of this part; Total how many parts there are.
+	Index, Total int
+	// Summary is true for the part that carries the error groups and warnings (the first).
+	Summary bool
+	// Rest is true for the part that carries the line about the unlisted keys (the last).
+	Rest bool
+}
+
+// Label is "part 2/4", or empty when the message is one part.
+func (p Part) Label() string {
+	if p.Total <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("part %d/%d", p.Index, p.Total)
+}
+
+// Title is the first line of the part: the dry-run marker, the headline, the repeat note and the
+// part label: "[DRY RUN] 3 RAM AccessKeys in the recycle bin need attention (repeat 2 of the 09:00
+// check, part 1/2)".
+func (p Part) Title() string {
+	var b strings.Builder
+	if p.Message.DryRun {
+		b.WriteString("[DRY RUN] ")
+	}
+	b.WriteString(p.Message.Headline)
+	var notes []string
+	if p.Message.Repeat != "" {
+		notes = append(notes, p.Message.Repeat)
+	}
+	if l := p.Label(); l != "" {
+		notes = append(notes, l)
+	}
+	if len(notes) > 0 {
+		b.WriteString(" (" + strings.Join(notes, ", ") + ")")
+	}
+	return b.String()
+}
+
+// Context is the line that places the part: "Account prod (1234567890123456) · checked 2026-11-30
+// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4".
+func (p Part) Context() string {
+	m := p.Message
+	s := []string{
+		"Account " + m.Account,
+		"checked " + m.Checked,
+		"next check " + m.Next,
+		plural(m.UsersChecked, "user", "users") + " read",
+	}
+	if m.RunID != "" {
+		s = append(s, "run "+m.RunID)
+	}
+	if l := p.Label(); l != "" {
+		s = append(s, l)
+	}
+	return strings.Join(s, " · ")
+}
+
+// Errors are the error groups this part shows (the first part shows them all).
+func (p Part) Errors() []ErrorGroup {
+	if !p.Summary {
+		return nil
+	}
+	return p.Message.ErrorGroups
+}
+
+// Warnings are the warnings this part shows (the first part shows them all).
+func (p Part) Warnings() []string {
+	if !p.Summary {
+		return nil
+	}
+	return p.Message.Warnings
+}
+
+// RestLine is the line about the alerted keys beyond MaxListedKeys, in the last part; else empty.
+func (p Part) RestLine() string {
+	m := p.Message
+	if !p.Rest || m.Rest == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s not listed here (only the %d most urgent are): the generic webhook and this run's logged result carry all %d.",
+		plural(m.Rest, "more alerted AccessKey is", "more alerted AccessKeys are"), MaxListedKeys, m.Total)
+}
+
+// Split cuts the message into as few parts as fits allows, keeping the keys' order and dropping none
+// of them: a part takes keys while fits(part) is true. fits must accept a part with no keys (the
+// first carries the errors and warnings); a key that does not fit even alone gets a part of its own,
+// which the channel must shorten. While Split asks, Total is a placeholder at least as wide as the
+// final count and every part claims the rest line, so a part that fits stays fitting once numbered.
+// A message with no keys is one part.
+func (m *Message) Split(fits func(Part) bool) []Part {
+	const placeholder = MaxListedKeys + 1
+	var parts []Part
+	cur := Part{Message: m, Index: 1, Total: placeholder, Summary: true, Rest: true}
+	for _, k := range m.Keys {
+		try := cur
+		try.Keys = append(cur.Keys[:len(cur.Keys):len(cur.Keys)], k)
+		lone := len(cur.Keys) == 0 && len(m.ErrorGroups) == 0 && len(m.Warnings) == 0
+		if fits(try) || lone {
+			cur = try
+			continue
+		}
+		// Close the part; k starts the next one, even if it does not fit alone.
+		parts = append(parts, cur)
+		cur = Part{Message: m, Index: cur.Index + 1, Total: placeholder, Rest: true,
+			Keys: []KeyItem{k}, Offset: cur.Offset + len(cur.Keys)}
+	}
+	parts = append(parts, cur)
+	for i := range parts {
+		parts[i].Total = len(parts)
+		parts[i].Rest = i == len(parts)-1
+	}
+	return parts
+}
+
+// SplitKeys is Split with a limit on keys per part besides fits (nil: no other limit).
+func (m *Message) SplitKeys(maxKeys int, fits func(Part) bool) []Part {
+	return m.Split(func(p Part) bool {
+		return len(p.Keys) <= maxKeys && (fits == nil || fits(p))
+	})
+}
+
+// Markdown renders the part as the markdown every robot understands: **bold**, `code`, "- " lists;
+// paragraphs are separated by a blank line and lines by lineBreak ("\n", or "  \n" where a single
+// newline does not break). The first line is the title.
+func (p Part) Markdown(lineBreak string) string { return p.text(true, lineBreak) }
+
+// Plain renders the part as plain text, one line per fact, for text-only messages and fallbacks.
+func (p Part) Plain() string { return p.text(false, "\n") }
+
+func (p Part) text(md bool, nl string) string {
+	bold := func(s string) string { return s }
+	code := bold
+	if md {
+		bold = func(s string) string { return "**" + s + "**" }
+		code = func(s string) string { return "`" + s + "`" }
+	}
+	var paras []string
+	paras = append(paras, bold(p.Title())+nl+p.Context())
+	for i, k := range p.Keys {
+		paras = append(paras, k.lines(p.Offset+i+1, bold, code, nl))
+	}
+	if eg := p.Errors(); len(eg) > 0 {
+		lines := []string{bold("Users whose recycle bin could not be read")}
+		for _, g := range eg {
+			lines = append(lines, "- "+g.Text())
+		}
+		paras = append(paras, strings.Join(lines, nl))
+	}
+	if w := p.Warnings(); len(w) > 0 {
+		lines := []string{bold("Warnings")}
+		for _, s := range w {
+			lines = append(lines, "- "+s)
+		}
+		paras = append(paras, strings.Join(lines, nl))
+	}
+	if r := p.RestLine(); r != "" {
+		paras = append(paras, r)
+	}
+	return strings.Join(paras, nl+nl)
+}
+
+func (k KeyItem) lines(n int, bold, code func(string) string, nl string) string {
+	l := []string{
+		fmt.Sprintf("%d. %s, %s: %s", n, bold(k.Alert.AccessKeyID), k.User, k.Event),
+		fmt.Sprintf("Purged %s (%s), deleted %s", k.Left, k.Purged, k.Recycled),
+	}
+	if k.Past {
+		l[1] = fmt.Sprintf("DeleteDate %s: past DeleteDate, may already be gone (deleted %s)", k.Purged, k.Recycled)
+	}
+	if k.BinFull != "" {
+		l = append(l, "⚠ "+k.BinFull)
+	}
+	l = append(l, "Restore: "+code(k.Restore))
+	return strings.Join(l, nl)
+}

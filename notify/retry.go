@@ -1,0 +1,289 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The shared retry policy of every channel (contract section 6).
+const (
+	// maxAttempts is how many times one body is posted at most.
+	maxAttempts = 3
+	// baseBackoff is the wait before the second attempt; it doubles for the third (1 s, 2 s), each
+	// jittered by up to a quarter either way.
+	baseBackoff = time.Second
+	// maxResponseBody is how much of an answer is read for classification.
+	maxResponseBody = 64 << 10
+)
+
+// DeliveryError is the error every Channel's Send returns: it names the channel and the number of
+// attempts made, and its text is one line free of secrets.
+type DeliveryError struct {
+	// Channel is the channel's name (SlackWebhookName, …).
+	Channel string
+	// Attempts is how many times the body was posted (or tried to be).
+	Attempts int
+	// Retryable is true when the last failure was one a later try might fix (429, 5xx, a connection
+	// error, or the deadline): attempts or time ran out. False means the answer was permanent.
+	Retryable bool
+	// Err is the last failure, already scrubbed of secrets.
+	Err error
+}
+
+// Error says what failed, e.g. "webhook: gave up after 3 attempts: HTTP 500 Internal Server Error".
+func (e *DeliveryError) Error() string {
+	if e.Retryable {
+		return fmt.Sprintf("%s: gave up after %s: %v", e.Channel, attempts(e.Attempts), e.Err)
+	}
+	return fmt.Sprintf("%s: %v (permanent, %s)", e.Channel, e.Err, attempts(e.Attempts))
+}
+
+// Unwrap returns the last failure.
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}
+
+// IsPermanent reports whether err is a failed delivery that retrying the same body cannot fix (a 4xx
+// answer other than 429, a robot error code other than its rate limit, a body the channel rejects).
+func IsPermanent(err error) bool {
+	var d *DeliveryError
+	return errors.As(err, &d) && !d.Retryable
+}
+
+// retryError marks a failed attempt as worth retrying, after at least After when After > 0
+// (Retry-After). An attempt error not marked so is permanent.
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// retryable marks err as worth retrying, after at least after (0: the usual backoff).
+func retryable(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryError{err: err, after: after}
+}
+
+// poster posts a channel's bodies with the shared retry policy. Every channel holds one; tests replace
+// now, sleep and jitter to run without waiting.
+type poster struct {
+	// name is the channel's name, used in errors.
+	name string
+	// client does the HTTP; it must have a timeout.
+	client *http.Client
+	// secrets are scrubbed from every error (URL parts, tokens, signing secrets).
+	secrets secrets
+	// now is the clock (time.Now when nil).
+	now func() time.Time
+	// sleep waits d or until ctx is done (sleepCtx when nil).
+	sleep func(ctx context.Context, d time.Duration) error
+	// jitter returns a factor in [0.75, 1.25) applied to backoffs (random when nil).
+	jitter func() float64
+}
+
+func (p *poster) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+func (p *poster) wait(ctx context.Context, d time.Duration) error {
+	if p.sleep != nil {
+		return p.sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+// sleepCtx waits d, or returns ctx's error when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *poster) backoff(attempt int) time.Duration {
+	f := 0.75 + rand.Float64()/2
+	if p.jitter != nil {
+		f = p.jitter()
+	}
+	return time.Duration(float64(baseBackoff<<(attempt-1)) * f)
+}
+
+// retry runs attempt up to maxAttempts times while it returns an error marked retryable, waiting the
+// jittered backoff or the Retry-After it carries, never past ctx's deadline: when the next wait would
+// end after the deadline it gives up at once and says so. attempt gets the real time of that attempt.
+// The returned error is a *DeliveryError, scrubbed of p.secrets.
+func (p *poster) retry(ctx context.Context, attempt func(ctx context.Context, at time.Time) error) error {
+	var last error
+	n := 0
+	for n < maxAttempts {
+		n++
+		err := attempt(ctx, p.clock())
+		if err == nil {
+			return nil
+		}
+		last = err
+		var re *retryError
+		if !errors.As(err, &re) {
+			return p.fail(n, false, err)
+		}
+		if ctx.Err() != nil {
+			return p.fail(n, true, err)
+		}
+		if n == maxAttempts {
+			break
+		}
+		wait := p.backoff(n)
+		if re.after > wait {
+			wait = re.after
+		}
+		if dl, ok := ctx.Deadline(); ok && !p.clock().Add(wait).Before(dl) {
+			return p.fail(n, true, fmt.Errorf("%w; the next try (in %s) would pass the deadline", err, wait.Round(time.Second)))
+		}
+		if werr := p.wait(ctx, wait); werr != nil {
+			return p.fail(n, true, fmt.Errorf("%w; %w while waiting to retry", err, werr))
+		}
+	}
+	return p.fail(n, true, last)
+}
+
+func (p *poster) fail(n int, retry bool, err error) error {
+	return &DeliveryError{Channel: p.name, Attempts: n, Retryable: retry, Err: p.secrets.scrub(err)}
+}
+
+// classifyFunc decides what an HTTP answer means: nil for delivered, an error marked with retryable for
+// one worth retrying, any other error for a permanent failure. body is at most maxResponseBody bytes.
+type classifyFunc func(resp *http.Response, body []byte) error
+
+// post sends the request newReq builds (once per attempt, so that a signature can cover that
+// attempt's time) with the retry policy. classify judges each answer; nil means classifyHTTP. A
+// connection error or timeout of one attempt is retried.
+func (p *poster) post(ctx context.Context, newReq func(ctx context.Context, at time.Time) (*http.Request, error), classify classifyFunc) error {
+	if classify == nil {
+		classify = classifyHTTP
+	}
+	return p.retry(ctx, func(ctx context.Context, at time.Time) error {
+		req, err := newReq(ctx, at)
+		if err != nil {
+			return fmt.Errorf("building the request: %w", err)
+		}
+		resp, err := p.client.Do(req)
+		if err != nil {
+			return retryable(transportError(err), 0)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+		if err != nil && resp.StatusCode/100 != 2 {
+			return retryable(fmt.Errorf("HTTP %s, reading the answer: %w", resp.Status, transportError(err)), 0)
+		}
+		return classify(resp, body)
+	})
+}
+
+// transportError strips the request URL from a client error: *url.Error prints it, and a webhook URL
+// is a secret. What is left names the operation and the cause ("Post: dial tcp 127.0.0.1:9: connect:
+// connection refused").
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// classifyHTTP is the HTTP half of the policy: 2xx is delivered; 429 is retried after its Retry-After;
+// 5xx (and 408) are retried; anything else (3xx, other 4xx) is permanent. Slack's or a robot's short
+// error text in the body is quoted.
+func classifyHTTP(resp *http.Response, body []byte) error {
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	err := fmt.Errorf("HTTP %s%s", statusText(resp), bodyHint(body))
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return retryable(err, retryAfterOf(resp))
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
+		return retryable(err, 0)
+	}
+	return err
+}
+
+func statusText(resp *http.Response) string {
+	if resp.Status != "" {
+		return resp.Status
+	}
+	return strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
+}
+
+// bodyHint quotes a short, printable answer body (Slack's "invalid_payload", a robot's JSON), since
+// it often says what is wrong; long or binary bodies (HTML error pages) are left out.
+func bodyHint(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if s == "" || len(s) > 200 || strings.HasPrefix(s, "<") {
+		return ""
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' {
+			return ""
+		}
+	}
+	return ": " + strings.Join(strings.Fields(s), " ")
+}
+
+// retryAfterOf reads resp's Retry-After; an HTTP date is taken relative to the answer's own Date
+// header (so a skewed local clock does not matter), else to the local clock.
+func retryAfterOf(resp *http.Response) time.Duration {
+	ref := time.Now()
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		ref = d
+	}
+	return retryAfter(resp.Header.Get("Retry-After"), ref)
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date (relative to now). It returns
+// 0 when absent or unparsable (the usual backoff applies). The retry loop gives up rather than wait
+// past the deadline.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0
+		}
+		if s > 86400 {
+			s = 86400
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
