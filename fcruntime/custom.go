@@ -1,0 +1,162 @@
+package fcruntime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Limits of the custom runtime's server.
+const (
+	// maxEventBytes bounds an event body: 32 MB is FC's limit for a synchronous invocation
+	// (https://www.alibabacloud.com/help/doc-detail/2527064.html); a little more is accepted.
+	maxEventBytes = 33 << 20
+	// readHeaderTimeout bounds how long a client may take to send a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// shutdownTimeout bounds the graceful shutdown once the context is cancelled.
+	shutdownTimeout = 30 * time.Second
+)
+
+// Serve runs the custom runtime's HTTP server on addr (":9000" listens on all interfaces, which FC
+// requires) until ctx is cancelled, then shuts it down gracefully and returns nil. See NewHTTPHandler for
+// what it serves.
+func Serve(ctx context.Context, addr string, h Handler, opts Options) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("fcruntime: %w", err)
+	}
+	return ServeListener(ctx, ln, h, opts)
+}
+
+// ServeListener is Serve on a listener of the caller's (which it closes). The handlers' contexts are
+// derived from ctx: cancelling it cancels the invocations in flight, which are still answered before
+// ServeListener returns.
+func ServeListener(ctx context.Context, ln net.Listener, h Handler, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	srv := &http.Server{
+		Handler:           NewHTTPHandler(h, opts),
+		ReadHeaderTimeout: readHeaderTimeout,
+		// No read, write or idle timeouts: an invocation may last as long as the function's timeout, and
+		// FC keeps its connections alive between invocations.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("fcruntime: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-served
+	if err != nil {
+		return fmt.Errorf("fcruntime: shut down: %w", err)
+	}
+	return nil
+}
+
+// NewHTTPHandler returns the custom runtime's HTTP handler (fc-runtime.md section 3):
+//
+//   - POST /invoke: the body is the event and the x-fc-* headers are the invocation's facts; the
+//     deadline is x-fc-function-deadline, else now plus x-fc-function-timeout seconds, else now plus
+//     Options.DefaultTimeout. Success is 200 with x-fc-status: 200 and the result as body; failure is
+//     404 with x-fc-status: 404 and the result as body when the handler returned one, else an ErrorBody.
+//   - POST /initialize, GET /pre-stop, GET /pre-freeze: lifecycle hooks, always 200.
+//   - anything else: 404 or 405 with an ErrorBody.
+//
+// Answers are application/json and the FC Start/End markers go to Options.Stdout.
+func NewHTTPHandler(h Handler, opts Options) http.Handler {
+	return &httpHandler{r: newRunner(h, opts)}
+}
+
+type httpHandler struct {
+	r *runner
+}
+
+func (s *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var kind Kind
+	var method string
+	switch req.URL.Path {
+	case "/invoke":
+		kind, method = Invoke, http.MethodPost
+	case "/initialize":
+		kind, method = Initialize, http.MethodPost
+	case "/pre-stop":
+		kind, method = PreStop, http.MethodGet
+	case "/pre-freeze":
+		kind, method = PreFreeze, http.MethodGet
+	default:
+		writeJSON(w, http.StatusNotFound, ErrorBody{
+			ErrorMessage: fmt.Sprintf("no such path %s: the custom runtime serves POST /invoke, POST /initialize, GET /pre-stop and GET /pre-freeze", strconv.Quote(req.URL.Path)),
+			ErrorType:    "NotFound",
+		})
+		return
+	}
+	if req.Method != method {
+		w.Header().Set("Allow", method)
+		writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{
+			ErrorMessage: fmt.Sprintf("method %s not allowed on %s: use %s", req.Method, req.URL.Path, method),
+			ErrorType:    "MethodNotAllowed",
+		})
+		return
+	}
+
+	ctx := req.Context()
+	inv, badHeader := parseInvocation(req.Header, kind, time.Now(), false, s.r.defaultTimeout)
+	if kind != Invoke {
+		s.r.serve(ctx, inv, nil, badHeader)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+
+	event, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxEventBytes))
+	if err != nil {
+		status, msg := http.StatusBadRequest, "cannot read the event: "+err.Error()
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is larger than %d bytes", maxEventBytes)
+		}
+		w.Header().Set("x-fc-status", "404")
+		writeJSON(w, status, ErrorBody{ErrorMessage: msg, ErrorType: "Runtime.InvalidEvent"})
+		return
+	}
+	out := s.r.serve(ctx, inv, event, badHeader)
+	body := out.result
+	status := http.StatusOK
+	if out.failed {
+		status = http.StatusNotFound
+		if body == nil {
+			body, _ = json.Marshal(out.err)
+		}
+	}
+	if body == nil {
+		body = []byte("null")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-fc-status", strconv.Itoa(status))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the caller is gone; nothing more to do
+}
+
+// writeJSON answers with status and v as a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n')) //nolint:errcheck // the caller is gone; nothing more to do
+}
