@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/akrecycle/ak-recycle-alert/config"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files (and the README's configuration reference)")
+
+const (
+	readmePath  = "README.md"
+	configStart = "<!-- config:start -->"
+	configEnd   = "<!-- config:end -->"
+)
+
+// configTable renders config.Vars as the README's configuration reference: one row per variable, in
+// order. A concrete default is code; a description of one, "(required)", is text; none is empty.
+func configTable(vars []config.Var) string {
+	var b strings.Builder
+	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
+	for _, v := range vars {
+		def := v.Default
+		if def != "" && !strings.HasPrefix(def, "(") {
+			def = "`" + def + "`"
+		}
+		b.WriteString("| `" + v.Name + "` | " + cell(def) + " | " + cell(v.Help) + " |\n")
+	}
+	return b.String()
+}
+
+// cell escapes the pipes of a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// readmeSections splits the README around its configuration reference.
+func readmeSections(t *testing.T, readme string) (before, table, after string) {
+	t.Helper()
+	before, rest, ok := strings.Cut(readme, configStart+"\n")
+	if !ok {
+		t.Fatalf("%s has no line %q", readmePath, configStart)
+	}
+	table, after, ok = strings.Cut(rest, configEnd)
+	if !ok {
+		t.Fatalf("%s has no %q after %q", readmePath, configEnd, configStart)
+	}
+	if strings.Contains(after, configStart) {
+		t.Fatalf("%s has more than one %q", readmePath, configStart)
+	}
+	return before + configStart + "\n", table, configEnd + after
+}
+
+func readReadme(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+// TestReadmeConfigTable keeps the README's configuration reference equal to config.Vars.
+// go test -run ReadmeConfigTable -update . rewrites it.
+func TestReadmeConfigTable(t *testing.T) {
+	readme := readReadme(t)
+	before, got, after := readmeSections(t, readme)
+	want := configTable(config.Vars)
+	if *update {
+		if got != want {
+			if err := os.WriteFile(readmePath, []byte(before+want+after), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s configuration reference differs from config.Vars (-want +got); run go test -run ReadmeConfigTable -update .\n%s", readmePath, diff)
+	}
+}
+
+func TestReadmeConfigTableRender(t *testing.T) {
+	tests := []struct {
+		name string
+		v    config.Var
+		want string
+	}{
+		{"concrete default", config.Var{Name: "A", Default: "7,3,1", Help: "h"}, "| `A` | `7,3,1` | h |\n"},
+		{"described default", config.Var{Name: "B", Default: "(required)", Help: "h"}, "| `B` | (required) | h |\n"},
+		{"no default", config.Var{Name: "C", Help: "x | y"}, "| `C` |  | x \\| y |\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := strings.CutPrefix(configTable([]config.Var{tt.v}), "| variable | default | meaning |\n|---|---|---|\n")
+			if got != tt.want {
+				t.Errorf("configTable(%+v) row = %q, want %q", tt.v, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReadmeFirstScreen checks that a newcomer meets the two commands before the first section.
+func TestReadmeFirstScreen(t *testing.T) {
+	readme := readReadme(t)
+	intro, _, ok := strings.Cut(readme, "\n## ")
+	if !ok {
+		t.Fatalf("%s has no section", readmePath)
+	}
+	for _, want := range []string{"make demo", "make test", "recycle bin", "DeleteDate"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("%s before its first section lacks %q", readmePath, want)
+		}
+	}
+}
+
+// TestReadmeRAMPolicy checks that the README shows deploy/ram-policy.json as it is.
+func TestReadmeRAMPolicy(t *testing.T) {
+	policy, err := os.ReadFile("deploy/ram-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := "```json\n" + string(bytes.TrimSpace(policy)) + "\n```"
+	if !strings.Contains(readReadme(t), block) {
+		t.Errorf("%s does not show deploy/ram-policy.json verbatim in a json block", readmePath)
+	}
+}
+
+// TestReadmeInvokeExamples checks every `s invoke -e '…'` of the README: valid JSON, and either a timer
+// event or an object of the known overrides.
+func TestReadmeInvokeExamples(t *testing.T) {
+	examples := regexp.MustCompile(`s invoke -e '([^']*)'`).FindAllStringSubmatch(readReadme(t), -1)
+	if len(examples) < 5 {
+		t.Fatalf("%s has %d `s invoke -e` examples, want at least 5", readmePath, len(examples))
+	}
+	overrides := map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true}
+	timer := map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
+	for _, m := range examples {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(m[1]), &ev); err != nil {
+			t.Errorf("s invoke -e %q: %v, want a JSON object", m[1], err)
+			continue
+		}
+		known := overrides
+		if _, ok := ev["triggerTime"]; ok {
+			known = timer
+		}
+		for k := range ev {
+			if !known[k] {
+				t.Errorf("s invoke -e %q has field %q, which the function rejects", m[1], k)
+			}
+		}
+	}
+}
+
+// TestReadmeMakeTargets checks that the README documents every target of the Makefile.
+func TestReadmeMakeTargets(t *testing.T) {
+	mk, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Skipf("no Makefile: %v", err)
+	}
+	phony := regexp.MustCompile(`(?m)^\.PHONY:(.*)$`).FindSubmatch(mk)
+	if phony == nil {
+		t.Fatal("Makefile has no .PHONY line")
+	}
+	readme := readReadme(t)
+	for _, target := range strings.Fields(string(phony[1])) {
+		if !strings.Contains(readme, "| `make "+target+"` |") {
+			t.Errorf("%s Makefile targets table lacks `make %s`", readmePath, target)
+		}
+	}
+}
