@@ -1,0 +1,100 @@
+package alert
+
+import (
+	"regexp"
+	"testing"
+	"time"
+)
+
+var (
+	alertIDPattern   = regexp.MustCompile(`^alrt_[0-9a-f]{32}$`)
+	messageIDPattern = regexp.MustCompile(`^msg_[0-9a-f]{32}$`)
+)
+
+func intPtr(n int) *int { return &n }
+
+func TestIDStable(t *testing.T) {
+	del := time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC)
+	w := Window{From: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	got := ID("1234567890123456", Expiring, "LTAI5tExampleKey1", del, intPtr(72), w)
+	if !alertIDPattern.MatchString(got) {
+		t.Fatalf("ID(...) = %q, want alrt_ and 32 hex digits", got)
+	}
+	// The same alert in another run (another window), at another zone's rendering of the same instant.
+	other := Window{From: w.To, To: w.To.Add(24 * time.Hour)}
+	shanghai := time.FixedZone("CST", 8*3600)
+	if again := ID("1234567890123456", Expiring, "LTAI5tExampleKey1", del.In(shanghai), intPtr(72), other); again != got {
+		t.Errorf("ID of the same expiring alert in another run = %q, want %q", again, got)
+	}
+	// A pinned value: changing the hash input breaks receivers' de-duplication across a deploy.
+	if want := "alrt_a8caeb14fa374540f5b697d2321422ec"; got != want {
+		t.Errorf("ID(...) = %q, want %q (pinned)", got, want)
+	}
+}
+
+func TestIDDistinct(t *testing.T) {
+	del := time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC)
+	w := Window{From: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	w2 := Window{From: w.To, To: w.To.Add(24 * time.Hour)}
+	tests := []struct {
+		name string
+		id   string
+	}{
+		{"base", ID("1", Expiring, "LTAI1", del, intPtr(72), w)},
+		{"account", ID("2", Expiring, "LTAI1", del, intPtr(72), w)},
+		{"event", ID("1", Recycled, "LTAI1", del, nil, w)},
+		{"key", ID("1", Expiring, "LTAI2", del, intPtr(72), w)},
+		{"delete date", ID("1", Expiring, "LTAI1", del.Add(time.Second), intPtr(72), w)},
+		{"threshold", ID("1", Expiring, "LTAI1", del, intPtr(24), w)},
+		{"threshold zero", ID("1", Expiring, "LTAI1", del, intPtr(0), w)},
+		{"no threshold", ID("1", Expiring, "LTAI1", del, nil, w)},
+		{"digest", ID("1", Digest, "LTAI1", del, nil, w)},
+		{"digest other window", ID("1", Digest, "LTAI1", del, nil, w2)},
+		{"field boundary a", ID("1L", Expiring, "TAI1", del, intPtr(72), w)},
+		{"field boundary b", ID("", Expiring, "1LTAI1", del, intPtr(72), w)},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		if !alertIDPattern.MatchString(tt.id) {
+			t.Errorf("%s: ID = %q, want alrt_ and 32 hex digits", tt.name, tt.id)
+		}
+		if prev, ok := seen[tt.id]; ok {
+			t.Errorf("%s: ID = %q, the same as %s", tt.name, tt.id, prev)
+		}
+		seen[tt.id] = tt.name
+	}
+}
+
+func TestMessageID(t *testing.T) {
+	w := Window{From: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
+	ids := []string{"alrt_b", "alrt_a", "alrt_c"}
+	base := MessageID("1", ModeCrossing, w, ids, "")
+	if !messageIDPattern.MatchString(base) {
+		t.Fatalf("MessageID(...) = %q, want msg_ and 32 hex digits", base)
+	}
+	if got := MessageID("1", ModeCrossing, w, []string{"alrt_c", "alrt_a", "alrt_b"}, ""); got != base {
+		t.Errorf("MessageID with the ids in another order = %q, want %q", got, base)
+	}
+	if ids[0] != "alrt_b" {
+		t.Errorf("MessageID sorted its argument: ids = %q", ids)
+	}
+	tests := []struct {
+		name string
+		id   string
+	}{
+		{"account", MessageID("2", ModeCrossing, w, ids, "")},
+		{"mode", MessageID("1", ModeDigest, w, ids, "")},
+		{"window", MessageID("1", ModeCrossing, Window{From: w.From, To: w.To.Add(time.Second)}, ids, "")},
+		{"fewer ids", MessageID("1", ModeCrossing, w, ids[:2], "")},
+		{"no ids", MessageID("1", ModeCrossing, w, nil, "")},
+		{"request id", MessageID("1", ModeCrossing, w, ids, "req-1")},
+		{"request id as an alert id", MessageID("1", ModeCrossing, w, append(ids[:3:3], "req-1"), "")},
+	}
+	seen := map[string]string{base: "base"}
+	for _, tt := range tests {
+		if prev, ok := seen[tt.id]; ok {
+			t.Errorf("%s: MessageID = %q, the same as %s", tt.name, tt.id, prev)
+		}
+		seen[tt.id] = tt.name
+	}
+}
