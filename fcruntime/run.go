@@ -61,10 +61,11 @@ type runner struct {
 	log            *slog.Logger
 	defaultTimeout time.Duration
 	onHook         func(context.Context, Invocation)
+	grace          time.Duration // how long to wait for goroutines started with Go
 }
 
 func newRunner(h Handler, o Options) *runner {
-	r := &runner{h: h, stdout: o.Stdout, log: o.Logger, defaultTimeout: o.DefaultTimeout, onHook: o.OnHook}
+	r := &runner{h: h, stdout: o.Stdout, log: o.Logger, defaultTimeout: o.DefaultTimeout, onHook: o.OnHook, grace: goGrace}
 	if r.stdout == nil {
 		r.stdout = NewSyncWriter(os.Stdout)
 	}
@@ -157,7 +158,7 @@ func (r *runner) call(ctx context.Context, inv Invocation, event []byte) outcome
 		result, err = r.h(hctx, inv, event)
 	}()
 	cancel()
-	st.wait(goGrace)
+	st.wait(r.grace)
 	if gpe := st.finish(); pe == nil && gpe != nil {
 		pe = gpe
 	}
