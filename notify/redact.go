@@ -2,6 +2,8 @@ package notify
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -107,4 +109,34 @@ func (s secrets) scrub(err error) error {
 		return err
 	}
 	return &scrubbedError{msg: msg, err: err}
+}
+
+// checkURL validates a channel's URL without echoing it: it must parse, have a host, and use https,
+// or http to a loopback address (tests, local receivers). Errors name at most the scheme and host.
+func checkURL(raw string) error {
+	if raw == "" {
+		return errors.New("URL is empty")
+	}
+	p, err := url.Parse(raw)
+	if err != nil || p.Host == "" {
+		return errors.New("URL does not parse as scheme://host/…")
+	}
+	switch p.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(p.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("URL %s: http:// is allowed only to a loopback address; use https://", RedactURL(raw))
+	}
+	return fmt.Errorf("URL %s: scheme must be https", RedactURL(raw))
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
