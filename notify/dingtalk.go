@@ -106,13 +106,15 @@ func (d *DingTalk) Render(r *alert.Report) ([]json.RawMessage, error) {
 // signature to the URL. Errcode 130101 (sent too fast) is retried like a 429; any other errcode is
 // permanent and reported as "errcode N: errmsg".
 func (d *DingTalk) Send(ctx context.Context, body json.RawMessage) error {
+	var sign string // this attempt's, scrubbed from its error (attempts run one after another)
 	return d.poster.post(ctx, func(ctx context.Context, at time.Time) (*http.Request, error) {
 		u := d.url
 		if d.secret != "" {
+			sign = dingTalkSign(d.secret, at.UnixMilli())
 			u = dingTalkSignedURL(u, d.secret, at)
 		}
 		return robotRequest(ctx, u, body)
-	}, classifyErrcode(dingTalkTooFast))
+	}, scrubSign(classifyErrcode(dingTalkTooFast), &sign))
 }
 
 // dingTalkSign is the robot's signature for a timestamp in milliseconds: Base64 of HMAC-SHA256 keyed
@@ -190,6 +192,18 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// scrubSign removes *sign, an attempt's signature, from what classify says of that attempt's answer
+// (a server may echo the request), in its plain and URL-encoded forms.
+func scrubSign(classify classifyFunc, sign *string) classifyFunc {
+	return func(resp *http.Response, body []byte) error {
+		err := classify(resp, body)
+		if err == nil || *sign == "" {
+			return err
+		}
+		return scrub(err, *sign, url.QueryEscape(*sign), url.PathEscape(*sign))
+	}
 }
 
 // shrinkToFit cuts *text until encode's result is at most limit bytes, and returns that result.

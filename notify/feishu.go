@@ -180,6 +180,7 @@ func feishuColor(m *Message) string {
 // "sign" to the body. Codes 11232, 9499 and 99991400 (throttled) are retried like a 429; any other
 // non-zero code, 19021 (bad signature) among them, is permanent and reported as "code N: msg".
 func (f *Feishu) Send(ctx context.Context, body json.RawMessage) error {
+	var sign string // this attempt's, scrubbed from its error (attempts run one after another)
 	return f.poster.post(ctx, func(ctx context.Context, at time.Time) (*http.Request, error) {
 		b := []byte(body)
 		if f.secret != "" {
@@ -187,9 +188,10 @@ func (f *Feishu) Send(ctx context.Context, body json.RawMessage) error {
 			if b, err = feishuSigned(body, f.secret, at); err != nil {
 				return nil, err
 			}
+			sign = feishuSign(f.secret, at.Unix())
 		}
 		return robotRequest(ctx, f.url, b)
-	}, classifyFeishu)
+	}, scrubSign(classifyFeishu, &sign))
 }
 
 // feishuSign is the bot's signature for a timestamp in seconds: Base64 of HMAC-SHA256 keyed with
