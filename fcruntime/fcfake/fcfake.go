@@ -215,26 +215,52 @@ func (rt *Runtime) FailPolls(n int) {
 }
 
 // Invoke queues req and waits for the runtime's answer, until ctx is done or the fake is closed. It
-// returns an error only when there is no answer (or the request id is already in use): a failed
-// invocation is a Response of KindError.
+// returns an error only when there is no answer (or req cannot be queued): a failed invocation is a
+// Response of KindError.
 func (rt *Runtime) Invoke(ctx context.Context, req Request) (Response, error) {
-	inv, err := rt.newInvocation(req)
+	c, err := rt.Enqueue(req)
 	if err != nil {
 		return Response{}, err
 	}
-	select {
-	case rt.queue <- inv:
-	case <-ctx.Done():
-		return Response{}, fmt.Errorf("fcfake: queue invocation %s: %w", inv.id, ctx.Err())
-	case <-rt.closed:
-		return Response{}, ErrClosed
+	return c.Wait(ctx)
+}
+
+// Call is an invocation queued with Enqueue.
+type Call struct {
+	// RequestID is the invocation's request id.
+	RequestID string
+	inv       *invocation
+	rt        *Runtime
+}
+
+// Enqueue queues req for /next and returns at once; Wait for the answer. It fails when the request id is
+// already in use, when the queue is full (1024 invocations not handed out yet) or when the fake is closed.
+func (rt *Runtime) Enqueue(req Request) (*Call, error) {
+	inv, err := rt.newInvocation(req)
+	if err != nil {
+		return nil, err
 	}
 	select {
-	case resp := <-inv.done:
+	case <-rt.closed:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case rt.queue <- inv:
+	default:
+		return nil, fmt.Errorf("fcfake: queue invocation %s: queue full", inv.id)
+	}
+	return &Call{RequestID: inv.id, inv: inv, rt: rt}, nil
+}
+
+// Wait waits for the runtime's answer to the call, until ctx is done or the fake is closed.
+func (c *Call) Wait(ctx context.Context) (Response, error) {
+	select {
+	case resp := <-c.inv.done:
 		return resp, nil
 	case <-ctx.Done():
-		return Response{}, fmt.Errorf("fcfake: wait for invocation %s: %w", inv.id, ctx.Err())
-	case <-rt.closed:
+		return Response{}, fmt.Errorf("fcfake: wait for invocation %s: %w", c.RequestID, ctx.Err())
+	case <-c.rt.closed:
 		return Response{}, ErrClosed
 	}
 }
@@ -350,7 +376,11 @@ func (rt *Runtime) next(w http.ResponseWriter, r *http.Request) {
 	case inv := <-rt.queue:
 		if r.Context().Err() != nil {
 			// The poller went away: hand the invocation to the next one.
-			rt.queue <- inv
+			select {
+			case rt.queue <- inv:
+			default:
+				rt.violate("invocation %s lost: its poller went away and the queue is full", inv.id)
+			}
 			return
 		}
 		rt.mu.Lock()
