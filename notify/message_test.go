@@ -276,3 +276,28 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Errorf("Plain() = %q, want AccessKey and no markup", got)
 	}
 }
+
+func TestPartTitle(t *testing.T) {
+	r := sampleReport(t)
+	r.DryRun = true
+	m := NewMessage(r)
+	p := Part{Message: m, Index: 2, Total: 4}
+	want := "[DRY RUN] 3 RAM AccessKeys in the recycle bin need attention (repeat 2 of the 17:00 check, part 2/4)"
+	if got := p.Title(); got != want {
+		t.Errorf("Title() = %q, want %q", got, want)
+	}
+	r.RetryCount = 0
+	r.DryRun = false
+	if got, want := (Part{Message: NewMessage(r), Index: 1, Total: 1}).Title(), "3 RAM AccessKeys in the recycle bin need attention"; got != want {
+		t.Errorf("Title() = %q, want %q", got, want)
+	}
+}
+
+func BenchmarkRenderSlack150(b *testing.B) {
+	r := manyReport(b, 150)
+	for b.Loop() {
+		if _, err := renderSlack(r, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
