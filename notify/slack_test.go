@@ -246,7 +246,10 @@ func TestNewSlackRejects(t *testing.T) {
 		}, "http:// is allowed only to a loopback address"},
 		{"bot no token", func() error { _, err := NewSlackBot("", "C1", "", nil); return err }, "token is empty"},
 		{"bot no channel", func() error { _, err := NewSlackBot(testSlackToken, "", "", nil); return err }, "channel is empty"},
-		{"bot bad api", func() error { _, err := NewSlackBot(testSlackToken, "C1", "ftp://x/SECRETSECRETSECRET", nil); return err }, "scheme must be https"},
+		{"bot bad api", func() error {
+			_, err := NewSlackBot(testSlackToken, "C1", "ftp://x/SECRETSECRETSECRET", nil)
+			return err
+		}, "scheme must be https"},
 	}
 	for _, tt := range tests {
 		err := tt.f()
