@@ -72,9 +72,14 @@ func (s *Schedule) lateWarning(now, cur time.Time) string {
 			"(daylight-saving switch): SCHEDULE %q counts only the first, so this run repeats the alerts of the %s run.",
 			stamp(now), s.loc, now.In(s.loc).Format("15:04"), s, stamp(cur))
 	}
+	if start, _ := now.In(s.loc).ZoneBounds(); s.every == 0 && !start.IsZero() && start.After(cur) && now.Sub(cur) <= 25*time.Hour {
+		return fmt.Sprintf("The timer fired at %s, %s after SCHEDULE %q's fire time %s, after the clocks of %s "+
+			"changed at %s (daylight-saving switch): this run repeats the alerts of the %s run.",
+			stamp(now), now.Sub(cur).Round(time.Second), s, stamp(cur), s.loc, stamp(start), stamp(cur))
+	}
 	return fmt.Sprintf("SCHEDULE %q does not describe the timer trigger: it fired at %s, %s after the schedule's "+
-		"fire time %s. This run checks the window ending %s; make SCHEDULE match the trigger's cronExpression.",
-		s, stamp(now), now.Sub(cur).Round(time.Second), stamp(cur), stamp(cur))
+		"fire time %s, so this run checks the window ending then. Make SCHEDULE match the trigger's cronExpression.",
+		s, stamp(now), now.Sub(cur).Round(time.Second), stamp(cur))
 }
 
 // repeatsWall reports whether the schedule's zone shows at now a matching wall-clock time that it showed

@@ -319,7 +319,9 @@ func TestResolve(t *testing.T) {
 		{"fall back repeat", "CRON_TZ=America/New_York 0 30 1 * * *", "2026-11-01T06:30:00Z", true, "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z",
 			[]string{`showed 01:30 for the second time (daylight-saving switch)`}},
 		{"spring forward shifted", "CRON_TZ=America/New_York 0 30 2 * * *", "2026-03-08T07:30:00Z", true, "2026-03-06T07:30:00Z", "2026-03-07T07:30:00Z", "2026-03-09T06:30:00Z",
-			[]string{`does not describe the timer trigger`}},
+			[]string{`after the clocks of America/New_York changed at 2026-03-08T07:00:00Z (daylight-saving switch): this run repeats the alerts of the 2026-03-07T07:30:00Z run.`}},
+		{"late in a zone without a recent switch", "CRON_TZ=America/New_York 0 30 2 * * *", "2026-03-10T07:00:00Z", true, "2026-03-09T06:30:00Z", "2026-03-10T06:30:00Z", "2026-03-11T06:30:00Z",
+			[]string{`does not describe the timer trigger: it fired at 2026-03-10T07:00:00Z, 30m0s after`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
