@@ -308,7 +308,7 @@ func TestDingTalkSend(t *testing.T) {
 // robotUnderTest builds one robot channel for url, with the clock and instant waits.
 type robotUnderTest struct {
 	name  string
-	new   func(t *testing.T, url string, waits *[]time.Duration) Channel
+	new   func(t testing.TB, url string, waits *[]time.Duration) Channel
 	path  string // the webhook URL's path and query, which hold its token
 	token string // the token itself
 	// secret is the signing secret, or empty.
@@ -321,7 +321,7 @@ func robotsUnderTest() []robotUnderTest {
 	return []robotUnderTest{
 		{
 			name: DingTalkName, path: "/robot/send?access_token=" + dingTalkToken, token: dingTalkToken, secret: dingTalkSecret,
-			new: func(t *testing.T, u string, waits *[]time.Duration) Channel {
+			new: func(t testing.TB, u string, waits *[]time.Duration) Channel {
 				d, err := NewDingTalk(u, dingTalkSecret, testClient())
 				if err != nil {
 					t.Fatal(err)
@@ -335,7 +335,7 @@ func robotsUnderTest() []robotUnderTest {
 		},
 		{
 			name: FeishuName, path: "/open-apis/bot/v2/hook/" + feishuHook, token: feishuHook, secret: feishuSecret,
-			new: func(t *testing.T, u string, waits *[]time.Duration) Channel {
+			new: func(t testing.TB, u string, waits *[]time.Duration) Channel {
 				f, err := NewFeishu(u, feishuSecret, testClient())
 				if err != nil {
 					t.Fatal(err)
@@ -349,7 +349,7 @@ func robotsUnderTest() []robotUnderTest {
 		},
 		{
 			name: WeComName, path: "/cgi-bin/webhook/send?key=" + weComKey, token: weComKey,
-			new: func(t *testing.T, u string, waits *[]time.Duration) Channel {
+			new: func(t testing.TB, u string, waits *[]time.Duration) Channel {
 				w, err := NewWeCom(u, testClient())
 				if err != nil {
 					t.Fatal(err)
@@ -636,6 +636,22 @@ func TestRobotShrinksAnOversizedPart(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{"LTAI5tDavePastDelete0003", "LTAI5tAliceExpiring0002", "LTAI5tCarolRecycled0001"}, found); diff != "" {
 				t.Errorf("keys lost by the cut (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// BenchmarkRobotRender renders the split run (150 keys) for each robot.
+func BenchmarkRobotRender(b *testing.B) {
+	r := manyReport(b, 150)
+	for _, rb := range robotsUnderTest() {
+		b.Run(rb.name, func(b *testing.B) {
+			var waits []time.Duration
+			ch := rb.new(b, "https://robot.example.com"+rb.path, &waits)
+			for b.Loop() {
+				if _, err := ch.Render(r); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -31,8 +31,6 @@ const (
 	feishuSignOverhead = 96
 	// feishuPace spaces posts to the bot's 5 a second.
 	feishuPace = 200 * time.Millisecond
-	// feishuSignFailed is the code of a bad signature or stale timestamp; it is permanent.
-	feishuSignFailed = 19021
 )
 
 // feishuRateLimited are the codes that mean "too many requests": they are retried.
