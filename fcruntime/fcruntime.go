@@ -2,6 +2,11 @@
 // FC_RUNTIME_API, API version 2020-11-11) and the custom runtime's HTTP server. It knows nothing of the
 // events it carries: each invocation's body goes to the handler as bytes, with the platform's facts as
 // plain values and a context that carries the invocation's deadline.
+//
+// Start serves the go1 runtime, Serve the custom runtime; both write the platform's FC Invoke Start/End
+// markers to Options.Stdout, answer lifecycle hooks with success without calling the handler, and turn a
+// panic into the failure of that invocation only. A handler that starts goroutines starts them with Go,
+// so that their panics fail the invocation too, and waits for them before it returns.
 package fcruntime
 
 import (
