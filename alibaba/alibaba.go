@@ -1,0 +1,490 @@
+// Package alibaba reads the AccessKey recycle bin of RAM users through the Alibaba Cloud API
+// (alibaba-cloud-sdk-go v1): it resolves the configured users with RAM GetUser/ListUsers and IMS GetUser,
+// then calls IMS ListAccessKeysInRecycleBin for each, concurrently, with adaptive concurrency, retries
+// with backoff on throttling and server errors, per-call timeouts bounded by the context's deadline, and
+// error messages scrubbed of every secret.
+package alibaba
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+)
+
+// Defaults of Config.
+const (
+	// DefaultRegion is the API region when Config.Region is empty (RAM and IMS are global services).
+	DefaultRegion = "cn-hangzhou"
+	// DefaultRAMEndpoint is the RAM API host (alibaba-api.md section 3).
+	DefaultRAMEndpoint = "ram.aliyuncs.com"
+	// DefaultIMSEndpoint is the IMS API host; always set explicitly, as the SDK would derive a regional
+	// host (alibaba-api.md section 1).
+	DefaultIMSEndpoint = "ims.aliyuncs.com"
+	// DefaultMaxWorkers is the default upper bound of concurrent API calls.
+	DefaultMaxWorkers = 32
+)
+
+// Credentials are an AccessKey pair, with the security token of STS credentials.
+type Credentials struct {
+	// AccessKeyID is the AccessKey ID (STS.… for STS credentials).
+	AccessKeyID string
+	// AccessKeySecret is the AccessKey secret.
+	AccessKeySecret string
+	// SecurityToken is the STS security token; empty for a long-term AccessKey.
+	SecurityToken string
+}
+
+// Config configures a Reader.
+type Config struct {
+	// Region is the API region; empty means DefaultRegion.
+	Region string
+	// RAMEndpoint is the RAM API host or URL (see ParseEndpoint); empty means https://ram.aliyuncs.com.
+	RAMEndpoint string
+	// IMSEndpoint is the IMS API host or URL (see ParseEndpoint); empty means https://ims.aliyuncs.com.
+	IMSEndpoint string
+	// MaxWorkers bounds the concurrent API calls; zero means DefaultMaxWorkers.
+	MaxWorkers int
+	// Logger receives debug lines about retries and a summary of each Read; nil means no logs.
+	Logger *slog.Logger
+	// RootCAs are the certificate authorities trusted for HTTPS; nil means the system's.
+	RootCAs *x509.CertPool
+}
+
+// Reader reads recycle bins. It is safe for concurrent use; each Read uses its own SDK clients and
+// reuses idle connections of earlier Reads.
+type Reader struct {
+	region     string
+	ram, ims   api
+	maxWorkers int
+	log        *slog.Logger
+	rootCAs    *x509.CertPool
+	transports chan *http.Transport
+	retryBase  time.Duration // first retry delay; tests shorten it
+	retryCap   time.Duration // longest retry delay
+}
+
+// api is one of the two RPC products the reader calls.
+type api struct {
+	scheme, host     string
+	product, version string
+}
+
+// Scan is the outcome of a Read.
+type Scan struct {
+	// Bins holds one recycle bin per distinct user read successfully, in the configured order (the
+	// ListUsers order for *).
+	Bins []alert.Bin
+	// Errors are the entries that could not be read, in the configured order.
+	Errors []UserError
+	// Calls counts the API requests made, retries included.
+	Calls int
+}
+
+// UserError is a configured user whose recycle bin could not be read.
+type UserError struct {
+	alert.UserError
+	// Transient is true for failures that may pass on their own (throttling, 5xx, timeouts, the
+	// deadline); false for permanent ones (EntityNotExist.User, NoPermission, other 4xx).
+	Transient bool
+}
+
+// The limits of retries and timeouts.
+const (
+	maxAttempts           = 6
+	retryBase             = 100 * time.Millisecond
+	retryCap              = 2 * time.Second
+	defaultReadTimeout    = 10 * time.Second
+	defaultConnectTimeout = 5 * time.Second
+	// minCallTime is the least time a call is given; with less left before the deadline, no call starts.
+	minCallTime = 150 * time.Millisecond
+	// deadlineGuard is kept free between a call's timeout and the deadline.
+	deadlineGuard = 50 * time.Millisecond
+	// listUsersPageSize is ListUsers' MaxItems, the largest RAM allows (alibaba-api.md section 3).
+	listUsersPageSize = 1000
+	// maxListUsersPages stops a pager whose server never stops saying IsTruncated.
+	maxListUsersPages = 1000
+)
+
+var regionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// New checks cfg and returns a Reader.
+func New(cfg Config) (*Reader, error) {
+	r := &Reader{region: cfg.Region, maxWorkers: cfg.MaxWorkers, log: cfg.Logger, rootCAs: cfg.RootCAs,
+		retryBase: retryBase, retryCap: retryCap}
+	if r.region == "" {
+		r.region = DefaultRegion
+	}
+	if !regionRE.MatchString(r.region) {
+		return nil, errors.New("alibaba: region must be letters, digits, - and _")
+	}
+	if r.maxWorkers == 0 {
+		r.maxWorkers = DefaultMaxWorkers
+	}
+	if r.maxWorkers < 1 || r.maxWorkers > 1024 {
+		return nil, errors.New("alibaba: MaxWorkers must be from 1 to 1024")
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	r.ram = api{product: "Ram", version: "2015-05-01"}
+	if r.ram.scheme, r.ram.host, err = endpointOr(cfg.RAMEndpoint, DefaultRAMEndpoint); err != nil {
+		return nil, fmt.Errorf("alibaba: RAM %w", err)
+	}
+	r.ims = api{product: "Ims", version: "2019-08-15"}
+	if r.ims.scheme, r.ims.host, err = endpointOr(cfg.IMSEndpoint, DefaultIMSEndpoint); err != nil {
+		return nil, fmt.Errorf("alibaba: IMS %w", err)
+	}
+	r.transports = make(chan *http.Transport, r.maxWorkers+1)
+	return r, nil
+}
+
+func endpointOr(s, def string) (string, string, error) {
+	if s == "" {
+		return "https", def, nil
+	}
+	return ParseEndpoint(s)
+}
+
+// getTransport returns an idle transport from an earlier Read, or a new one. A transport serves one SDK
+// client at a time: the SDK writes its dialer and TLS settings on every call.
+func (r *Reader) getTransport() *http.Transport {
+	select {
+	case t := <-r.transports:
+		return t
+	default:
+	}
+	return &http.Transport{
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: r.rootCAs},
+		TLSHandshakeTimeout: defaultConnectTimeout,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+	}
+}
+
+func (r *Reader) putTransport(t *http.Transport) {
+	select {
+	case r.transports <- t:
+	default:
+		t.CloseIdleConnections()
+	}
+}
+
+// Read reads the recycle bin of every user that entries name: RAM user names (alice), user principal
+// names (alice@corp.onaliyun.com), user IDs (digits only), or exactly ["*"] for every user of the account.
+// Entries that resolve to the same user are read once, the first entry winning. creds nil means the SDK's
+// default credential chain; otherwise creds are used (and win over the environment). Users that cannot be
+// read are reported in Scan.Errors; Read fails only for invalid entries or credentials. Read stops
+// starting calls shortly before ctx's deadline and reports the users it did not reach as transient
+// DeadlineExceeded errors.
+func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string) (*Scan, error) {
+	all, err := checkEntries(entries)
+	if err != nil {
+		return nil, err
+	}
+	var cred auth.Credential
+	sc := newScrubber()
+	if creds != nil {
+		if creds.AccessKeyID == "" || creds.AccessKeySecret == "" {
+			return nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
+		}
+		if creds.SecurityToken != "" {
+			cred = credentials.NewStsTokenCredential(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
+		} else {
+			cred = credentials.NewAccessKeyCredential(creds.AccessKeyID, creds.AccessKeySecret)
+		}
+		sc = newScrubber(creds.AccessKeySecret, creds.SecurityToken)
+	}
+	start := time.Now()
+	ru := newRun(ctx, r, cred, sc)
+	defer ru.cancel()
+	if all {
+		ru.readAll()
+	} else {
+		ru.readEntries(entries)
+	}
+	scan := ru.result()
+	limit, peak, decreases := ru.lim.stats()
+	r.log.DebugContext(ctx, "recycle bins read", "users", len(scan.Bins), "errors", len(scan.Errors),
+		"calls", scan.Calls, "peakConcurrency", peak, "finalLimit", limit, "throttleDecreases", decreases,
+		"duration", time.Since(start).Round(time.Millisecond).String())
+	return scan, nil
+}
+
+// checkEntries validates RAM_USERS entries and reports whether they mean every user.
+func checkEntries(entries []string) (all bool, err error) {
+	if len(entries) == 0 {
+		return false, errors.New("alibaba: no users to read")
+	}
+	for i, e := range entries {
+		switch {
+		case e == "*":
+			if len(entries) != 1 {
+				return false, errors.New("alibaba: * must be the only entry")
+			}
+			return true, nil
+		case e == "" || strings.TrimSpace(e) != e || strings.ContainsAny(e, ", \t\r\n"):
+			return false, fmt.Errorf("alibaba: entry %d is empty or holds white space or a comma", i+1)
+		case strings.HasPrefix(e, "@") || strings.HasSuffix(e, "@") || strings.Count(e, "@") > 1:
+			return false, fmt.Errorf("alibaba: entry %d is not a valid user principal name", i+1)
+		}
+	}
+	return false, nil
+}
+
+// run is the state of one Read.
+type run struct {
+	r        *Reader
+	ctx      context.Context
+	stop     context.Context // ends when no call may start any more
+	cancel   context.CancelFunc
+	deadline time.Time // zero when ctx has none
+	cred     auth.Credential
+	sc       *scrubber
+	lim      *limiter
+	calls    atomic.Int64
+	fatal    atomic.Pointer[callError] // an answer that every later call would get as well
+
+	mu     sync.Mutex
+	claims map[string]*claim // by user ID
+	errs   []posError
+}
+
+// claim is a user being read, held by the first position that resolved to it.
+type claim struct {
+	pos   int
+	label string // the entry as configured at pos
+	bin   *alert.Bin
+	err   *callError
+}
+
+type posError struct {
+	pos   int
+	label string
+	err   *callError
+}
+
+func newRun(ctx context.Context, r *Reader, cred auth.Credential, sc *scrubber) *run {
+	ru := &run{r: r, ctx: ctx, cred: cred, sc: sc, lim: newLimiter(startingLimit, r.maxWorkers), claims: map[string]*claim{}}
+	if d, ok := ctx.Deadline(); ok {
+		ru.deadline = d
+		ru.stop, ru.cancel = context.WithDeadline(ctx, d.Add(-minCallTime-deadlineGuard))
+	} else {
+		ru.stop, ru.cancel = context.WithCancel(ctx)
+	}
+	return ru
+}
+
+// task is one user to read: an entry to resolve, or a user ListUsers already resolved.
+type task struct {
+	pos      int
+	label    string
+	resolved bool
+	userID   string
+	userName string
+}
+
+// work runs up to n workers, each with its own SDK client, over the tasks that produce sends.
+func (ru *run) work(n int, produce func(tasks chan<- task)) {
+	tasks := make(chan task)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{run: ru}
+			defer w.close()
+			for t := range tasks {
+				w.handle(t)
+			}
+		}()
+	}
+	produce(tasks)
+	close(tasks)
+	wg.Wait()
+}
+
+func (ru *run) readEntries(entries []string) {
+	seen := map[string]bool{}
+	var todo []task
+	for i, e := range entries {
+		if !seen[e] {
+			seen[e] = true
+			todo = append(todo, task{pos: i, label: e})
+		}
+	}
+	ru.work(min(ru.r.maxWorkers, len(todo)), func(tasks chan<- task) {
+		for _, t := range todo {
+			tasks <- t
+		}
+	})
+}
+
+func (ru *run) readAll() {
+	ru.work(ru.r.maxWorkers, func(tasks chan<- task) {
+		w := &worker{run: ru}
+		defer w.close()
+		pos := 0
+		marker := ""
+		for page := 1; ; page++ {
+			users, next, err := w.listUsers(marker)
+			if err == nil && next != "" && page == maxListUsersPages {
+				err = &callError{code: "InvalidResponse", msg: fmt.Sprintf("ListUsers: still truncated after %d pages", page)}
+			}
+			if err != nil {
+				ru.addError(-1, "*", err)
+				return
+			}
+			for _, u := range users {
+				tasks <- task{pos: pos, label: u.name, resolved: true, userID: u.id, userName: u.name}
+				pos++
+			}
+			if next == "" {
+				return
+			}
+			marker = next
+		}
+	})
+}
+
+func (ru *run) addError(pos int, label string, err *callError) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.errs = append(ru.errs, posError{pos, label, err})
+}
+
+// claimUser reports whether the task at pos is the first to read userID; a later duplicate only moves the
+// claim to the earlier position.
+func (ru *run) claimUser(userID string, pos int, label string) (*claim, bool) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	if c, ok := ru.claims[userID]; ok {
+		if pos < c.pos {
+			c.pos, c.label = pos, label
+		}
+		return nil, false
+	}
+	c := &claim{pos: pos, label: label}
+	ru.claims[userID] = c
+	return c, true
+}
+
+func (ru *run) settle(c *claim, bin *alert.Bin, err *callError) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	c.bin, c.err = bin, err
+}
+
+func (ru *run) result() *Scan {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	type item struct {
+		pos int
+		bin *alert.Bin
+		err *UserError
+	}
+	var items []item
+	toUser := func(label string, e *callError) *UserError {
+		return &UserError{UserError: alert.UserError{User: label, Code: e.code, Message: e.msg}, Transient: e.transient}
+	}
+	for _, c := range ru.claims {
+		switch {
+		case c.bin != nil:
+			items = append(items, item{pos: c.pos, bin: c.bin})
+		case c.err != nil:
+			items = append(items, item{pos: c.pos, err: toUser(c.label, c.err)})
+		default:
+			items = append(items, item{pos: c.pos, err: toUser(c.label, &callError{code: "InternalError", msg: "the user was never read"})})
+		}
+	}
+	for _, e := range ru.errs {
+		items = append(items, item{pos: e.pos, err: toUser(e.label, e.err)})
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.pos, b.pos) })
+	scan := &Scan{Calls: int(ru.calls.Load()), Bins: []alert.Bin{}, Errors: []UserError{}}
+	for _, it := range items {
+		if it.bin != nil {
+			scan.Bins = append(scan.Bins, *it.bin)
+		} else {
+			scan.Errors = append(scan.Errors, *it.err)
+		}
+	}
+	return scan
+}
+
+// worker makes API calls one at a time with its own SDK client: an sdk.Client is not safe for
+// concurrent calls (alibaba-api.md section 10).
+type worker struct {
+	run    *run
+	client *sdk.Client
+	tr     *http.Transport
+}
+
+func (w *worker) close() {
+	if w.tr != nil {
+		w.run.r.putTransport(w.tr)
+		w.tr = nil
+	}
+}
+
+// handle reads one task's user; a panic becomes that user's error.
+func (w *worker) handle(t task) {
+	var c *claim
+	defer func() {
+		if p := recover(); p != nil {
+			err := &callError{code: "InternalError", msg: w.run.sc.scrub(fmt.Sprintf("reading the user failed: %v", p))}
+			if c != nil {
+				w.run.settle(c, nil, err)
+			} else {
+				w.run.addError(t.pos, t.label, err)
+			}
+		}
+	}()
+	id, name := t.userID, t.userName
+	if !t.resolved {
+		var err *callError
+		if id, name, err = w.resolve(t.label); err != nil {
+			w.run.addError(t.pos, t.label, err)
+			return
+		}
+	}
+	c, first := w.run.claimUser(id, t.pos, t.label)
+	if !first {
+		return
+	}
+	keys, err := w.recycleBin(id)
+	if err != nil {
+		w.run.settle(c, nil, err)
+		return
+	}
+	w.run.settle(c, &alert.Bin{UserName: name, UserID: id, Keys: keys}, nil)
+}
+
+// resolve turns an entry into a user ID and RAM user name.
+func (w *worker) resolve(entry string) (id, name string, err *callError) {
+	switch {
+	case strings.Trim(entry, "0123456789") == "":
+		return w.imsGetUser("UserId", entry)
+	case strings.Contains(entry, "@"):
+		return w.imsGetUser("UserPrincipalName", entry)
+	default:
+		return w.ramGetUser(entry)
+	}
+}

@@ -1,0 +1,395 @@
+package alibaba
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+)
+
+// callError is a failed call, classified. Its message is scrubbed and names the action once it leaves do.
+type callError struct {
+	code      string
+	msg       string
+	transient bool
+	signal    outcome // what the failure tells the limiter
+	auth      bool    // the credentials or the signature were refused: every call would be
+}
+
+// Codes of failures that are not server answers.
+const (
+	codeDeadline        = "DeadlineExceeded"
+	codeCanceled        = "Canceled"
+	codeTimeout         = sdkerrors.TimeoutErrorCode // SDK.TimeoutError
+	codeConnection      = "ConnectionError"
+	codeInvalidResponse = "InvalidResponse"
+)
+
+// do calls action with params, retrying transient failures with capped, jittered exponential backoff
+// inside the deadline, and hands the body of a successful answer to parse.
+func (w *worker) do(a api, action string, params map[string]string, parse func([]byte) error) *callError {
+	ru := w.run
+	var last *callError
+	for attempt := 1; ; attempt++ {
+		if f := ru.fatal.Load(); f != nil {
+			return f
+		}
+		if _, _, err := ru.budget(); err != nil {
+			return giveUp(action, err, last, attempt-1)
+		}
+		if err := ru.lim.acquire(ru.stop); err != nil {
+			return giveUp(action, ru.stopError(), last, attempt-1)
+		}
+		read, connect, err := ru.budget()
+		if err != nil {
+			ru.lim.release(skipped)
+			return giveUp(action, err, last, attempt-1)
+		}
+		body, cerr := w.once(a, action, params, read, connect)
+		ru.calls.Add(1)
+		if cerr == nil {
+			ru.lim.release(succeeded)
+			if err := parse(body); err != nil {
+				return &callError{code: codeInvalidResponse, msg: action + ": " + ru.sc.scrub(err.Error())}
+			}
+			return nil
+		}
+		ru.lim.release(cerr.signal)
+		cerr.msg = action + ": " + ru.sc.scrub(cerr.msg)
+		if cerr.auth {
+			ru.fatal.CompareAndSwap(nil, cerr)
+		}
+		if !cerr.transient {
+			return cerr
+		}
+		last = cerr
+		if attempt == maxAttempts {
+			last.msg += fmt.Sprintf(" (gave up after %d attempts)", attempt)
+			return last
+		}
+		delay := jitter(min(ru.r.retryCap, ru.r.retryBase<<(attempt-1)))
+		if !ru.deadline.IsZero() && time.Now().Add(delay+minCallTime+deadlineGuard).After(ru.deadline) {
+			return giveUp(action, &callError{code: codeDeadline}, last, attempt)
+		}
+		ru.r.log.DebugContext(ru.ctx, "retrying API call", "action", action, "attempt", attempt, "code", cerr.code, "delay", delay.Round(time.Millisecond).String())
+		if sleep(ru.stop, delay) != nil {
+			return giveUp(action, ru.stopError(), last, attempt)
+		}
+	}
+}
+
+// giveUp is the error of a call that may not start (any more) because the deadline is near or ctx ended:
+// the last transient failure if there was one, else why it stopped. Both are transient.
+func giveUp(action string, why, last *callError, attempts int) *callError {
+	if last != nil {
+		last.msg += fmt.Sprintf(" (no time left to retry after %d attempts)", attempts)
+		return last
+	}
+	msg := "not called: the invocation deadline is too near"
+	if why.code == codeCanceled {
+		msg = "not called: the run was cancelled"
+	}
+	return &callError{code: why.code, msg: action + ": " + msg, transient: true}
+}
+
+// budget returns the read and connect timeouts for a call starting now, or an error when no call may
+// start: the context ended or less than minCallTime is left before the deadline.
+func (ru *run) budget() (read, connect time.Duration, err *callError) {
+	if ru.stop.Err() != nil {
+		return 0, 0, ru.stopError()
+	}
+	read = defaultReadTimeout
+	if !ru.deadline.IsZero() {
+		left := time.Until(ru.deadline) - deadlineGuard
+		if left < minCallTime {
+			return 0, 0, &callError{code: codeDeadline, transient: true}
+		}
+		read = min(read, left)
+	}
+	return read, min(defaultConnectTimeout, read), nil
+}
+
+// stopError says why no call may start any more.
+func (ru *run) stopError() *callError {
+	if ru.ctx.Err() == context.Canceled {
+		return &callError{code: codeCanceled, transient: true}
+	}
+	return &callError{code: codeDeadline, transient: true}
+}
+
+// once makes one call. A panic inside the SDK (it type-asserts fields of error bodies) becomes an
+// InvalidResponse error.
+func (w *worker) once(a api, action string, params map[string]string, read, connect time.Duration) (body []byte, cerr *callError) {
+	defer func() {
+		if p := recover(); p != nil {
+			body, cerr = nil, &callError{code: codeInvalidResponse, msg: fmt.Sprintf("malformed answer (the SDK panicked: %v)", p)}
+		}
+	}()
+	if w.client == nil {
+		w.tr = w.run.r.getTransport()
+		cfg := sdk.NewConfig().WithScheme("HTTPS").WithAutoRetry(false).WithHttpTransport(w.tr)
+		c, err := sdk.NewClientWithOptions(w.run.r.region, cfg, w.run.cred)
+		if err != nil {
+			return nil, &callError{code: sdkerrors.DefaultClientErrorCode, msg: "creating the SDK client: " + err.Error()}
+		}
+		w.client = c
+	}
+	req := requests.NewCommonRequest()
+	req.Method = requests.POST
+	req.Scheme, req.Domain = a.scheme, a.host
+	req.Product, req.Version, req.ApiName = a.product, a.version, action
+	for k, v := range params {
+		req.QueryParams[k] = v
+	}
+	req.SetReadTimeout(read)
+	req.SetConnectTimeout(connect)
+	resp, err := w.client.ProcessCommonRequest(req)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return resp.GetHttpContentBytes(), nil
+}
+
+// authCodes are answers about the caller's credentials or signature, the same for every call.
+var authCodes = []string{"InvalidAccessKeyId", "SignatureDoesNotMatch", "IncompleteSignature", "InvalidSecurityToken", "InvalidTimeStamp"}
+
+// classify turns an SDK error into a callError with an unscrubbed one-line message.
+func classify(err error) *callError {
+	var se *sdkerrors.ServerError
+	if errors.As(err, &se) {
+		status, code, msg := se.HttpStatus(), se.ErrorCode(), se.Message()
+		if code == "" {
+			code = fmt.Sprintf("HTTP%d", status)
+			msg = "the error answer is not JSON: " + truncate(msg, 120)
+		}
+		ce := &callError{code: code, msg: fmt.Sprintf("%s (HTTP %d)", msg, status)}
+		switch {
+		case strings.HasPrefix(code, "Throttling") || code == "ServiceUnavailable" ||
+			status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+			ce.transient, ce.signal = true, throttled
+		case status >= 500 || code == "InternalError" || code == "SignatureNonceUsed":
+			ce.transient, ce.signal = true, failed
+		default:
+			for _, p := range authCodes {
+				if strings.HasPrefix(code, p) {
+					ce.auth = true
+				}
+			}
+		}
+		return ce
+	}
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	var cie x509.CertificateInvalidError
+	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie) {
+		// Retrying will not fix a certificate: permanent.
+		return &callError{code: "TLSCertificateError", msg: tlsMessage(err)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		host := "?"
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		ce := &callError{code: codeConnection, msg: fmt.Sprintf("%s %s: %v", ue.Op, host, ue.Err), transient: true, signal: failed}
+		if ue.Timeout() {
+			ce.code = codeTimeout
+		}
+		return ce
+	}
+	var cle *sdkerrors.ClientError
+	if errors.As(err, &cle) {
+		ce := &callError{code: cle.ErrorCode(), msg: cle.Message()}
+		var ne net.Error
+		if cle.ErrorCode() == codeTimeout || errors.As(cle.OriginError(), &ne) {
+			ce.transient, ce.signal = true, failed
+		}
+		if oe := cle.OriginError(); oe != nil {
+			ce.msg += ": " + oe.Error()
+		}
+		return ce
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		code := codeConnection
+		if ne.Timeout() {
+			code = codeTimeout
+		}
+		return &callError{code: code, msg: err.Error(), transient: true, signal: failed}
+	}
+	// Anything else comes from building or signing the request, e.g. no credentials in the chain.
+	return &callError{code: sdkerrors.DefaultClientErrorCode, msg: err.Error()}
+}
+
+// tlsMessage names the host and why its certificate was refused.
+func tlsMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			return fmt.Sprintf("%s %s://%s: %v", ue.Op, u.Scheme, u.Host, ue.Err)
+		}
+	}
+	return err.Error()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ramGetUser resolves a RAM user name with RAM GetUser.
+func (w *worker) ramGetUser(name string) (id, userName string, err *callError) {
+	var out struct {
+		User struct {
+			UserId   string
+			UserName string
+		}
+	}
+	err = w.do(w.run.r.ram, "GetUser", map[string]string{"UserName": name}, func(b []byte) error {
+		if e := json.Unmarshal(b, &out); e != nil {
+			return fmt.Errorf("answer is not the expected JSON: %w", e)
+		}
+		if out.User.UserId == "" || out.User.UserName == "" {
+			return errors.New("answer has no User.UserId or User.UserName")
+		}
+		return nil
+	})
+	return out.User.UserId, out.User.UserName, err
+}
+
+// imsGetUser resolves a user principal name or user ID with IMS GetUser; the RAM user name is the part of
+// the principal name before @.
+func (w *worker) imsGetUser(param, value string) (id, userName string, err *callError) {
+	var out struct {
+		User struct {
+			UserId            string
+			UserPrincipalName string
+		}
+	}
+	err = w.do(w.run.r.ims, "GetUser", map[string]string{param: value}, func(b []byte) error {
+		if e := json.Unmarshal(b, &out); e != nil {
+			return fmt.Errorf("answer is not the expected JSON: %w", e)
+		}
+		if out.User.UserId == "" || out.User.UserPrincipalName == "" || strings.HasPrefix(out.User.UserPrincipalName, "@") {
+			return errors.New("answer has no User.UserId or User.UserPrincipalName")
+		}
+		return nil
+	})
+	name, _, _ := strings.Cut(out.User.UserPrincipalName, "@")
+	return out.User.UserId, name, err
+}
+
+type listedUser struct{ id, name string }
+
+// listUsers reads one page of RAM ListUsers; next is the marker of the next page, empty on the last.
+func (w *worker) listUsers(marker string) (users []listedUser, next string, err *callError) {
+	params := map[string]string{"MaxItems": fmt.Sprint(listUsersPageSize)}
+	if marker != "" {
+		params["Marker"] = marker
+	}
+	var out struct {
+		IsTruncated bool
+		Marker      string
+		Users       struct {
+			User []struct {
+				UserId   string
+				UserName string
+			}
+		}
+	}
+	err = w.do(w.run.r.ram, "ListUsers", params, func(b []byte) error {
+		if e := json.Unmarshal(b, &out); e != nil {
+			return fmt.Errorf("answer is not the expected JSON: %w", e)
+		}
+		for i, u := range out.Users.User {
+			if u.UserId == "" || u.UserName == "" {
+				return fmt.Errorf("user %d of the page has no UserId or UserName", i+1)
+			}
+		}
+		if out.IsTruncated && (out.Marker == "" || out.Marker == marker) {
+			return errors.New("answer is truncated but gives no new Marker")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, u := range out.Users.User {
+		users = append(users, listedUser{u.UserId, u.UserName})
+	}
+	if out.IsTruncated {
+		next = out.Marker
+	}
+	return users, next, nil
+}
+
+// recycleBin reads a user's recycle bin with IMS ListAccessKeysInRecycleBin.
+func (w *worker) recycleBin(userID string) ([]alert.Key, *callError) {
+	var keys []alert.Key
+	err := w.do(w.run.r.ims, "ListAccessKeysInRecycleBin", map[string]string{"UserId": userID}, func(b []byte) error {
+		var out struct {
+			AccessKeys struct {
+				AccessKey []struct {
+					AccessKeyId, CreateDate, RecycleDate, DeleteDate string
+				}
+			}
+		}
+		if e := json.Unmarshal(b, &out); e != nil {
+			return fmt.Errorf("answer is not the expected JSON: %w", e)
+		}
+		keys = make([]alert.Key, 0, len(out.AccessKeys.AccessKey))
+		for i, k := range out.AccessKeys.AccessKey {
+			if k.AccessKeyId == "" {
+				return fmt.Errorf("key %d has no AccessKeyId", i+1)
+			}
+			key := alert.Key{AccessKeyID: k.AccessKeyId}
+			var e error
+			if key.RecycleDate, e = apiTime(k.RecycleDate, true); e != nil {
+				return fmt.Errorf("key %s: RecycleDate: %w", k.AccessKeyId, e)
+			}
+			if key.DeleteDate, e = apiTime(k.DeleteDate, true); e != nil {
+				return fmt.Errorf("key %s: DeleteDate: %w", k.AccessKeyId, e)
+			}
+			if key.CreateDate, e = apiTime(k.CreateDate, false); e != nil {
+				return fmt.Errorf("key %s: CreateDate: %w", k.AccessKeyId, e)
+			}
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// apiTime parses an RFC 3339 date of an answer; an empty one is an error when required.
+func apiTime(s string, required bool) (time.Time, error) {
+	if s == "" {
+		if required {
+			return time.Time{}, errors.New("missing")
+		}
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date", truncate(s, 40))
+	}
+	return t.UTC(), nil
+}
