@@ -1,0 +1,243 @@
+// Command demo runs the function end to end on this machine, with no cloud account and no network
+// beyond loopback: the project's RAM/IMS emulator serves the sample users of testdata/ (dated relative to
+// today), local receivers stand in for Slack and the generic webhook, and the built function binary runs
+// its real code path against them. It prints each message as a person would see it, then the result.
+//
+// Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
+	"github.com/akrecycle/ak-recycle-alert/schedule"
+)
+
+// Fake credentials: the emulator checks the signature they make; nothing leaves 127.0.0.1.
+const (
+	demoKeyID     = "LTAI5tDemoCallerKey00001"
+	demoKeySecret = "demo-secret-not-real"
+	demoAccount   = "1234567890123456"
+)
+
+func main() {
+	bin := flag.String("bin", "target/main", "the function binary (make build)")
+	fixtures := flag.String("fixtures", "testdata/sample-users.json", "the sample users and their recycle bins")
+	sched := flag.String("schedule", "CRON_TZ=Asia/Shanghai 0 0 9 * * *", "SCHEDULE of the demo's daily trigger")
+	zone := flag.String("timezone", "Asia/Shanghai", "TIMEZONE for dates shown to people")
+	flag.Parse()
+	if err := run(*bin, *fixtures, *sched, *zone, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin, fixtures, sched, zone string, out io.Writer) error {
+	// The sample data is dated relative to the daily trigger's latest fire time, so its crossing run
+	// always has something to show.
+	sch, err := schedule.Parse(sched)
+	if err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
+	now := schedule.Resolve(sch, time.Now(), false).Cur.UTC()
+	trigger := now.Format(time.RFC3339)
+	f, err := os.Open(fixtures)
+	if err != nil {
+		return err
+	}
+	users, err := ramfake.LoadFixtures(f, now)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", fixtures, err)
+	}
+	api := ramfake.New(ramfake.Options{Users: users, Credentials: map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret}}})
+	defer api.Close()
+
+	rx := &receiver{out: out}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: rx, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	env := append(cleanEnv(),
+		"RAM_USERS=*",
+		"SCHEDULE="+sched,
+		"TIMEZONE="+zone,
+		"ACCOUNT_LABEL=demo",
+		"FC_ACCOUNT_ID="+demoAccount,
+		"RAM_ENDPOINT="+api.URL(),
+		"IMS_ENDPOINT="+api.URL(),
+		"SLACK_WEBHOOK_URL="+base+"/slack/services/T0DEMO/B0DEMO/demo-webhook-token",
+		"WEBHOOK_URL="+base+"/webhook",
+		"WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+demoKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+demoKeySecret,
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
+		"LOG_LEVEL=warn",
+	)
+	fmt.Fprintf(out, "Demo: %d sample RAM users served by the local RAM/IMS emulator at %s (dates relative to the latest fire time, %s).\n",
+		len(users), api.URL(), now.Format(time.RFC3339))
+
+	// The daily check, as the timer trigger would start it at its latest fire time.
+	runs := []struct{ title, event string }{
+		{"1. The daily check (crossing mode): the timer event of " + trigger,
+			fmt.Sprintf(`{"triggerTime":%q,"triggerName":"daily-check","payload":""}`, trigger)},
+		{"2. A digest run (what `make invoke` does after a deploy): every key in every bin",
+			`{"mode":"digest"}`},
+	}
+	for _, r := range runs {
+		fmt.Fprintf(out, "\n%s\n%s\n", strings.Repeat("=", 100), r.title)
+		fmt.Fprintf(out, "   $ %s -e '%s'\n%s\n", bin, r.event, strings.Repeat("=", 100))
+		rx.reset()
+		cmd := exec.Command(bin, "-e", r.event)
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		rx.print()
+		fmt.Fprintf(out, "\n--- result (stdout of the function) ---\n%s", stdout.String())
+		if stderr.Len() > 0 {
+			fmt.Fprintf(out, "--- log (stderr) ---\n%s", stderr.String())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.title, err)
+		}
+	}
+	fmt.Fprintf(out, "\nThe emulator answered %d API calls; nothing left 127.0.0.1.\n", api.TotalCalls())
+	return nil
+}
+
+// cleanEnv is the environment without any Alibaba Cloud credentials or channel settings of the person
+// running the demo, so nothing real is used.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "ALIBABA_CLOUD_") || strings.HasPrefix(name, "FC_") || strings.HasSuffix(name, "_WEBHOOK_URL") ||
+			strings.HasPrefix(name, "SLACK_") || strings.HasPrefix(name, "WEBHOOK_") || strings.HasPrefix(name, "DINGTALK_") ||
+			strings.HasPrefix(name, "FEISHU_") || name == "DEBUG" || name == "DRY_RUN" || name == "RAM_USERS" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// receiver stands in for Slack's incoming webhook and the generic webhook receiver.
+type receiver struct {
+	out  io.Writer
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (rx *receiver) reset() {
+	rx.mu.Lock()
+	rx.msgs = nil
+	rx.mu.Unlock()
+}
+
+func (rx *receiver) print() {
+	rx.mu.Lock()
+	defer rx.mu.Unlock()
+	if len(rx.msgs) == 0 {
+		fmt.Fprintln(rx.out, "\n(nothing posted: nothing to say in this run)")
+	}
+	for _, m := range rx.msgs {
+		fmt.Fprint(rx.out, m)
+	}
+}
+
+func (rx *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var text string
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/slack/"):
+		text = "\n--- Slack (incoming webhook), as the channel shows it ---\n" + slackText(body)
+	default:
+		var pretty bytes.Buffer
+		json.Indent(&pretty, body, "", "  ")
+		text = fmt.Sprintf("\n--- generic webhook: POST %s ---\nwebhook-id: %s\nwebhook-timestamp: %s\nwebhook-signature: %s\n%s\n",
+			r.URL.Path, r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), pretty.String())
+	}
+	rx.mu.Lock()
+	rx.msgs = append(rx.msgs, text)
+	rx.mu.Unlock()
+	w.Write([]byte("ok"))
+}
+
+// slackText renders a Block Kit message as plain text: roughly what a person sees in the channel.
+func slackText(body []byte) string {
+	var msg struct {
+		Text   string           `json:"text"`
+		Blocks []map[string]any `json:"blocks"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return string(body) + "\n"
+	}
+	if len(msg.Blocks) == 0 {
+		return msg.Text + "\n"
+	}
+	var b strings.Builder
+	for _, bl := range msg.Blocks {
+		switch bl["type"] {
+		case "header":
+			t := textOf(bl["text"])
+			fmt.Fprintf(&b, "%s\n%s\n", strings.ToUpper(t), strings.Repeat("~", min(len([]rune(t)), 100)))
+		case "section":
+			if t := textOf(bl["text"]); t != "" {
+				fmt.Fprintln(&b, indent(t))
+			}
+			if fields, ok := bl["fields"].([]any); ok {
+				for _, f := range fields {
+					fmt.Fprintln(&b, indent(strings.ReplaceAll(textOf(f), "\n", " ")))
+				}
+			}
+		case "context":
+			if els, ok := bl["elements"].([]any); ok {
+				var parts []string
+				for _, e := range els {
+					parts = append(parts, textOf(e))
+				}
+				fmt.Fprintf(&b, "  (%s)\n", strings.Join(parts, " · "))
+			}
+		case "divider":
+			fmt.Fprintln(&b, "  "+strings.Repeat("─", 60))
+		case "rich_text", "markdown":
+			fmt.Fprintln(&b, indent(textOf(bl["text"])))
+		}
+	}
+	return b.String()
+}
+
+func textOf(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	s, _ := m["text"].(string)
+	return s
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}

@@ -1,0 +1,370 @@
+// Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins,
+// applies the alert policy, and delivers (or, in a dry run, previews) one message per channel. It does not
+// know it runs on Function Compute: the runtime passes the invocation's facts in as values.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/schedule"
+)
+
+// Reader reads the recycle bins of RAM users.
+type Reader interface {
+	Read(ctx context.Context, creds *alibaba.Credentials, entries []string) (*alibaba.Scan, error)
+}
+
+// Invocation holds the facts of one invocation.
+type Invocation struct {
+	// RequestID identifies the invocation in logs and, for manual runs, in the webhook-id.
+	RequestID string
+	// AccountID is the account the function runs in; empty when unknown.
+	AccountID string
+	// RetryCount is FC's retry number: 0 on the first attempt.
+	RetryCount int
+	// Credentials are the role's per-invocation credentials; nil for the default credential chain.
+	Credentials *alibaba.Credentials
+}
+
+// Handler runs the job. Its fields are set once by main.
+type Handler struct {
+	// Config is the validated configuration; nil when ConfigErr is set.
+	Config *config.Config
+	// ConfigErr fails every invocation when the configuration is invalid.
+	ConfigErr error
+	// Reader reads the bins.
+	Reader Reader
+	// Channels are the configured channels.
+	Channels []notify.Channel
+	// PreviewChannels are rendered in a dry run when no channel is configured.
+	PreviewChannels []notify.Channel
+	// Logger writes the run's log lines; the handler adds the request ID.
+	Logger *slog.Logger
+	// Now is the clock.
+	Now func() time.Time
+	// Go starts a goroutine of the invocation; a panic in it must fail the invocation (fcruntime.Go).
+	Go func(ctx context.Context, fn func())
+}
+
+// RejectedError is a failure found before the first API call: a bad configuration or event.
+type RejectedError struct{ Err error }
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// RunError is a run that started and failed; the result still says everything that was done.
+type RunError struct {
+	// Summary is one line: what failed.
+	Summary string
+}
+
+func (e *RunError) Error() string { return e.Summary }
+
+// manualLead is how far ahead of the clock a manual now may be, unless the run is dry.
+const manualLead = 5 * time.Minute
+
+// Handle runs one invocation. The result is nil only for a rejected invocation; with a RunError it holds
+// what the run did before failing.
+func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Result, error) {
+	start := h.now()
+	log := h.Logger
+	if inv.RequestID != "" {
+		log = log.With("requestId", inv.RequestID)
+	}
+	r, err := h.handle(ctx, log, inv, body, start)
+	if r != nil {
+		r.DurationMS = h.now().Sub(start).Milliseconds()
+		log.Info("run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
+			"alerts", len(r.Alerts), "dryRun", r.DryRun, "durationMs", r.DurationMS)
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelError
+		}
+		log.Log(ctx, level, "result", "result", r.logValue(), "error", errString(err))
+	} else if err != nil {
+		log.Error("rejected", "error", err.Error())
+	}
+	return r, err
+}
+
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, body []byte, clock time.Time) (*Result, error) {
+	if h.ConfigErr != nil {
+		return nil, &RejectedError{h.ConfigErr}
+	}
+	cfg := h.Config
+	ev, err := DecodeEvent(body)
+	if err != nil {
+		return nil, &RejectedError{err}
+	}
+	o := ev.Overrides
+	users, thresholds, mode, dryRun := cfg.Users, cfg.Thresholds, cfg.Mode, cfg.DryRun
+	if o.Users != nil {
+		users = o.Users
+	}
+	if o.Thresholds != nil {
+		thresholds = o.Thresholds
+	}
+	if o.Mode != "" {
+		mode = o.Mode
+	}
+	if o.DryRun != nil {
+		dryRun = *o.DryRun
+		if !dryRun && !cfg.Channels() {
+			return nil, &RejectedError{errors.New("event: dryRun is false but no channel is configured")}
+		}
+	}
+
+	var times schedule.Times
+	switch {
+	case ev.Timer && cfg.Schedule == nil:
+		return nil, &RejectedError{errors.New("SCHEDULE is not set: a timer event needs the trigger's schedule to compute its window (set SCHEDULE to the trigger's cronExpression)")}
+	case ev.Timer:
+		times = schedule.Resolve(cfg.Schedule, ev.TriggerTime, true)
+	default:
+		now := clock
+		if o.Now != nil {
+			now = *o.Now
+			if now.After(clock.Add(manualLead)) && !dryRun {
+				return nil, &RejectedError{fmt.Errorf("event: now %s is more than 5 minutes ahead of the clock (%s): use a past time to replay a run, or dryRun:true", now.Format(time.RFC3339), clock.UTC().Format(time.RFC3339))}
+			}
+		}
+		if cfg.Schedule != nil {
+			times = schedule.Resolve(cfg.Schedule, now, false)
+		} else {
+			times = schedule.Manual(now)
+		}
+	}
+	window := alert.Window{From: times.Prev, To: times.Cur}
+	accountID := inv.AccountID
+	if accountID == "" {
+		accountID = cfg.AccountID
+	}
+	res := &Result{
+		RequestID:    inv.RequestID,
+		Now:          times.Now,
+		Window:       window,
+		Next:         times.Next,
+		Mode:         mode,
+		AccountID:    accountID,
+		AccountLabel: cfg.AccountLabel,
+		DryRun:       dryRun,
+		Alerts:       []alert.Alert{},
+		Errors:       []alert.UserError{},
+		Warnings:     append([]string{}, times.Warnings...),
+	}
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
+
+	scan, err := h.Reader.Read(ctx, inv.Credentials, users)
+	if err != nil {
+		return res, &RunError{Summary: "reading the recycle bins failed: " + err.Error()}
+	}
+	var failures []string
+	var transient []alibaba.UserError
+	for _, e := range scan.Errors {
+		res.Errors = append(res.Errors, e.UserError)
+		if e.Transient {
+			transient = append(transient, e)
+		}
+		log.Warn("user unreadable", "user", e.User, "code", e.Code, "message", e.Message, "transient", e.Transient)
+	}
+	res.UsersChecked = len(scan.Bins)
+	for _, b := range scan.Bins {
+		res.KeysInBins += len(b.Keys)
+	}
+	if s := unreadableSummary(scan, users); s != "" {
+		failures = append(failures, s)
+	} else if len(transient) > 0 {
+		failures = append(failures, fmt.Sprintf("%d of %d users unreadable after retries (%s)", len(transient), len(transient)+len(scan.Bins), codeCounts(toUserErrors(transient))))
+	}
+
+	res.Alerts = alert.Evaluate(scan.Bins, times.Now, window, times.Next, alert.Policy{
+		Mode: mode, Thresholds: thresholds, AlertOnRecycle: cfg.AlertOnRecycle, AccountID: accountID,
+	})
+	if res.Alerts == nil {
+		res.Alerts = []alert.Alert{}
+	}
+
+	report := &alert.Report{
+		Mode: mode, AccountID: accountID, AccountLabel: cfg.AccountLabel, Now: times.Now, Window: window,
+		Next: times.Next, Alerts: res.Alerts, Errors: res.Errors, Warnings: res.Warnings,
+		UsersChecked: res.UsersChecked, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
+		Manual: !ev.Timer, DryRun: dryRun, Location: cfg.Location,
+	}
+	post := mode == alert.ModeDigest || len(res.Alerts) > 0 || len(res.Errors) > 0
+
+	if dryRun {
+		channels := h.Channels
+		if len(channels) == 0 {
+			channels = h.PreviewChannels
+		}
+		for _, ch := range channels {
+			p := Preview{Channel: ch.Name(), Messages: []json.RawMessage{}}
+			if post {
+				bodies, err := ch.Render(report)
+				if err != nil {
+					failures = append(failures, fmt.Sprintf("%s: rendering failed: %v", ch.Name(), err))
+				}
+				p.Messages = append(p.Messages, bodies...)
+			}
+			res.Preview = append(res.Preview, p)
+		}
+	} else {
+		res.Deliveries = h.deliver(ctx, log, report, post)
+		var failed []string
+		for _, d := range res.Deliveries {
+			if !d.OK {
+				failed = append(failed, d.Channel+": "+d.Error)
+			}
+		}
+		if len(failed) > 0 {
+			failures = append(failures, "delivery failed: "+strings.Join(failed, "; "))
+		}
+	}
+	if len(failures) > 0 {
+		return res, &RunError{Summary: strings.Join(failures, "; ")}
+	}
+	return res, nil
+}
+
+// deliver posts the report to every channel at once and waits for all of them.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.Report, post bool) []Delivery {
+	out := make([]Delivery, len(h.Channels))
+	var wg sync.WaitGroup
+	for i, ch := range h.Channels {
+		out[i] = Delivery{Channel: ch.Name(), OK: true}
+		if !post {
+			continue
+		}
+		wg.Add(1)
+		h.spawn(ctx, func() {
+			defer wg.Done()
+			d := &out[i]
+			d.OK = false
+			d.Error = "panicked"
+			bodies, err := ch.Render(report)
+			if err != nil {
+				d.Error = "rendering failed: " + err.Error()
+				return
+			}
+			sent, err := notify.Deliver(ctx, ch, bodies)
+			d.Messages = sent
+			if err != nil {
+				d.Error = err.Error()
+				log.Error("delivery failed", "channel", ch.Name(), "sent", sent, "of", len(bodies), "error", d.Error)
+				return
+			}
+			d.OK, d.Error = true, ""
+			log.Info("delivered", "channel", ch.Name(), "messages", sent)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (h *Handler) spawn(ctx context.Context, fn func()) {
+	if h.Go != nil {
+		h.Go(ctx, fn)
+		return
+	}
+	go fn()
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// unreadableSummary is the failure when no user's bin could be read at all, or ListUsers failed for *.
+func unreadableSummary(scan *alibaba.Scan, users []string) string {
+	for _, e := range scan.Errors {
+		if e.User == "*" && len(users) == 1 && users[0] == "*" {
+			return fmt.Sprintf("listing the RAM users failed: %s: %s", e.Code, e.Message)
+		}
+	}
+	if len(scan.Bins) > 0 || len(scan.Errors) == 0 {
+		return ""
+	}
+	errs := toUserErrors(scan.Errors)
+	codes := map[string]bool{}
+	for _, e := range errs {
+		codes[e.Code] = true
+	}
+	if len(codes) == 1 {
+		code := errs[0].Code
+		s := fmt.Sprintf("%s for all %s users", code, thousands(len(errs)))
+		if hint := hints[code]; hint != "" {
+			s += ": " + hint
+		}
+		return s
+	}
+	return fmt.Sprintf("no user's recycle bin could be read (%s)", codeCounts(errs))
+}
+
+var hints = map[string]string{
+	"NoPermission":        "the role lacks ram:ListAccessKeysInRecycleBin, ram:GetUser or ram:ListUsers (see deploy/ram-policy.json)",
+	"Forbidden.RAM":       "the role lacks ram:ListAccessKeysInRecycleBin, ram:GetUser or ram:ListUsers (see deploy/ram-policy.json)",
+	"EntityNotExist.User": "check RAM_USERS",
+}
+
+func toUserErrors(in []alibaba.UserError) []alert.UserError {
+	out := make([]alert.UserError, len(in))
+	for i, e := range in {
+		out[i] = e.UserError
+	}
+	return out
+}
+
+// codeCounts is "3 NoPermission, 1 EntityNotExist.User", most frequent first.
+func codeCounts(errs []alert.UserError) string {
+	n := map[string]int{}
+	for _, e := range errs {
+		n[e.Code]++
+	}
+	codes := make([]string, 0, len(n))
+	for c := range n {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if n[codes[i]] != n[codes[j]] {
+			return n[codes[i]] > n[codes[j]]
+		}
+		return codes[i] < codes[j]
+	})
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d %s", n[c], c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// thousands formats n with comma separators (1,000).
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,331 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/config"
+)
+
+// fakeReader returns a fixed scan and records what it was asked.
+type fakeReader struct {
+	scan    alibaba.Scan
+	err     error
+	entries []string
+	creds   *alibaba.Credentials
+	calls   int
+}
+
+func (f *fakeReader) Read(_ context.Context, creds *alibaba.Credentials, entries []string) (*alibaba.Scan, error) {
+	f.calls++
+	f.entries, f.creds = entries, creds
+	if f.err != nil {
+		return nil, f.err
+	}
+	s := f.scan
+	return &s, nil
+}
+
+// fakeChannel renders one body naming the alerted keys and records what it sends.
+type fakeChannel struct {
+	name    string
+	sendErr error
+	mu      sync.Mutex
+	sent    []string
+}
+
+func (c *fakeChannel) Name() string { return c.name }
+func (c *fakeChannel) Render(r *alert.Report) ([]json.RawMessage, error) {
+	var ids []string
+	for _, a := range r.Alerts {
+		ids = append(ids, string(a.Event)+":"+a.AccessKeyID)
+	}
+	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "retry": r.RetryCount})
+	return []json.RawMessage{b}, nil
+}
+func (c *fakeChannel) Send(_ context.Context, body json.RawMessage) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sendErr != nil {
+		return c.sendErr
+	}
+	c.sent = append(c.sent, string(body))
+	return nil
+}
+func (c *fakeChannel) Pace() time.Duration { return 0 }
+
+var clock = time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC)
+
+func testConfig(t *testing.T, kv ...string) *config.Config {
+	t.Helper()
+	m := map[string]string{"RAM_USERS": "alice,bob", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret", "SCHEDULE": "0 0 9 * * *"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	c, err := config.Load(func(k string) string { return m[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func key(id string, recycled, deletes time.Time) alert.Key {
+	return alert.Key{AccessKeyID: id, CreateDate: recycled.Add(-90 * 24 * time.Hour), RecycleDate: recycled, DeleteDate: deletes}
+}
+
+func newHandler(t *testing.T, cfg *config.Config, r *fakeReader, chans ...*fakeChannel) (*Handler, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	h := &Handler{Config: cfg, Reader: r, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Now: func() time.Time { return clock }}
+	for _, c := range chans {
+		h.Channels = append(h.Channels, c)
+	}
+	return h, &logs
+}
+
+const timerEvent = `{"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}`
+
+func TestHandleCrossingTimer(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{
+		{UserName: "alice", UserID: "1001", Keys: []alert.Key{
+			key("LTAI5tRecycledToday00001", cur.Add(-2*time.Hour), cur.Add(30*24*time.Hour-2*time.Hour)),
+			key("LTAI5tExpiresIn3Days0001", cur.Add(-27*24*time.Hour), cur.Add(3*24*time.Hour+5*time.Hour)),
+			key("LTAI5tQuietOldKey0000001", cur.Add(-10*24*time.Hour), cur.Add(20*24*time.Hour)),
+		}},
+		{UserName: "bob", UserID: "1002"},
+	}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, logs := newHandler(t, testConfig(t), r, slack)
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1", AccountID: "1234567890123456", RetryCount: 1,
+		Credentials: &alibaba.Credentials{AccessKeyID: "STS.role", AccessKeySecret: "s3cret", SecurityToken: "tok3n"}}, []byte(timerEvent))
+	if err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	if r.creds == nil || r.creds.AccessKeyID != "STS.role" {
+		t.Errorf("Read got credentials %+v, want the invocation's", r.creds)
+	}
+	if diff := cmp.Diff([]string{"alice", "bob"}, r.entries); diff != "" {
+		t.Errorf("Read entries (-want +got):\n%s", diff)
+	}
+	var got []string
+	for _, a := range res.Alerts {
+		got = append(got, string(a.Event)+":"+a.AccessKeyID)
+	}
+	want := []string{"expiring:LTAI5tExpiresIn3Days0001", "recycled:LTAI5tRecycledToday00001"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alerts (-want +got):\n%s", diff)
+	}
+	if !res.Window.To.Equal(cur) || !res.Window.From.Equal(cur.Add(-24*time.Hour)) || !res.Next.Equal(cur.Add(24*time.Hour)) || !res.Now.Equal(cur) {
+		t.Errorf("times = now %v window %+v next %v", res.Now, res.Window, res.Next)
+	}
+	if res.AccountID != "1234567890123456" || res.UsersChecked != 2 || res.KeysInBins != 3 || res.Mode != "crossing" || res.DryRun {
+		t.Errorf("result = %+v", res)
+	}
+	if diff := cmp.Diff([]Delivery{{Channel: "slack-webhook", OK: true, Messages: 1}}, res.Deliveries); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
+	if len(slack.sent) != 1 || !strings.Contains(slack.sent[0], `"retry":1`) {
+		t.Errorf("sent = %v, want one message carrying the retry count", slack.sent)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.Contains(line, `"requestId":"req-1"`) {
+			t.Errorf("log line without the request ID: %s", line)
+		}
+	}
+	for _, s := range []string{"s3cret", "tok3n", "/services/T/B/secret"} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("logs hold the secret %q", s)
+		}
+	}
+}
+
+func TestHandleQuietRunPostsNothing(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testConfig(t), r, slack)
+	res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+	if err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	if len(slack.sent) != 0 {
+		t.Errorf("a quiet run sent %v", slack.sent)
+	}
+	if diff := cmp.Diff([]Delivery{{Channel: "slack-webhook", OK: true, Messages: 0}}, res.Deliveries); diff != "" {
+		t.Errorf("deliveries (-want +got):\n%s", diff)
+	}
+}
+
+func TestHandleDigestAlwaysPosts(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testConfig(t), r, slack)
+	res, err := h.Handle(context.Background(), Invocation{}, []byte(`{"mode":"digest"}`))
+	if err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	if len(slack.sent) != 1 || res.Mode != "digest" {
+		t.Errorf("digest sent %d messages (mode %q), want 1", len(slack.sent), res.Mode)
+	}
+}
+
+func TestHandleUnreadableUsers(t *testing.T) {
+	denied := func(user string) alibaba.UserError {
+		return alibaba.UserError{UserError: alert.UserError{User: user, Code: "NoPermission", Message: "not authorized"}}
+	}
+	t.Run("one missing user is reported, the run succeeds and posts", func(t *testing.T) {
+		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
+			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "EntityNotExist.User", Message: "the user does not exist"}}}}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testConfig(t), r, slack)
+		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+		if err != nil {
+			t.Fatalf("Handle() = %v", err)
+		}
+		if len(res.Errors) != 1 || res.Errors[0].User != "bob" || len(slack.sent) != 1 {
+			t.Errorf("errors = %+v, sent %d; want bob reported and posted", res.Errors, len(slack.sent))
+		}
+	})
+	t.Run("no user readable fails with a one-line summary", func(t *testing.T) {
+		var errs []alibaba.UserError
+		for i := range 1000 {
+			errs = append(errs, denied(fmt.Sprintf("user%d", i)))
+		}
+		r := &fakeReader{scan: alibaba.Scan{Errors: errs}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testConfig(t), r, slack)
+		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+		var re *RunError
+		if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "NoPermission for all 1,000 users: the role lacks ram:ListAccessKeysInRecycleBin") {
+			t.Fatalf("Handle() = %v, want a RunError summary", err)
+		}
+		if res == nil || len(res.Errors) != 1000 || len(slack.sent) != 1 {
+			t.Errorf("result errors %d, sent %d; want 1000 and the message still posted", len(res.Errors), len(slack.sent))
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("summary is not one line: %q", err)
+		}
+	})
+	t.Run("transient error fails after the others were read and posted", func(t *testing.T) {
+		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
+			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "Throttling.User", Message: "flow control"}, Transient: true}}}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testConfig(t), r, slack)
+		_, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+		if err == nil || !strings.Contains(err.Error(), "1 of 2 users unreadable after retries (1 Throttling.User)") {
+			t.Errorf("Handle() = %v, want the transient summary", err)
+		}
+		if len(slack.sent) != 1 {
+			t.Errorf("sent %d messages, want 1", len(slack.sent))
+		}
+	})
+	t.Run("ListUsers failing for * fails the run", func(t *testing.T) {
+		r := &fakeReader{scan: alibaba.Scan{Errors: []alibaba.UserError{denied("*")}}}
+		h, _ := newHandler(t, testConfig(t, "RAM_USERS", "*"), r, &fakeChannel{name: "slack-webhook"})
+		_, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+		if err == nil || !strings.Contains(err.Error(), "listing the RAM users failed: NoPermission") {
+			t.Errorf("Handle() = %v, want the ListUsers failure", err)
+		}
+	})
+}
+
+func TestHandleDeliveryFailure(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "EntityNotExist.User"}}},
+		Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
+	bad := &fakeChannel{name: "dingtalk", sendErr: errors.New("dingtalk: errcode 310000: keywords not in content")}
+	good := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testConfig(t), r, bad, good)
+	res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+	if err == nil || !strings.Contains(err.Error(), "delivery failed: dingtalk: ") {
+		t.Fatalf("Handle() = %v, want a delivery failure", err)
+	}
+	if len(good.sent) != 1 {
+		t.Errorf("the other channel sent %d messages, want 1", len(good.sent))
+	}
+	if res.Deliveries[0].OK || !res.Deliveries[1].OK {
+		t.Errorf("deliveries = %+v", res.Deliveries)
+	}
+}
+
+func TestHandleDryRunPreview(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testConfig(t), r, slack)
+	res, err := h.Handle(context.Background(), Invocation{}, []byte(`{"mode":"digest","dryRun":true}`))
+	if err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	if len(slack.sent) != 0 || res.Deliveries != nil || len(res.Preview) != 1 || len(res.Preview[0].Messages) != 1 || !res.DryRun {
+		t.Errorf("dry run: sent %v, result %+v", slack.sent, res)
+	}
+}
+
+func TestHandleRejected(t *testing.T) {
+	ahead := clock.Add(10 * time.Minute).Format(time.RFC3339)
+	tests := []struct {
+		name string
+		cfg  *config.Config
+		body string
+		want string
+	}{
+		{"malformed event", testConfig(t), `{"users":`, "malformed JSON"},
+		{"unknown override", testConfig(t), `{"usres":["a"]}`, `unknown field "usres"`},
+		{"timer without SCHEDULE", testConfig(t, "SCHEDULE", ""), timerEvent, "SCHEDULE is not set"},
+		{"now ahead of the clock", testConfig(t), `{"now":"` + ahead + `"}`, "more than 5 minutes ahead"},
+		{"dryRun false without channel", testConfig(t, "SLACK_WEBHOOK_URL", "", "DRY_RUN", "true"), `{"dryRun":false}`, "no channel is configured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &fakeReader{}
+			h, _ := newHandler(t, tt.cfg, r)
+			res, err := h.Handle(context.Background(), Invocation{}, []byte(tt.body))
+			var re *RejectedError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Handle() = %v, want a RejectedError containing %q", err, tt.want)
+			}
+			if res != nil || r.calls != 0 {
+				t.Errorf("rejected run made %d API reads and returned %+v", r.calls, res)
+			}
+		})
+	}
+	t.Run("now ahead is fine in a dry run", func(t *testing.T) {
+		h, _ := newHandler(t, testConfig(t), &fakeReader{})
+		if _, err := h.Handle(context.Background(), Invocation{}, []byte(`{"dryRun":true,"now":"`+ahead+`"}`)); err != nil {
+			t.Errorf("Handle() = %v", err)
+		}
+	})
+	t.Run("invalid configuration fails every invocation", func(t *testing.T) {
+		h := &Handler{ConfigErr: &config.Error{Problems: []string{"ALERT_MODE: unknown mode"}}, Logger: slog.New(slog.DiscardHandler)}
+		for range 2 {
+			_, err := h.Handle(context.Background(), Invocation{}, []byte(`{}`))
+			if err == nil || !strings.Contains(err.Error(), "ALERT_MODE") {
+				t.Errorf("Handle() = %v, want the configuration error", err)
+			}
+		}
+	})
+}
+
+func TestResultLogValueTruncates(t *testing.T) {
+	r := &Result{Alerts: make([]alert.Alert, 400)}
+	b, _ := json.Marshal(r.logValue())
+	if len(b) > maxResultLine || !strings.Contains(string(b), `"alerts":400`) {
+		t.Errorf("logValue() = %d bytes: %.200s", len(b), b)
+	}
+	small := &Result{Alerts: make([]alert.Alert, 1)}
+	b, _ = json.Marshal(small.logValue())
+	if !strings.Contains(string(b), `"alerts":[{`) {
+		t.Errorf("small logValue() = %s, want the alerts themselves", b)
+	}
+}

@@ -1,0 +1,87 @@
+package handler
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+)
+
+// Result is what an invocation returns (contract section 7); `s invoke` prints it.
+type Result struct {
+	// RequestID is the invocation's request ID.
+	RequestID string `json:"requestId,omitempty"`
+	// Now is the run's time.
+	Now time.Time `json:"now"`
+	// Window is (prev, cur].
+	Window alert.Window `json:"window"`
+	// Next is the next fire time: the time of the next check.
+	Next time.Time `json:"next"`
+	// Mode is crossing or digest.
+	Mode string `json:"mode"`
+	// AccountID comes from the invocation, else FC_ACCOUNT_ID, else is empty.
+	AccountID string `json:"accountId"`
+	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
+	AccountLabel string `json:"accountLabel,omitempty"`
+	// UsersChecked counts the users whose bin was read successfully.
+	UsersChecked int `json:"usersChecked"`
+	// KeysInBins counts the AccessKeys found in the bins read.
+	KeysInBins int `json:"keysInBins"`
+	// Alerts are the alerted keys, most urgent first.
+	Alerts []alert.Alert `json:"alerts"`
+	// Errors are the users whose bin could not be read.
+	Errors []alert.UserError `json:"errors"`
+	// Warnings are said in the log, the result and the messages.
+	Warnings []string `json:"warnings"`
+	// DryRun is true when nothing was sent.
+	DryRun bool `json:"dryRun"`
+	// Deliveries has one entry per configured channel (not in a dry run).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Preview has, in a dry run, every body that would have been sent.
+	Preview []Preview `json:"preview,omitempty"`
+	// DurationMS is how long the run took, in milliseconds.
+	DurationMS int64 `json:"durationMs"`
+}
+
+// Delivery is the outcome of one channel.
+type Delivery struct {
+	// Channel is the channel's name (slack-webhook, slack, webhook, dingtalk, feishu, wecom).
+	Channel string `json:"channel"`
+	// OK is true when every message was delivered (also when there was nothing to send).
+	OK bool `json:"ok"`
+	// Messages counts the messages delivered.
+	Messages int `json:"messages"`
+	// Error says why the delivery failed, without secrets.
+	Error string `json:"error,omitempty"`
+}
+
+// Preview is what a channel would have been sent in a dry run.
+type Preview struct {
+	// Channel is the channel's name.
+	Channel string `json:"channel"`
+	// Messages are the bodies, each a JSON value.
+	Messages []json.RawMessage `json:"messages"`
+}
+
+// maxResultLine is the size above which the logged result replaces alerts and preview by counts.
+const maxResultLine = 32 << 10
+
+// logValue returns the result as logged: itself, or with alerts and preview replaced by counts when its
+// JSON would pass maxResultLine.
+func (r *Result) logValue() any {
+	b, err := json.Marshal(r)
+	if err == nil && len(b) <= maxResultLine {
+		return json.RawMessage(b)
+	}
+	type short Result
+	s := struct {
+		*short
+		Alerts       int `json:"alerts"`
+		Preview      int `json:"preview,omitempty"`
+		Truncated    bool `json:"truncated"`
+	}{short: (*short)(r), Alerts: len(r.Alerts), Truncated: true}
+	for _, p := range r.Preview {
+		s.Preview += len(p.Messages)
+	}
+	return s
+}

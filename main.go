@@ -1,0 +1,286 @@
+// Command main is the ak-recycle-alert function: it watches the RAM AccessKey recycle bin of the
+// configured users and warns the team before a recycled key is purged for good.
+//
+// It decides its mode when it starts: with FC_RUNTIME_API set it serves the Function Compute go1 runtime
+// API; "main serve" is a custom-runtime HTTP server; otherwise it is a command-line tool that runs once on
+// an event. main.go is the composition root: the only code that reads the environment.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "golang.org/x/crypto/x509roots/fallback" // root certificates when the runtime image has none
+	_ "time/tzdata"                            // TIMEZONE and CRON_TZ whatever the image holds
+
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/fcruntime"
+	"github.com/akrecycle/ak-recycle-alert/handler"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+)
+
+// Exit statuses of the command line (contract section 2).
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitRejected = 2
+)
+
+// postTimeout bounds one HTTP attempt to a channel; the invocation's deadline bounds them all.
+const postTimeout = 15 * time.Second
+
+const usage = `ak-recycle-alert: warns before a recycled RAM AccessKey is purged for good.
+
+Usage:
+  main [run] [-f FILE | -e JSON]   run once on an event and print the result JSON on stdout
+                                   (the event is read from FILE, JSON or stdin; {} when stdin is a terminal)
+  main serve                       FC custom runtime HTTP server on FC_CUSTOM_LISTEN_PORT (default 9000)
+  main -h                          this help
+
+With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instead.
+
+Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
+manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
+"now":"2026-11-30T09:00:00Z"}. Configuration comes from environment variables (see README.md).
+
+Exit status: 0 ok (also when some users were unreadable), 1 the run failed, 2 rejected before the
+first API call (flags, configuration, event).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if api := getenv("FC_RUNTIME_API"); api != "" {
+		out := fcruntime.NewSyncWriter(stdout)
+		h, logger := build(getenv, out)
+		err := fcruntime.Start(ctx, api, adapt(h), fcruntime.Options{Stdout: out, Logger: logger})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("runtime stopped", "error", err.Error())
+			return exitFailed
+		}
+		return exitOK
+	}
+
+	if len(args) > 0 && args[0] == "serve" {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitRejected
+		}
+		port := getenv("FC_CUSTOM_LISTEN_PORT")
+		if port == "" {
+			port = "9000"
+		}
+		out := fcruntime.NewSyncWriter(stdout)
+		h, logger := build(getenv, out)
+		logger.Info("custom runtime listening", "port", port)
+		if err := fcruntime.Serve(ctx, ":"+port, adapt(h), fcruntime.Options{Stdout: out, Logger: logger}); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("server stopped", "error", err.Error())
+			return exitFailed
+		}
+		return exitOK
+	}
+	return runOnce(ctx, args, stdin, stdout, stderr, getenv)
+}
+
+// runOnce is the command line: one invocation, the result on stdout, logs on stderr.
+func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("main", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	file := fs.String("f", "", "read the event from `FILE` (- for stdin)")
+	inline := fs.String("e", "", "the event as inline `JSON`")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give the run this long, like the function's timeout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitRejected
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "main: unexpected argument %q (see main -h)\n", fs.Arg(0))
+		return exitRejected
+	}
+	if *file != "" && *inline != "" {
+		fmt.Fprintln(stderr, "main: use -f or -e, not both")
+		return exitRejected
+	}
+	var event []byte
+	var err error
+	switch {
+	case *inline != "":
+		event = []byte(*inline)
+	case *file != "" && *file != "-":
+		event, err = os.ReadFile(*file)
+	case *file == "-" || !isTerminal(stdin):
+		event, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
+	default:
+		event = []byte("{}")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "main: reading the event: %v\n", err)
+		return exitRejected
+	}
+
+	h, _ := build(getenv, stderr)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	inv := handler.Invocation{RequestID: "local-" + randomHex(8), AccountID: ""}
+	res, err := h.Handle(ctx, inv, event)
+	if res != nil {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(res); encErr != nil {
+			fmt.Fprintf(stderr, "main: writing the result: %v\n", encErr)
+			return exitFailed
+		}
+	}
+	var rejected *handler.RejectedError
+	switch {
+	case errors.As(err, &rejected):
+		fmt.Fprintf(stderr, "main: %v\n", err)
+		return exitRejected
+	case err != nil:
+		fmt.Fprintf(stderr, "main: run failed: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// build turns the environment into a handler and the logger it writes to. An invalid configuration does
+// not stop the process: every invocation fails with it.
+func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slog.Logger) {
+	cfg, err := config.Load(getenv)
+	level := slog.LevelInfo
+	if cfg != nil {
+		level = cfg.LogLevel
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	h := &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}
+	if err == nil {
+		client := &http.Client{Timeout: postTimeout}
+		h.Reader, err = alibaba.New(alibaba.Config{Region: cfg.Region, RAMEndpoint: cfg.RAMEndpoint, IMSEndpoint: cfg.IMSEndpoint, Logger: logger})
+		if err == nil {
+			h.Channels, err = channels(cfg, client)
+		}
+		if err == nil {
+			h.PreviewChannels, err = previewChannels(client)
+		}
+	}
+	if err != nil {
+		h.ConfigErr = err
+		logger.Error("invalid configuration: every invocation will fail until it is fixed", "error", err.Error())
+		return h, logger
+	}
+	h.Config = cfg
+	return h, logger
+}
+
+// channels builds every configured channel; each is its own.
+func channels(cfg *config.Config, client *http.Client) ([]notify.Channel, error) {
+	var out []notify.Channel
+	add := func(ch notify.Channel, err error) error {
+		if err != nil {
+			return err
+		}
+		out = append(out, ch)
+		return nil
+	}
+	var errs []error
+	if cfg.SlackWebhookURL != "" {
+		errs = append(errs, add(notify.NewSlackWebhook(cfg.SlackWebhookURL, client)))
+	}
+	if cfg.SlackBotToken != "" {
+		errs = append(errs, add(notify.NewSlackBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)))
+	}
+	if cfg.WebhookURL != "" {
+		errs = append(errs, add(notify.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret, client)))
+	}
+	if cfg.DingTalkURL != "" {
+		errs = append(errs, add(notify.NewDingTalk(cfg.DingTalkURL, cfg.DingTalkSecret, client)))
+	}
+	if cfg.FeishuURL != "" {
+		errs = append(errs, add(notify.NewFeishu(cfg.FeishuURL, cfg.FeishuSecret, client)))
+	}
+	if cfg.WeComURL != "" {
+		errs = append(errs, add(notify.NewWeCom(cfg.WeComURL, client)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, &config.Error{Problems: strings.Split(err.Error(), "\n")}
+	}
+	return out, nil
+}
+
+// previewChannels render a dry run's preview when no channel is configured: the Slack message and the
+// webhook body. They are never sent.
+func previewChannels(client *http.Client) ([]notify.Channel, error) {
+	slack, err := notify.NewSlackWebhook("https://hooks.slack.com/services/preview", client)
+	if err != nil {
+		return nil, err
+	}
+	hook, err := notify.NewWebhook("https://webhook.invalid/preview", "", client)
+	if err != nil {
+		return nil, err
+	}
+	return []notify.Channel{slack, hook}, nil
+}
+
+// adapt turns the handler into the runtime's handler: the invocation's facts in, the result JSON out.
+func adapt(h *handler.Handler) fcruntime.Handler {
+	return testHook(func(ctx context.Context, inv fcruntime.Invocation, event []byte) ([]byte, error) {
+		hi := handler.Invocation{RequestID: inv.RequestID, AccountID: inv.AccountID, RetryCount: inv.RetryCount}
+		if c := inv.Credentials; c.AccessKeyID != "" {
+			hi.Credentials = &alibaba.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+		}
+		res, err := h.Handle(ctx, hi, event)
+		if res == nil {
+			return nil, err
+		}
+		body, mErr := json.Marshal(res)
+		if mErr != nil {
+			return nil, errors.Join(err, mErr)
+		}
+		return body, err
+	})
+}
+
+// testHook wraps the runtime handler; only the end-to-end tests' build (tag e2etest) changes it, to
+// make an invocation panic on purpose.
+var testHook = func(h fcruntime.Handler) fcruntime.Handler { return h }
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
