@@ -76,9 +76,9 @@ func (r *Result) logValue() any {
 	type short Result
 	s := struct {
 		*short
-		Alerts       int `json:"alerts"`
-		Preview      int `json:"preview,omitempty"`
-		Truncated    bool `json:"truncated"`
+		Alerts    int  `json:"alerts"`
+		Preview   int  `json:"preview,omitempty"`
+		Truncated bool `json:"truncated"`
 	}{short: (*short)(r), Alerts: len(r.Alerts), Truncated: true}
 	for _, p := range r.Preview {
 		s.Preview += len(p.Messages)
