@@ -56,6 +56,8 @@ type Handler struct {
 	Now func() time.Time
 	// Go starts a goroutine of the invocation; a panic in it must fail the invocation (fcruntime.Go).
 	Go func(ctx context.Context, fn func())
+	// Sleep waits for d or until ctx is done; nil means a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // RejectedError is a failure found before the first API call: a bad configuration or event.
@@ -144,6 +146,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 			times = schedule.Resolve(cfg.Schedule, now, false)
 		} else {
 			times = schedule.Manual(now)
+		}
+	}
+	// A run that starts before its fire time (an early trigger) waits for it: a key recycled between the
+	// read and cur would otherwise belong to no run's window.
+	if early := times.Cur.Sub(clock); early > 0 && early <= time.Minute {
+		log.Info("waiting for the fire time", "cur", times.Cur, "waitMs", early.Milliseconds())
+		if err := h.sleep(ctx, early); err != nil {
+			return nil, &RunError{Summary: "waiting for the fire time: " + err.Error()}
 		}
 	}
 	window := alert.Window{From: times.Prev, To: times.Cur}
@@ -281,6 +291,20 @@ func (h *Handler) spawn(ctx context.Context, fn func()) {
 		return
 	}
 	go fn()
+}
+
+func (h *Handler) sleep(ctx context.Context, d time.Duration) error {
+	if h.Sleep != nil {
+		return h.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (h *Handler) now() time.Time {

@@ -329,3 +329,29 @@ func TestResultLogValueTruncates(t *testing.T) {
 		t.Errorf("small logValue() = %s, want the alerts themselves", b)
 	}
 }
+
+func TestHandleEarlyTriggerWaitsForFireTime(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
+	h, _ := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	h.Now = func() time.Time { return time.Date(2026, 11, 30, 8, 59, 50, 0, time.UTC) }
+	var slept []time.Duration
+	h.Sleep = func(_ context.Context, d time.Duration) error {
+		if r.calls != 0 {
+			t.Error("the bins were read before the fire time")
+		}
+		slept = append(slept, d)
+		return nil
+	}
+	if _, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent)); err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	if diff := cmp.Diff([]time.Duration{10 * time.Second}, slept); diff != "" {
+		t.Errorf("slept (-want +got):\n%s", diff)
+	}
+	// On time or late: no wait.
+	h.Now = func() time.Time { return clock }
+	slept = nil
+	if _, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent)); err != nil || len(slept) != 0 {
+		t.Errorf("Handle() = %v, slept %v; want no wait", err, slept)
+	}
+}
