@@ -177,7 +177,7 @@ func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slo
 	if cfg != nil {
 		level = cfg.LogLevel
 	}
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(handler.NewLogHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
 	h := &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}
 	if err == nil {
 		client := &http.Client{Timeout: postTimeout}

@@ -82,13 +82,11 @@ const manualLead = 5 * time.Minute
 func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Result, error) {
 	start := h.now()
 	log := h.Logger
-	if inv.RequestID != "" {
-		log = log.With("requestId", inv.RequestID)
-	}
+	ctx = withRequestID(ctx, inv.RequestID)
 	r, err := h.handle(ctx, log, inv, body, start)
 	if r != nil {
 		r.DurationMS = h.now().Sub(start).Milliseconds()
-		log.Info("run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
+		log.InfoContext(ctx, "run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
 			"alerts", len(r.Alerts), "dryRun", r.DryRun, "durationMs", r.DurationMS)
 		level := slog.LevelInfo
 		if err != nil {
@@ -96,7 +94,7 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 		}
 		log.Log(ctx, level, "result", "result", r.logValue(), "error", errString(err))
 	} else if err != nil {
-		log.Error("rejected", "error", err.Error())
+		log.ErrorContext(ctx, "rejected", "error", err.Error())
 	}
 	return r, err
 }
@@ -151,7 +149,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 	// A run that starts before its fire time (an early trigger) waits for it: a key recycled between the
 	// read and cur would otherwise belong to no run's window.
 	if early := times.Cur.Sub(clock); early > 0 && early <= time.Minute {
-		log.Info("waiting for the fire time", "cur", times.Cur, "waitMs", early.Milliseconds())
+		log.InfoContext(ctx, "waiting for the fire time", "cur", times.Cur, "waitMs", early.Milliseconds())
 		if err := h.sleep(ctx, early); err != nil {
 			return nil, &RunError{Summary: "waiting for the fire time: " + err.Error()}
 		}
@@ -175,7 +173,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		Warnings:     append([]string{}, times.Warnings...),
 	}
 	for _, w := range res.Warnings {
-		log.Warn(w)
+		log.WarnContext(ctx, w)
 	}
 
 	scan, err := h.Reader.Read(ctx, inv.Credentials, users)
@@ -189,7 +187,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		if e.Transient {
 			transient = append(transient, e)
 		}
-		log.Warn("user unreadable", "user", e.User, "code", e.Code, "message", e.Message, "transient", e.Transient)
+		log.WarnContext(ctx, "user unreadable", "user", e.User, "code", e.Code, "message", e.Message, "transient", e.Transient)
 	}
 	res.UsersChecked = len(scan.Bins)
 	for _, b := range scan.Bins {
@@ -274,11 +272,11 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.R
 			d.Messages = sent
 			if err != nil {
 				d.Error = err.Error()
-				log.Error("delivery failed", "channel", ch.Name(), "sent", sent, "of", len(bodies), "error", d.Error)
+				log.ErrorContext(ctx, "delivery failed", "channel", ch.Name(), "sent", sent, "of", len(bodies), "error", d.Error)
 				return
 			}
 			d.OK, d.Error = true, ""
-			log.Info("delivered", "channel", ch.Name(), "messages", sent)
+			log.InfoContext(ctx, "delivered", "channel", ch.Name(), "messages", sent)
 		})
 	}
 	wg.Wait()

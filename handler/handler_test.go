@@ -88,7 +88,7 @@ func key(id string, recycled, deletes time.Time) alert.Key {
 func newHandler(t *testing.T, cfg *config.Config, r *fakeReader, chans ...*fakeChannel) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	h := &Handler{Config: cfg, Reader: r, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Now: func() time.Time { return clock }}
+	h := &Handler{Config: cfg, Reader: r, Logger: slog.New(NewLogHandler(slog.NewJSONHandler(&logs, nil))), Now: func() time.Time { return clock }}
 	for _, c := range chans {
 		h.Channels = append(h.Channels, c)
 	}
