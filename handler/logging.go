@@ -31,7 +31,9 @@ func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 // WithAttrs keeps the wrapper.
-func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler { return LogHandler{h.Handler.WithAttrs(attrs)} }
+func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return LogHandler{h.Handler.WithAttrs(attrs)}
+}
 
 // WithGroup keeps the wrapper.
 func (h LogHandler) WithGroup(name string) slog.Handler { return LogHandler{h.Handler.WithGroup(name)} }
