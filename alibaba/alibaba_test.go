@@ -38,7 +38,7 @@ var (
 
 // isolate keeps the SDK from reaching beyond loopback or reading a person's credentials: no proxies, no
 // ECS metadata, no CLI profile, no credential files, and no credentials in the environment.
-func isolate(t *testing.T) {
+func isolate(t testing.TB) {
 	t.Helper()
 	for _, v := range []string{
 		"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN",
