@@ -1,6 +1,7 @@
 package alibaba
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -381,7 +382,7 @@ func TestReadDefaultChainWithoutCredentials(t *testing.T) {
 // secretsIn returns the secrets (in the forms a request carries them) that appear in s.
 func secretsIn(s string) []string {
 	var found []string
-	for _, v := range []string{akSecret, stsSecret, stsToken, envSecret, envToken, "SECRETTOKENVALUE", "ENVTOKENVALUE", "Signature=", "Signature%3D"} {
+	for _, v := range []string{akSecret, stsSecret, stsToken, envSecret, envToken, "SECRETTOKENVALUE", "ENVTOKENVALUE", "wrong-env-secret-Xy12", "Signature=", "Signature%3D"} {
 		for _, form := range []string{v, url.QueryEscape(v), url.QueryEscape(url.QueryEscape(v))} {
 			if strings.Contains(s, form) {
 				found = append(found, form)
@@ -395,10 +396,13 @@ func TestReadAuthFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		creds  *Credentials
+		env    map[string]string // for the default chain (creds nil)
 		opts   func(o *ramfake.Options)
 		code   string
 		quotes bool // the server's message quotes the string to sign
 	}{
+		{name: "wrong secret in the environment", code: "SignatureDoesNotMatch", quotes: true,
+			env: map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": envID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong-env-secret-Xy12", "ALIBABA_CLOUD_SECURITY_TOKEN": envToken}},
 		{name: "wrong secret", creds: &Credentials{AccessKeyID: stsID, AccessKeySecret: "wrong-secret-Aa1Bb2Cc3", SecurityToken: stsToken}, code: "SignatureDoesNotMatch", quotes: true},
 		{name: "wrong token", creds: &Credentials{AccessKeyID: stsID, AccessKeySecret: stsSecret, SecurityToken: "CAIS+wrong/SECRETTOKENVALUE"}, code: "InvalidSecurityToken.MismatchWithAccessKey"},
 		{name: "STS key without token", creds: &Credentials{AccessKeyID: stsID, AccessKeySecret: stsSecret}, code: "InvalidSecurityToken.MismatchWithAccessKey"},
@@ -412,8 +416,16 @@ func TestReadAuthFailures(t *testing.T) {
 				tc.opts(&opts)
 			}
 			s := startServer(t, opts)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			entries := []string{"alice", "bob", "carol", "deploy-bot"}
-			scan := read(t, newReader(t, s, Config{MaxWorkers: 1}), tc.creds, entries...)
+			scan := read(t, newReader(t, s, Config{MaxWorkers: 1, Logger: logger}), tc.creds, entries...)
+			if found := secretsIn(logs.String()); len(found) > 0 {
+				t.Errorf("logs hold secrets %q:\n%s", found, logs.String())
+			}
 			if len(scan.Bins) != 0 || len(scan.Errors) != len(entries) {
 				t.Fatalf("Read() = %d bins, %d errors; want 0 bins, %d errors", len(scan.Bins), len(scan.Errors), len(entries))
 			}
@@ -443,7 +455,9 @@ func TestReadTransportFailureIsScrubbed(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now: connections are refused
-	r, err := New(Config{RAMEndpoint: "http://" + addr, IMSEndpoint: "http://" + addr})
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r, err := New(Config{RAMEndpoint: "http://" + addr, IMSEndpoint: "http://" + addr, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,6 +480,9 @@ func TestReadTransportFailureIsScrubbed(t *testing.T) {
 	}
 	if scan.Calls != maxAttempts {
 		t.Errorf("Scan.Calls = %d, want %d attempts", scan.Calls, maxAttempts)
+	}
+	if found := secretsIn(logs.String()); len(found) > 0 || !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("logs hold secrets %q or no retry line:\n%s", found, logs.String())
 	}
 }
 
