@@ -176,7 +176,9 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		log.WarnContext(ctx, w)
 	}
 
-	scan, err := h.Reader.Read(ctx, inv.Credentials, users)
+	rctx, cancel := readContext(ctx)
+	scan, err := h.Reader.Read(rctx, inv.Credentials, users)
+	cancel()
 	if err != nil {
 		return res, &RunError{Summary: "reading the recycle bins failed: " + err.Error()}
 	}
@@ -289,6 +291,21 @@ func (h *Handler) spawn(ctx context.Context, fn func()) {
 		return
 	}
 	go fn()
+}
+
+// deliveryReserve is the share of the invocation's remaining time kept for sending the messages after the
+// bins were read: a third, at most a minute (DingTalk and WeCom are paced to a post every 3 s).
+func deliveryReserve(remaining time.Duration) time.Duration {
+	return min(remaining/3, time.Minute)
+}
+
+// readContext bounds the reading of the bins so that the reserve for delivery is left.
+func readContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-deliveryReserve(time.Until(deadline))))
 }
 
 func (h *Handler) sleep(ctx context.Context, d time.Duration) error {

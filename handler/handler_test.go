@@ -355,3 +355,23 @@ func TestHandleEarlyTriggerWaitsForFireTime(t *testing.T) {
 		t.Errorf("Handle() = %v, slept %v; want no wait", err, slept)
 	}
 }
+
+func TestReadLeavesTimeForDelivery(t *testing.T) {
+	for _, tt := range []struct{ remaining, reserve time.Duration }{
+		{300 * time.Second, time.Minute},
+		{60 * time.Second, 20 * time.Second},
+		{3 * time.Second, time.Second},
+	} {
+		if got := deliveryReserve(tt.remaining); got != tt.reserve {
+			t.Errorf("deliveryReserve(%v) = %v, want %v", tt.remaining, got, tt.reserve)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	rctx, rcancel := readContext(ctx)
+	defer rcancel()
+	d, _ := rctx.Deadline()
+	if left := time.Until(d); left > 61*time.Second || left < 55*time.Second {
+		t.Errorf("read deadline leaves %v to read of 90s, want about 60s", left)
+	}
+}
