@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 # Packages whose tests define the -update flag for golden files: go test ./notify -update
-GOLDEN_PKGS := ./notify ./handler
+GOLDEN_PKGS := ./notify . 
 
 .PHONY: help build test demo bench deploy invoke preview clean
 
@@ -23,7 +23,7 @@ demo: build ## the main job end to end, offline, on the sample data in testdata/
 	$(GO) run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 
 bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
 
 deploy: build ## s deploy (Serverless Devs; needs `s config add` and the variables in README.md)
 	s deploy -y
