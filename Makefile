@@ -23,7 +23,7 @@ demo: build ## the main job end to end, offline, on the sample data in testdata/
 	$(GO) run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 
 bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -p 1 ./...
 
 deploy: build ## s deploy (Serverless Devs; needs `s config add` and the variables in README.md)
 	s deploy -y
