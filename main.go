@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -92,8 +93,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		}
 		out := fcruntime.NewSyncWriter(stdout)
 		h, logger := build(getenv, out)
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", ":"+port)
+		if err != nil {
+			logger.Error("cannot listen", "port", port, "error", err.Error())
+			return exitFailed
+		}
 		logger.Info("custom runtime listening", "port", port)
-		if err := fcruntime.Serve(ctx, ":"+port, adapt(h), fcruntime.Options{Stdout: out, Logger: logger}); err != nil && !errors.Is(err, context.Canceled) {
+		if err := fcruntime.ServeListener(ctx, ln, adapt(h), fcruntime.Options{Stdout: out, Logger: logger}); err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("server stopped", "error", err.Error())
 			return exitFailed
 		}
