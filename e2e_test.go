@@ -76,7 +76,7 @@ func TestMain(m *testing.M) {
 	}
 	e2eBin = filepath.Join(dir, "main")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	out, err := goBuild(ctx, e2eBin, nil, "-tags", "e2etest")
+	out, err := e2eGoBuild(ctx, e2eBin, nil, "-tags", "e2etest")
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: building the binary: %v\n%s", err, out)
@@ -88,20 +88,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool returns the go command: the one in PATH, else the one of the toolchain that built the test.
-func goTool() string {
+// e2eGoTool returns the go command: the one in PATH, else the one of the toolchain that built the test.
+func e2eGoTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
-// goBuild builds this package into out, offline (GOPROXY=off: every module the binary needs is already
+// e2eGoBuild builds this package into out, offline (GOPROXY=off: every module the binary needs is already
 // in the cache, since the test binary needs them too).
-func goBuild(ctx context.Context, out string, env []string, flags ...string) ([]byte, error) {
+func e2eGoBuild(ctx context.Context, out string, env []string, flags ...string) ([]byte, error) {
 	args := append([]string{"build"}, flags...)
 	args = append(args, "-o", out, ".")
-	cmd := exec.CommandContext(ctx, goTool(), args...)
+	cmd := exec.CommandContext(ctx, e2eGoTool(), args...)
 	cmd.Env = append(append(os.Environ(), "GOPROXY=off"), env...)
 	return cmd.CombinedOutput()
 }
@@ -300,21 +300,21 @@ func (e *e2eEnv) environ() []string {
 	return env
 }
 
-// timerEvent is the timer trigger's event for fire time at.
-func timerEvent(at time.Time) []byte {
+// e2eTimerEvent is the timer trigger's event for fire time at.
+func e2eTimerEvent(at time.Time) []byte {
 	return fmt.Appendf(nil, `{"triggerTime":%q,"triggerName":"daily","payload":""}`, at.UTC().Format(time.RFC3339))
 }
 
-// checkNoSecrets fails the test when out holds any of e2eSecrets.
-func checkNoSecrets(t *testing.T, where string, out []byte) {
+// e2eCheckNoSecrets fails the test when out holds any of e2eSecrets.
+func e2eCheckNoSecrets(t *testing.T, where string, out []byte) {
 	t.Helper()
-	if s := leakedSecret(out); s != "" {
+	if s := e2eLeakedSecret(out); s != "" {
 		t.Errorf("%s holds the secret %q:\n%s", where, s, out)
 	}
 }
 
-// leakedSecret returns the first of e2eSecrets that out holds, or "".
-func leakedSecret(out []byte) string {
+// e2eLeakedSecret returns the first of e2eSecrets that out holds, or "".
+func e2eLeakedSecret(out []byte) string {
 	for _, s := range e2eSecrets {
 		if bytes.Contains(out, []byte(s)) {
 			return s
@@ -330,11 +330,11 @@ func (e *e2eEnv) checkReceivedNoSecrets() {
 	posts := slices.Clone(e.rx.posts)
 	e.rx.mu.Unlock()
 	for i, p := range posts {
-		checkNoSecrets(e.t, fmt.Sprintf("message %d (to the %s receiver)", i+1, receiverName(p.Path)), p.Body)
+		e2eCheckNoSecrets(e.t, fmt.Sprintf("message %d (to the %s receiver)", i+1, e2eReceiverName(p.Path)), p.Body)
 	}
 }
 
-func receiverName(path string) string {
+func e2eReceiverName(path string) string {
 	if path == e2eSlackPath {
 		return "Slack"
 	}
@@ -387,8 +387,8 @@ func (e *e2eEnv) startProc(args ...string) *e2eProc {
 	}()
 	t.Cleanup(func() {
 		p.stop(t)
-		checkNoSecrets(t, "stdout", p.stdout.Bytes())
-		checkNoSecrets(t, "stderr", p.stderr.Bytes())
+		e2eCheckNoSecrets(t, "stdout", p.stdout.Bytes())
+		e2eCheckNoSecrets(t, "stderr", p.stderr.Bytes())
 		e.checkReceivedNoSecrets()
 	})
 	return p
@@ -440,8 +440,8 @@ func (e *e2eEnv) startGo1() (*fcfake.Runtime, *e2eProc) {
 	return rt, e.startProc()
 }
 
-// invoke sends req and returns the runtime's answer, bounded by e2eWait.
-func invoke(t *testing.T, rt *fcfake.Runtime, req fcfake.Request) fcfake.Response {
+// e2eInvoke sends req and returns the runtime's answer, bounded by e2eWait.
+func e2eInvoke(t *testing.T, rt *fcfake.Runtime, req fcfake.Request) fcfake.Response {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
 	defer cancel()
@@ -449,20 +449,20 @@ func invoke(t *testing.T, rt *fcfake.Runtime, req fcfake.Request) fcfake.Respons
 	if err != nil {
 		t.Fatalf("Invoke(%s): %v", req.Body, err)
 	}
-	checkNoSecrets(t, "the answer to "+string(req.Body), resp.Body)
+	e2eCheckNoSecrets(t, "the answer to "+string(req.Body), resp.Body)
 	return resp
 }
 
-// resultOf decodes a successful answer's result.
-func resultOf(t *testing.T, resp fcfake.Response) handler.Result {
+// e2eResultOf decodes a successful answer's result.
+func e2eResultOf(t *testing.T, resp fcfake.Response) handler.Result {
 	t.Helper()
 	if resp.Kind != fcfake.KindResponse {
 		t.Fatalf("answer is a %s, want a response: %s", resp.Kind, resp.Body)
 	}
-	return decodeResult(t, resp.Body)
+	return e2eDecodeResult(t, resp.Body)
 }
 
-func decodeResult(t *testing.T, body []byte) handler.Result {
+func e2eDecodeResult(t *testing.T, body []byte) handler.Result {
 	t.Helper()
 	var r handler.Result
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -471,8 +471,8 @@ func decodeResult(t *testing.T, body []byte) handler.Result {
 	return r
 }
 
-// errorOf decodes a failed answer's error body.
-func errorOf(t *testing.T, resp fcfake.Response) fcruntime.ErrorBody {
+// e2eErrorOf decodes a failed answer's error body.
+func e2eErrorOf(t *testing.T, resp fcfake.Response) fcruntime.ErrorBody {
 	t.Helper()
 	e, err := resp.ErrorBody()
 	if err != nil {
@@ -481,20 +481,20 @@ func errorOf(t *testing.T, resp fcfake.Response) fcruntime.ErrorBody {
 	return e
 }
 
-// checkSucceeds invokes a timer event and checks that it succeeds: the process is still serving.
-func checkSucceeds(t *testing.T, e *e2eEnv, rt *fcfake.Runtime, what string) {
+// e2eCheckSucceeds invokes a timer event and checks that it succeeds: the process is still serving.
+func e2eCheckSucceeds(t *testing.T, e *e2eEnv, rt *fcfake.Runtime, what string) {
 	t.Helper()
-	resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur)})
+	resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur)})
 	if resp.Kind != fcfake.KindResponse {
 		t.Fatalf("the event after %s: answer is a %s, want a response: %s", what, resp.Kind, resp.Body)
 	}
-	if r := decodeResult(t, resp.Body); r.UsersChecked != 4 {
+	if r := e2eDecodeResult(t, resp.Body); r.UsersChecked != 4 {
 		t.Errorf("the event after %s: usersChecked = %d, want 4", what, r.UsersChecked)
 	}
 }
 
-// withoutIDs returns alerts with their ids cleared, after checking their shape.
-func withoutIDs(t *testing.T, alerts []alert.Alert) []alert.Alert {
+// e2eWithoutIDs returns alerts with their ids cleared, after checking their shape.
+func e2eWithoutIDs(t *testing.T, alerts []alert.Alert) []alert.Alert {
 	t.Helper()
 	out := slices.Clone(alerts)
 	for i := range out {
@@ -514,8 +514,8 @@ func TestE2EGo1TimerRun(t *testing.T) {
 	e := newE2EEnv(t)
 	rt, p := e.startGo1()
 	const id = "e2e-timer-0001"
-	resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), RequestID: id, AccountID: e2eAccount})
-	r := resultOf(t, resp)
+	resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur), RequestID: id, AccountID: e2eAccount})
+	r := e2eResultOf(t, resp)
 
 	if r.Mode != alert.ModeCrossing || r.UsersChecked != 4 || r.RequestID != id || r.AccountID != e2eAccount || r.DryRun {
 		t.Errorf("result mode, usersChecked, requestId, accountId, dryRun = %q, %d, %q, %q, %v; want crossing, 4, %q, %q, false",
@@ -524,7 +524,7 @@ func TestE2EGo1TimerRun(t *testing.T) {
 	if want := (alert.Window{From: e.cur.Add(-24 * time.Hour), To: e.cur}); !r.Window.From.Equal(want.From) || !r.Window.To.Equal(want.To) || !r.Next.Equal(e.cur.Add(24*time.Hour)) {
 		t.Errorf("result window, next = %v, %v; want %v, %v", r.Window, r.Next, want, e.cur.Add(24*time.Hour))
 	}
-	if diff := cmp.Diff(e2eExpectedAlerts(e.cur), withoutIDs(t, r.Alerts)); diff != "" {
+	if diff := cmp.Diff(e2eExpectedAlerts(e.cur), e2eWithoutIDs(t, r.Alerts)); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
 	}
 	if len(r.Errors) != 0 || len(r.Warnings) != 0 {
@@ -557,12 +557,15 @@ func TestE2EGo1TimerRun(t *testing.T) {
 	}
 
 	out := p.waitStdout(t, "FC Invoke End RequestId: "+id)
-	checkStdoutLines(t, out, id)
+	e2eCheckStdoutLines(t, out, id)
+	if errOut := p.stderr.Bytes(); len(errOut) != 0 {
+		t.Errorf("stderr = %q, want nothing: on FC every line goes to stdout", errOut)
+	}
 }
 
-// checkStdoutLines checks the go1 runtime's stdout: the Start/End markers of the invocation id, every
+// e2eCheckStdoutLines checks the go1 runtime's stdout: the Start/End markers of the invocation id, every
 // other line a JSON object, those between the markers carrying requestId id, and one result line.
-func checkStdoutLines(t *testing.T, out []byte, id string) {
+func e2eCheckStdoutLines(t *testing.T, out []byte, id string) {
 	t.Helper()
 	inside, starts, ends, results := false, 0, 0, 0
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -613,14 +616,14 @@ func TestE2EGo1BadEvents(t *testing.T) {
 		{name: "bad triggerTime", event: `{"triggerTime":"9 o'clock"}`, want: "triggerTime"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := invoke(t, rt, fcfake.Request{Body: []byte(tc.event)})
+			resp := e2eInvoke(t, rt, fcfake.Request{Body: []byte(tc.event)})
 			if resp.Kind != fcfake.KindError {
 				t.Fatalf("event %s: answer is a %s, want an error: %s", tc.event, resp.Kind, resp.Body)
 			}
-			if msg := errorOf(t, resp).ErrorMessage; !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			if msg := e2eErrorOf(t, resp).ErrorMessage; !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
 				t.Errorf("event %s: errorMessage = %q, want one line containing %q", tc.event, msg, tc.want)
 			}
-			checkSucceeds(t, e, rt, "event "+tc.event)
+			e2eCheckSucceeds(t, e, rt, "event "+tc.event)
 		})
 	}
 	if n := e.ram.Calls("ListAccessKeysInRecycleBin"); n != 5*4 {
@@ -639,11 +642,11 @@ func TestE2EGo1MissingDeadline(t *testing.T) {
 		{name: "malformed", value: "tomorrow", want: "x-fc-function-deadline"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), Header: http.Header{"X-Fc-Function-Deadline": {tc.value}}})
+			resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur), Header: http.Header{"X-Fc-Function-Deadline": {tc.value}}})
 			if resp.Kind != fcfake.KindError {
 				t.Fatalf("answer is a %s, want an error: %s", resp.Kind, resp.Body)
 			}
-			if msg := errorOf(t, resp).ErrorMessage; !strings.Contains(msg, tc.want) {
+			if msg := e2eErrorOf(t, resp).ErrorMessage; !strings.Contains(msg, tc.want) {
 				t.Errorf("errorMessage = %q, want it to name %s", msg, tc.want)
 			}
 		})
@@ -651,17 +654,17 @@ func TestE2EGo1MissingDeadline(t *testing.T) {
 	if n := e.ram.TotalCalls(); n != 0 {
 		t.Errorf("the emulator got %d calls, want 0: an invocation without a deadline must not run", n)
 	}
-	checkSucceeds(t, e, rt, "the bad deadlines")
+	e2eCheckSucceeds(t, e, rt, "the bad deadlines")
 }
 
 func TestE2EGo1Concurrent(t *testing.T) {
 	t.Parallel()
 	e := newE2EEnv(t)
-	rt, _ := e.startGo1()
+	rt, p := e.startGo1()
 	const n = 8
 	calls := make([]*fcfake.Call, n)
 	for i := range calls {
-		c, err := rt.Enqueue(fcfake.Request{Body: timerEvent(e.cur), RequestID: fmt.Sprintf("e2e-concurrent-%02d", i)})
+		c, err := rt.Enqueue(fcfake.Request{Body: e2eTimerEvent(e.cur), RequestID: fmt.Sprintf("e2e-concurrent-%02d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -674,14 +677,47 @@ func TestE2EGo1Concurrent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Wait(%s): %v", c.RequestID, err)
 		}
-		checkNoSecrets(t, "the answer to "+c.RequestID, resp.Body)
-		r := resultOf(t, resp)
+		e2eCheckNoSecrets(t, "the answer to "+c.RequestID, resp.Body)
+		r := e2eResultOf(t, resp)
 		if r.RequestID != c.RequestID || len(r.Alerts) != 3 || r.UsersChecked != 4 {
 			t.Errorf("%s: result requestId, alerts, usersChecked = %q, %d, %d; want %q, 3, 4", c.RequestID, r.RequestID, len(r.Alerts), r.UsersChecked, c.RequestID)
 		}
 	}
 	if got := len(e.rx.postsTo(e2eSlackPath)); got != n {
 		t.Errorf("Slack got %d messages, want %d (one per invocation)", got, n)
+	}
+
+	// Interleaved on one stdout, each invocation still has its markers and its one result line, and no
+	// line is torn.
+	var out []byte
+	for _, c := range calls {
+		out = p.waitStdout(t, "FC Invoke End RequestId: "+c.RequestID)
+	}
+	count := map[string]int{}
+	for line := range strings.Lines(string(out)) {
+		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, "FC Invoke ") {
+			count[line]++
+			continue
+		}
+		var rec struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"requestId"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("stdout line is neither a marker nor a JSON object: %q", line)
+			continue
+		}
+		if rec.Msg == "result" {
+			count["result "+rec.RequestID]++
+		}
+	}
+	for _, c := range calls {
+		for _, k := range []string{"FC Invoke Start RequestId: " + c.RequestID, "FC Invoke End RequestId: " + c.RequestID, "result " + c.RequestID} {
+			if count[k] != 1 {
+				t.Errorf("stdout has %d lines %q, want 1", count[k], k)
+			}
+		}
 	}
 }
 
@@ -701,15 +737,17 @@ func TestE2EGo1Hooks(t *testing.T) {
 			e.vars["ALERT_MODE"] = tc.mode
 			rt, p := e.startGo1()
 			for _, kind := range []fcruntime.Kind{fcruntime.Initialize, fcruntime.PreStop} {
-				resp := invoke(t, rt, fcfake.Request{Kind: kind, Body: []byte(`{"ignored":true}`)})
-				if resp.Kind != fcfake.KindResponse || len(resp.Body) != 0 {
-					t.Errorf("%v hook: answer is a %s with body %q, want an empty response", kind, resp.Kind, resp.Body)
+				for _, h := range []http.Header{nil, {"X-Fc-Function-Deadline": {""}}} {
+					resp := e2eInvoke(t, rt, fcfake.Request{Kind: kind, Body: []byte(`{"ignored":true}`), Header: h})
+					if resp.Kind != fcfake.KindResponse || len(resp.Body) != 0 {
+						t.Errorf("%v hook (header %v): answer is a %s with body %q, want an empty response", kind, h, resp.Kind, resp.Body)
+					}
 				}
 			}
 			for i := range 2 {
-				resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur)})
+				resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur)})
 				if tc.valid {
-					if r := resultOf(t, resp); r.Mode != alert.ModeDigest {
+					if r := e2eResultOf(t, resp); r.Mode != alert.ModeDigest {
 						t.Errorf("event %d: mode = %q, want digest", i+1, r.Mode)
 					}
 					continue
@@ -717,7 +755,7 @@ func TestE2EGo1Hooks(t *testing.T) {
 				if resp.Kind != fcfake.KindError {
 					t.Fatalf("event %d: answer is a %s, want an error: %s", i+1, resp.Kind, resp.Body)
 				}
-				if msg := errorOf(t, resp).ErrorMessage; !strings.Contains(msg, "ALERT_MODE") || !strings.Contains(msg, "loud") {
+				if msg := e2eErrorOf(t, resp).ErrorMessage; !strings.Contains(msg, "ALERT_MODE") || !strings.Contains(msg, "loud") {
 					t.Errorf("event %d: errorMessage = %q, want it to name ALERT_MODE and its value", i+1, msg)
 				}
 			}
@@ -749,18 +787,18 @@ func TestE2EGo1Panics(t *testing.T) {
 		{name: "goroutine", event: `"panic-goroutine"`, want: "assignment to entry in nil map"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := invoke(t, rt, fcfake.Request{Body: []byte(tc.event)})
+			resp := e2eInvoke(t, rt, fcfake.Request{Body: []byte(tc.event)})
 			if resp.Kind != fcfake.KindError {
 				t.Fatalf("event %s: answer is a %s, want an error: %s", tc.event, resp.Kind, resp.Body)
 			}
-			eb := errorOf(t, resp)
+			eb := e2eErrorOf(t, resp)
 			if !strings.Contains(eb.ErrorMessage, tc.want) {
 				t.Errorf("event %s: errorMessage = %q, want it to contain %q", tc.event, eb.ErrorMessage, tc.want)
 			}
 			if tc.stack && len(eb.StackTrace) == 0 {
 				t.Errorf("event %s: the error has no stackTrace: %s", tc.event, resp.Body)
 			}
-			checkSucceeds(t, e, rt, "the panic")
+			e2eCheckSucceeds(t, e, rt, "the panic")
 		})
 	}
 }
@@ -771,8 +809,8 @@ func TestE2EGo1RoleCredentials(t *testing.T) {
 	rt, _ := e.startGo1()
 	creds := fcruntime.Credentials{AccessKeyID: e2eSTSKeyID, AccessKeySecret: e2eSTSSecret, SecurityToken: e2eSTSToken}
 	for i := range 2 {
-		resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), Credentials: creds})
-		if r := resultOf(t, resp); r.UsersChecked != 4 {
+		resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur), Credentials: creds})
+		if r := e2eResultOf(t, resp); r.UsersChecked != 4 {
 			t.Errorf("invocation %d: usersChecked = %d, want 4", i+1, r.UsersChecked)
 		}
 	}
@@ -789,11 +827,11 @@ func TestE2EGo1BadSignature(t *testing.T) {
 	e := newE2EEnv(t)
 	rt, _ := e.startGo1()
 	creds := fcruntime.Credentials{AccessKeyID: e2eSTSKeyID, AccessKeySecret: e2eWrongSecret, SecurityToken: e2eSTSToken}
-	resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), Credentials: creds})
+	resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur), Credentials: creds})
 	if resp.Kind != fcfake.KindError {
 		t.Fatalf("answer is a %s, want an error: %s", resp.Kind, resp.Body)
 	}
-	if msg := errorOf(t, resp).ErrorMessage; !strings.Contains(msg, "SignatureDoesNotMatch") || strings.Contains(msg, "\n") {
+	if msg := e2eErrorOf(t, resp).ErrorMessage; !strings.Contains(msg, "SignatureDoesNotMatch") || strings.Contains(msg, "\n") {
 		t.Errorf("errorMessage = %q, want one line naming SignatureDoesNotMatch", msg)
 	}
 	slack := e.rx.postsTo(e2eSlackPath)
@@ -807,8 +845,8 @@ func TestE2EGo1RetryCount(t *testing.T) {
 	e := newE2EEnv(t)
 	rt, _ := e.startGo1()
 	e.ram.ThrottleNext(1) // a transient failure the reader retries, with its debug log line
-	resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), RetryCount: 1})
-	if r := resultOf(t, resp); len(r.Alerts) != 3 {
+	resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur), RetryCount: 1})
+	if r := e2eResultOf(t, resp); len(r.Alerts) != 3 {
 		t.Errorf("result has %d alerts, want 3", len(r.Alerts))
 	}
 	slack := e.rx.postsTo(e2eSlackPath)
@@ -829,11 +867,11 @@ func TestE2EGo1Failures(t *testing.T) {
 			e.ram.SetFault("ListAccessKeysInRecycleBin", id, ramfake.Deny)
 		}
 		rt, _ := e.startGo1()
-		resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur)})
+		resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur)})
 		if resp.Kind != fcfake.KindError {
 			t.Fatalf("answer is a %s, want an error: %s", resp.Kind, resp.Body)
 		}
-		if msg := errorOf(t, resp).ErrorMessage; !strings.HasPrefix(msg, "NoPermission for all") || strings.Contains(msg, "\n") {
+		if msg := e2eErrorOf(t, resp).ErrorMessage; !strings.HasPrefix(msg, "NoPermission for all") || strings.Contains(msg, "\n") {
 			t.Errorf("errorMessage = %q, want one line starting \"NoPermission for all\"", msg)
 		}
 		slack := e.rx.postsTo(e2eSlackPath)
@@ -846,11 +884,11 @@ func TestE2EGo1Failures(t *testing.T) {
 		e := newE2EEnv(t)
 		e.rx.setSlackStatus(http.StatusInternalServerError)
 		rt, _ := e.startGo1()
-		resp := invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur)})
+		resp := e2eInvoke(t, rt, fcfake.Request{Body: e2eTimerEvent(e.cur)})
 		if resp.Kind != fcfake.KindError {
 			t.Fatalf("answer is a %s, want an error: %s", resp.Kind, resp.Body)
 		}
-		msg := errorOf(t, resp).ErrorMessage
+		msg := e2eErrorOf(t, resp).ErrorMessage
 		if !strings.Contains(msg, "delivery failed") || !strings.Contains(msg, "slack-webhook") || strings.Contains(msg, "\n") {
 			t.Errorf("errorMessage = %q, want one line with \"delivery failed\" naming slack-webhook", msg)
 		}
@@ -866,8 +904,8 @@ func TestE2EGo1Failures(t *testing.T) {
 // ---------------------------------------------------------------------------------------------------
 // The custom runtime.
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
+// e2eFreePort returns a loopback port that was free a moment ago.
+func e2eFreePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -881,7 +919,7 @@ func freePort(t *testing.T) string {
 func TestE2ECustomRuntime(t *testing.T) {
 	t.Parallel()
 	e := newE2EEnv(t)
-	port := freePort(t)
+	port := e2eFreePort(t)
 	e.vars["FC_CUSTOM_LISTEN_PORT"] = port
 	p := e.startProc("serve")
 	base := "http://127.0.0.1:" + port
@@ -926,7 +964,7 @@ func TestE2ECustomRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s: reading the answer: %v", method, path, err)
 		}
-		checkNoSecrets(t, method+" "+path, b)
+		e2eCheckNoSecrets(t, method+" "+path, b)
 		return resp, b
 	}
 
@@ -935,12 +973,12 @@ func TestE2ECustomRuntime(t *testing.T) {
 		t.Errorf("POST /initialize: status %d, want 200: %s", resp.StatusCode, body)
 	}
 
-	resp, body = do(http.MethodPost, "/invoke", "e2e-custom-ok", timerEvent(e.cur))
+	resp, body = do(http.MethodPost, "/invoke", "e2e-custom-ok", e2eTimerEvent(e.cur))
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("x-fc-status") != "200" {
 		t.Errorf("POST /invoke: status %d, x-fc-status %q, want 200, 200: %s", resp.StatusCode, resp.Header.Get("x-fc-status"), body)
 	}
-	r := decodeResult(t, body)
-	if diff := cmp.Diff(e2eExpectedAlerts(e.cur), withoutIDs(t, r.Alerts)); diff != "" {
+	r := e2eDecodeResult(t, body)
+	if diff := cmp.Diff(e2eExpectedAlerts(e.cur), e2eWithoutIDs(t, r.Alerts)); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
 	}
 	if r.RequestID != "e2e-custom-ok" || r.AccountID != e2eAccount || r.UsersChecked != 4 {
@@ -963,11 +1001,11 @@ func TestE2ECustomRuntime(t *testing.T) {
 	for _, id := range []string{e2eAliceID, e2eBobID, e2eCarolID, e2eDaveID} {
 		e.ram.SetFault("ListAccessKeysInRecycleBin", id, ramfake.Deny)
 	}
-	resp, body = do(http.MethodPost, "/invoke", "e2e-custom-denied", timerEvent(e.cur))
+	resp, body = do(http.MethodPost, "/invoke", "e2e-custom-denied", e2eTimerEvent(e.cur))
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-fc-status") != "404" {
 		t.Errorf("POST /invoke (every user denied): status %d, x-fc-status %q, want 404, 404: %s", resp.StatusCode, resp.Header.Get("x-fc-status"), body)
 	}
-	if r := decodeResult(t, body); r.RequestID != "e2e-custom-denied" || len(r.Errors) != 4 {
+	if r := e2eDecodeResult(t, body); r.RequestID != "e2e-custom-denied" || len(r.Errors) != 4 {
 		t.Errorf("POST /invoke (every user denied): result requestId, errors = %q, %d; want e2e-custom-denied, 4", r.RequestID, len(r.Errors))
 	}
 
@@ -981,6 +1019,25 @@ func TestE2ECustomRuntime(t *testing.T) {
 		if !bytes.Contains(out, []byte(marker)) {
 			t.Errorf("stdout lacks %q:\n%s", marker, out)
 		}
+	}
+}
+
+func TestE2ECustomRuntimePortBusy(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	e := newE2EEnv(t)
+	e.vars["FC_CUSTOM_LISTEN_PORT"] = port
+	stdout, stderr, code := e.runCLI("", "serve")
+	if code != 1 {
+		t.Errorf("main serve on a busy port: exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !bytes.Contains(stdout, []byte("cannot listen")) || bytes.Contains(stdout, []byte("listening")) {
+		t.Errorf("main serve on a busy port logged %q, want \"cannot listen\" and no \"listening\"", stdout)
 	}
 }
 
@@ -1007,14 +1064,14 @@ func (e *e2eEnv) runCLI(stdin string, args ...string) (stdout, stderr []byte, co
 	default:
 		t.Fatalf("main %s: %v (stderr:\n%s)", strings.Join(args, " "), err, errOut.Bytes())
 	}
-	checkNoSecrets(t, "stdout", out.Bytes())
-	checkNoSecrets(t, "stderr", errOut.Bytes())
+	e2eCheckNoSecrets(t, "stdout", out.Bytes())
+	e2eCheckNoSecrets(t, "stderr", errOut.Bytes())
 	e.checkReceivedNoSecrets()
 	return out.Bytes(), errOut.Bytes(), code
 }
 
-// checkJSONLines fails unless every line of out is a JSON object.
-func checkJSONLines(t *testing.T, name string, out []byte) {
+// e2eCheckJSONLines fails unless every line of out is a JSON object.
+func e2eCheckJSONLines(t *testing.T, name string, out []byte) {
 	t.Helper()
 	for line := range strings.Lines(string(out)) {
 		var rec map[string]any
@@ -1023,6 +1080,9 @@ func checkJSONLines(t *testing.T, name string, out []byte) {
 		}
 	}
 }
+
+// e2eTimerArg in a command line stands for the timer event of the test's fire time.
+const e2eTimerArg = "<timer event>"
 
 func TestE2ECommandLine(t *testing.T) {
 	t.Parallel()
@@ -1042,7 +1102,7 @@ func TestE2ECommandLine(t *testing.T) {
 		{
 			name: "dry-run digest", args: []string{"-e", `{"mode":"digest","dryRun":true}`},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				r := decodeResult(t, stdout)
+				r := e2eDecodeResult(t, stdout)
 				if !r.DryRun || r.Mode != alert.ModeDigest || len(r.Deliveries) != 0 || len(r.Alerts) != 5 {
 					t.Errorf("result dryRun, mode, deliveries, alerts = %v, %q, %d, %d; want true, digest, 0, 5", r.DryRun, r.Mode, len(r.Deliveries), len(r.Alerts))
 				}
@@ -1062,13 +1122,13 @@ func TestE2ECommandLine(t *testing.T) {
 				if len(stderr) == 0 {
 					t.Errorf("stderr is empty, want the log")
 				}
-				checkJSONLines(t, "stderr", stderr)
+				e2eCheckJSONLines(t, "stderr", stderr)
 			},
 		},
 		{
 			name: "run subcommand with the event from stdin", stdin: `{"mode":"digest","dryRun":true}`, args: []string{"run", "-f", "-"},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				if r := decodeResult(t, stdout); r.Mode != alert.ModeDigest || !r.DryRun {
+				if r := e2eDecodeResult(t, stdout); r.Mode != alert.ModeDigest || !r.DryRun {
 					t.Errorf("result mode, dryRun = %q, %v; want digest, true (the event from stdin)", r.Mode, r.DryRun)
 				}
 			},
@@ -1076,22 +1136,22 @@ func TestE2ECommandLine(t *testing.T) {
 		{
 			name: "event from a file", args: []string{"-f", eventFile},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				if r := decodeResult(t, stdout); r.Mode != alert.ModeDigest || !r.DryRun {
+				if r := e2eDecodeResult(t, stdout); r.Mode != alert.ModeDigest || !r.DryRun {
 					t.Errorf("result mode, dryRun = %q, %v; want digest, true (the event from the file)", r.Mode, r.DryRun)
 				}
 			},
 		},
 		{
-			name: "timer run delivers", args: []string{"-e", string(timerEvent(e2eFireTime(time.Now())))},
+			name: "timer run delivers", args: []string{"-e", e2eTimerArg},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				r := decodeResult(t, stdout)
-				if diff := cmp.Diff(e2eExpectedAlerts(e.cur), withoutIDs(t, r.Alerts)); diff != "" {
+				r := e2eDecodeResult(t, stdout)
+				if diff := cmp.Diff(e2eExpectedAlerts(e.cur), e2eWithoutIDs(t, r.Alerts)); diff != "" {
 					t.Errorf("result alerts (-want +got):\n%s", diff)
 				}
 				if n := len(e.rx.postsTo(e2eSlackPath)); n != 1 {
 					t.Errorf("Slack got %d messages, want 1", n)
 				}
-				checkJSONLines(t, "stderr", stderr)
+				e2eCheckJSONLines(t, "stderr", stderr)
 			},
 		},
 		{
@@ -1114,7 +1174,7 @@ func TestE2ECommandLine(t *testing.T) {
 			},
 		},
 		{
-			name: "timer event without SCHEDULE", env: map[string]string{"SCHEDULE": ""}, args: []string{"-e", string(timerEvent(e2eFireTime(time.Now())))}, code: 2,
+			name: "timer event without SCHEDULE", env: map[string]string{"SCHEDULE": ""}, args: []string{"-e", e2eTimerArg}, code: 2,
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
 				if !bytes.Contains(stderr, []byte("SCHEDULE")) {
 					t.Errorf("stderr does not name SCHEDULE:\n%s", stderr)
@@ -1129,7 +1189,7 @@ func TestE2ECommandLine(t *testing.T) {
 				}
 			},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				r := decodeResult(t, stdout)
+				r := e2eDecodeResult(t, stdout)
 				if r.UsersChecked != 0 || len(r.Errors) != 4 {
 					t.Errorf("result usersChecked, errors = %d, %d; want 0, 4", r.UsersChecked, len(r.Errors))
 				}
@@ -1141,7 +1201,7 @@ func TestE2ECommandLine(t *testing.T) {
 		{
 			name: "one missing user", env: map[string]string{"RAM_USERS": "alice,ghost,bob"}, args: []string{"-e", `{"mode":"digest"}`},
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				r := decodeResult(t, stdout)
+				r := e2eDecodeResult(t, stdout)
 				want := []alert.UserError{{User: "ghost", Code: "EntityNotExist.User"}}
 				got := slices.Clone(r.Errors)
 				for i := range got {
@@ -1159,7 +1219,7 @@ func TestE2ECommandLine(t *testing.T) {
 			name: "ListUsers denied for *", env: map[string]string{"RAM_USERS": "*"}, args: []string{"-e", `{"mode":"digest"}`}, code: 1,
 			setup: func(e *e2eEnv) { e.ram.SetFault("ListUsers", "", ramfake.Deny) },
 			check: func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
-				if r := decodeResult(t, stdout); len(r.Errors) != 1 || r.Errors[0].User != "*" || r.Errors[0].Code != "NoPermission" {
+				if r := e2eDecodeResult(t, stdout); len(r.Errors) != 1 || r.Errors[0].User != "*" || r.Errors[0].Code != "NoPermission" {
 					t.Errorf("result errors = %+v, want one NoPermission for \"*\"", r.Errors)
 				}
 			},
@@ -1219,7 +1279,13 @@ func TestE2ECommandLine(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			stdout, stderr, code := e.runCLI(tc.stdin, tc.args...)
+			args := slices.Clone(tc.args)
+			for i, a := range args {
+				if a == e2eTimerArg {
+					args[i] = string(e2eTimerEvent(e.cur))
+				}
+			}
+			stdout, stderr, code := e.runCLI(tc.stdin, args...)
 			if code != tc.code {
 				t.Errorf("main %s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(tc.args, " "), code, tc.code, stdout, stderr)
 			}
@@ -1233,12 +1299,12 @@ func TestE2ECommandLine(t *testing.T) {
 // TestE2ESecretCheck makes sure the secret check of every test above would catch a leak.
 func TestE2ESecretCheck(t *testing.T) {
 	for _, s := range e2eSecrets {
-		if got := leakedSecret([]byte("before " + s + " after")); got != s {
-			t.Errorf("leakedSecret(… %s …) = %q, want %q", s, got, s)
+		if got := e2eLeakedSecret([]byte("before " + s + " after")); got != s {
+			t.Errorf("e2eLeakedSecret(… %s …) = %q, want %q", s, got, s)
 		}
 	}
-	if got := leakedSecret([]byte(`{"accessKeyId":"` + e2eEnvKeyID + `","url":"http://127.0.0.1/services/T000/B000/"}`)); got != "" {
-		t.Errorf("leakedSecret(harmless text) = %q, want \"\"", got)
+	if got := e2eLeakedSecret([]byte(`{"accessKeyId":"` + e2eEnvKeyID + `","url":"http://127.0.0.1/services/T000/B000/"}`)); got != "" {
+		t.Errorf("e2eLeakedSecret(harmless text) = %q, want \"\"", got)
 	}
 }
 
@@ -1287,7 +1353,7 @@ func BenchmarkBinarySize(b *testing.B) {
 	var size int64
 	for range b.N {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		msg, err := goBuild(ctx, out, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}, "-trimpath", "-ldflags=-s -w")
+		msg, err := e2eGoBuild(ctx, out, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}, "-trimpath", "-ldflags=-s -w")
 		cancel()
 		if err != nil {
 			b.Fatalf("go build: %v\n%s", err, msg)
