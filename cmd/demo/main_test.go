@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs the demo as `make demo` does, on a freshly built function binary, and checks that a
+// person sees the crossing run's Slack message, the webhook body and the digest.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the function binary")
+	}
+	bin := filepath.Join(t.TempDir(), "main")
+	build := exec.Command("go", "build", "-o", bin, "../..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "a-real-looking-secret-that-must-not-be-used")
+	var out bytes.Buffer
+	if err := run(bin, "../../testdata/sample-users.json", "CRON_TZ=Asia/Shanghai 0 0 9 * * *", "Asia/Shanghai", &out); err != nil {
+		t.Fatalf("run() = %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"4 RAM ACCESSKEYS IN THE RECYCLE BIN NEED ATTENTION", // the crossing run's Slack header
+		"LTAI5tOhbVrpoiVgRV5IfLBc",                           // alice's key, recycled in the window
+		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
+		"webhook-signature: v1,",
+		`"mode": "digest"`,
+		"nothing left 127.0.0.1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("demo output holds the secret %q", secret)
+		}
+	}
+}
