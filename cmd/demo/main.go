@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,10 @@ func (rx *receiver) print() {
 	if len(rx.msgs) == 0 {
 		fmt.Fprintln(rx.out, "\n(nothing posted: nothing to say in this run)")
 	}
+	// The channels post concurrently: show Slack first, then the webhook, whatever arrived first.
+	sort.SliceStable(rx.msgs, func(i, j int) bool {
+		return strings.Contains(rx.msgs[i], "--- Slack") && !strings.Contains(rx.msgs[j], "--- Slack")
+	})
 	for _, m := range rx.msgs {
 		fmt.Fprint(rx.out, m)
 	}
