@@ -103,6 +103,9 @@ type UserError struct {
 	// Transient is true for failures that may pass on their own (throttling, 5xx, timeouts, the
 	// deadline); false for permanent ones (EntityNotExist.User, NoPermission, other 4xx).
 	Transient bool
+	// Panicked is true when reading the user panicked (in the SDK or in the reader): the user is reported
+	// like the others, and the invocation fails so that the platform's monitoring sees it.
+	Panicked bool
 }
 
 // The limits of retries and timeouts.
@@ -402,7 +405,7 @@ func (ru *run) result() *Scan {
 	}
 	var items []item
 	toUser := func(label string, e *callError) *UserError {
-		return &UserError{UserError: alert.UserError{User: label, Code: e.code, Message: e.msg}, Transient: e.transient}
+		return &UserError{UserError: alert.UserError{User: label, Code: e.code, Message: e.msg}, Transient: e.transient, Panicked: e.panicked}
 	}
 	for _, c := range ru.claims {
 		switch {
@@ -449,7 +452,7 @@ func (w *worker) handle(t task) {
 	var c *claim
 	defer func() {
 		if p := recover(); p != nil {
-			err := &callError{code: "InternalError", msg: w.run.sc.scrub(fmt.Sprintf("reading the user failed: %v", p))}
+			err := &callError{code: "InternalError", msg: w.run.sc.scrub(fmt.Sprintf("reading the user failed: %v", p)), panicked: true}
 			if c != nil {
 				w.run.settle(c, nil, err)
 			} else {

@@ -285,6 +285,9 @@ func TestReadUserErrors(t *testing.T) {
 				if !strings.HasPrefix(e.Message, tc.action+": ") || strings.Contains(e.Message, "\n") {
 					t.Errorf("error message = %q, want one line starting with %q", e.Message, tc.action+": ")
 				}
+				if want := strings.HasPrefix(tc.name, "numeric Code"); e.Panicked != want {
+					t.Errorf("error %+v: Panicked = %v, want %v", e, e.Panicked, want)
+				}
 			}
 		})
 	}

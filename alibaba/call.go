@@ -27,6 +27,7 @@ type callError struct {
 	transient bool
 	signal    outcome // what the failure tells the limiter
 	auth      bool    // the credentials or the signature were refused: every call would be
+	panicked  bool    // the SDK or the reader panicked
 }
 
 // Codes of failures that are not server answers.
@@ -135,7 +136,7 @@ func (ru *run) stopError() *callError {
 func (w *worker) once(a api, action string, params map[string]string, read, connect time.Duration) (body []byte, cerr *callError) {
 	defer func() {
 		if p := recover(); p != nil {
-			body, cerr = nil, &callError{code: codeInvalidResponse, msg: fmt.Sprintf("malformed answer (the SDK panicked: %v)", p)}
+			body, cerr = nil, &callError{code: codeInvalidResponse, msg: fmt.Sprintf("malformed answer (the SDK panicked: %v)", p), panicked: true}
 		}
 	}()
 	if w.client == nil {

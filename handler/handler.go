@@ -92,7 +92,17 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 		if err != nil {
 			level = slog.LevelError
 		}
-		log.Log(ctx, level, "result", "result", r.logValue(), "error", errString(err))
+		// The line's other fields (time, level, message, error, requestId) share its 32 KB.
+		budget := maxResultLine - len(errString(err)) - 512
+		v, truncated := r.logValue(budget)
+		log.Log(ctx, level, "result", "result", v, "error", errString(err))
+		if truncated {
+			// Every alert stays on record: the chat messages list 100 and point here for the rest.
+			chunks := alertChunks(r.Alerts, maxResultLine-512)
+			for i, c := range chunks {
+				log.Log(ctx, level, "result alerts", "part", fmt.Sprintf("%d/%d", i+1, len(chunks)), "alerts", c)
+			}
+		}
 	} else if err != nil {
 		log.ErrorContext(ctx, "rejected", "error", err.Error())
 	}
@@ -183,11 +193,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		return res, &RunError{Summary: "reading the recycle bins failed: " + err.Error()}
 	}
 	var failures []string
-	var transient []alibaba.UserError
+	var transient, panicked []alibaba.UserError
 	for _, e := range scan.Errors {
 		res.Errors = append(res.Errors, e.UserError)
 		if e.Transient {
 			transient = append(transient, e)
+		}
+		if e.Panicked {
+			panicked = append(panicked, e)
 		}
 		log.WarnContext(ctx, "user unreadable", "user", e.User, "code", e.Code, "message", e.Message, "transient", e.Transient)
 	}
@@ -199,6 +212,9 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		failures = append(failures, s)
 	} else if len(transient) > 0 {
 		failures = append(failures, fmt.Sprintf("%d of %d users unreadable after retries (%s)", len(transient), len(transient)+len(scan.Bins), codeCounts(toUserErrors(transient))))
+	}
+	if len(panicked) > 0 {
+		failures = append(failures, fmt.Sprintf("reading %d users panicked (%s): see their errors", len(panicked), codeCounts(toUserErrors(panicked))))
 	}
 
 	res.Alerts = alert.Evaluate(scan.Bins, times.Now, window, times.Next, alert.Policy{

@@ -231,6 +231,19 @@ func TestHandleUnreadableUsers(t *testing.T) {
 			t.Errorf("sent %d messages, want 1", len(slack.sent))
 		}
 	})
+	t.Run("a panic while reading one user fails the run after the others were posted", func(t *testing.T) {
+		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
+			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "InvalidResponse", Message: "ListAccessKeysInRecycleBin: malformed answer (the SDK panicked: …)"}, Panicked: true}}}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testConfig(t), r, slack)
+		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
+		if err == nil || !strings.Contains(err.Error(), "reading 1 users panicked (1 InvalidResponse)") {
+			t.Errorf("Handle() = %v, want the panic summary", err)
+		}
+		if len(slack.sent) != 1 || res.UsersChecked != 1 || len(res.Errors) != 1 {
+			t.Errorf("sent %d, result %+v; want bob reported and the message posted", len(slack.sent), res)
+		}
+	})
 	t.Run("ListUsers failing for * fails the run", func(t *testing.T) {
 		r := &fakeReader{scan: alibaba.Scan{Errors: []alibaba.UserError{denied("*")}}}
 		h, _ := newHandler(t, testConfig(t, "RAM_USERS", "*"), r, &fakeChannel{name: "slack-webhook"})
@@ -319,14 +332,50 @@ func TestHandleRejected(t *testing.T) {
 
 func TestResultLogValueTruncates(t *testing.T) {
 	r := &Result{Alerts: make([]alert.Alert, 400)}
-	b, _ := json.Marshal(r.logValue())
-	if len(b) > maxResultLine || !strings.Contains(string(b), `"alerts":400`) {
-		t.Errorf("logValue() = %d bytes: %.200s", len(b), b)
+	v, truncated := r.logValue(maxResultLine)
+	b, _ := json.Marshal(v)
+	if !truncated || len(b) > maxResultLine || !strings.Contains(string(b), `"alerts":400`) {
+		t.Errorf("logValue() = %d bytes, truncated %v: %.200s", len(b), truncated, b)
 	}
 	small := &Result{Alerts: make([]alert.Alert, 1)}
-	b, _ = json.Marshal(small.logValue())
-	if !strings.Contains(string(b), `"alerts":[{`) {
+	v, truncated = small.logValue(maxResultLine)
+	b, _ = json.Marshal(v)
+	if truncated || !strings.Contains(string(b), `"alerts":[{`) {
 		t.Errorf("small logValue() = %s, want the alerts themselves", b)
+	}
+}
+
+// TestManyAlertsAllLogged: with more alerts than the result line holds, every alert is still logged, in
+// lines of at most 32 KB.
+func TestManyAlertsAllLogged(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	var keys []alert.Key
+	for i := range 300 {
+		keys = append(keys, key(fmt.Sprintf("LTAI5tMany%014d", i), cur.Add(-time.Hour), cur.Add(30*24*time.Hour)))
+	}
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1", Keys: keys}}}}
+	h, logs := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-many"}, []byte(timerEvent))
+	if err != nil || len(res.Alerts) != 300 {
+		t.Fatalf("Handle() = %d alerts, %v", len(res.Alerts), err)
+	}
+	logged := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if len(line) > maxResultLine {
+			t.Errorf("a log line has %d bytes, more than %d", len(line), maxResultLine)
+		}
+		var rec struct {
+			Msg    string        `json:"msg"`
+			Alerts []alert.Alert `json:"alerts"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "result alerts" {
+			for _, a := range rec.Alerts {
+				logged[a.AccessKeyID] = true
+			}
+		}
+	}
+	if len(logged) != 300 {
+		t.Errorf("%d of 300 alerts logged in the result alerts lines", len(logged))
 	}
 }
 

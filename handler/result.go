@@ -67,11 +67,11 @@ type Preview struct {
 const maxResultLine = 32 << 10
 
 // logValue returns the result as logged: itself, or with alerts and preview replaced by counts when its
-// JSON would pass maxResultLine.
-func (r *Result) logValue() any {
+// JSON would pass budget bytes (the line's other fields take the rest of maxResultLine).
+func (r *Result) logValue(budget int) (v any, truncated bool) {
 	b, err := json.Marshal(r)
-	if err == nil && len(b) <= maxResultLine {
-		return json.RawMessage(b)
+	if err == nil && len(b) <= budget {
+		return json.RawMessage(b), false
 	}
 	type short Result
 	s := struct {
@@ -83,5 +83,30 @@ func (r *Result) logValue() any {
 	for _, p := range r.Preview {
 		s.Preview += len(p.Messages)
 	}
-	return s
+	return s, true
+}
+
+// alertChunks splits the alerts into JSON arrays of at most budget bytes each, for the log lines that
+// carry them when the result line could not.
+func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
+	var chunks []json.RawMessage
+	cur := []byte{'['}
+	for _, a := range alerts {
+		b, err := json.Marshal(a)
+		if err != nil {
+			continue
+		}
+		if len(cur) > 1 && len(cur)+len(b)+2 > budget {
+			chunks = append(chunks, append(cur, ']'))
+			cur = []byte{'['}
+		}
+		if len(cur) > 1 {
+			cur = append(cur, ',')
+		}
+		cur = append(cur, b...)
+	}
+	if len(cur) > 1 {
+		chunks = append(chunks, append(cur, ']'))
+	}
+	return chunks
 }
