@@ -436,3 +436,30 @@ func TestPolicyTrust(t *testing.T) {
 		t.Errorf("trust Principal = %+v, want Service [fc.aliyuncs.com]", s.Principal)
 	}
 }
+
+// TestSYamlDeployedConfigurationLoads resolves s.yaml's environment as a deploy following the README's
+// step 4 produces it (RAM_USERS and one channel exported, everything else at its s.yaml default) and
+// checks that the function accepts it: a default that the code rejects would fail every invocation.
+func TestSYamlDeployedConfigurationLoads(t *testing.T) {
+	f, r := readSYaml(t)
+	exported := map[string]string{"RAM_USERS": "alice,bob", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x"}
+	env := map[string]string{}
+	for name, value := range r.Props.EnvironmentVariables {
+		if name == "SCHEDULE" {
+			_, def := resolveVar(t, f, value)
+			env[name] = def
+			continue
+		}
+		n, def, _, ok := parseEnvRef(value)
+		if !ok {
+			t.Fatalf("%s = %q is not ${env(…)}", name, value)
+		}
+		env[name] = def
+		if v, set := exported[n]; set {
+			env[name] = v
+		}
+	}
+	if _, err := config.Load(func(k string) string { return env[k] }); err != nil {
+		t.Errorf("the deployed configuration is rejected: %v", err)
+	}
+}

@@ -20,6 +20,9 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
+// DefaultThresholds is ALERT_THRESHOLDS when unset.
+const DefaultThresholds = "7,3,1"
+
 // DefaultRegion is the API region when FC_REGION is unset (RAM and IMS are global services).
 const DefaultRegion = "cn-hangzhou"
 
@@ -117,16 +120,14 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Users = users
 	}
 
-	c.Thresholds = []time.Duration{7 * 24 * time.Hour, 3 * 24 * time.Hour, 24 * time.Hour}
-	if v := get("ALERT_THRESHOLDS"); v != "" {
-		t, err := alert.ParseThresholds(v)
-		if err != nil {
-			bad("ALERT_THRESHOLDS", "%v", err)
-		} else {
-			c.Thresholds = t
-		}
+	thresholds := get("ALERT_THRESHOLDS")
+	if thresholds == "" {
+		thresholds = DefaultThresholds
+	}
+	if t, err := alert.ParseThresholds(thresholds); err != nil {
+		bad("ALERT_THRESHOLDS", "%v", err)
 	} else {
-		c.Thresholds, _ = alert.ParseThresholds("7,3,1")
+		c.Thresholds = t
 	}
 
 	c.AlertOnRecycle = true
@@ -206,9 +207,6 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xox") {
 		bad("SLACK_BOT_TOKEN", "not a Slack token: it should start with xoxb-")
-	}
-	if c.SlackAPIURL != "" && c.SlackBotToken == "" {
-		bad("SLACK_API_URL", "set without SLACK_BOT_TOKEN: it is only used by the bot token channel")
 	}
 
 	c.WebhookSecret = get("WEBHOOK_SECRET")
@@ -358,7 +356,7 @@ func CheckURL(raw string) error {
 
 // IsLoopback reports whether host is localhost or a loopback IP address.
 func IsLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -374,8 +372,8 @@ func checkWebhookSecret(s string) error {
 	if err != nil {
 		return errors.New("the part after whsec_ is not valid base64")
 	}
-	if len(key) < 16 {
-		return fmt.Errorf("the key is %d bytes: use 24 to 64 random bytes", len(key))
+	if len(key) < 24 || len(key) > 64 {
+		return fmt.Errorf("the key is %d bytes: use 24 to 64 random bytes (Standard Webhooks)", len(key))
 	}
 	return nil
 }

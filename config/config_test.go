@@ -95,6 +95,7 @@ func TestLoadErrors(t *testing.T) {
 		{"channel without token", env("SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: required with SLACK_CHANNEL"}},
 		{"not a token", env("SLACK_BOT_TOKEN", "XOXSECRET", "SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: not a Slack token"}},
 		{"bad whsec", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "XOXSECRET"), []string{"WEBHOOK_SECRET: must be whsec_"}},
+		{"whsec too short", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="), []string{"WEBHOOK_SECRET: the key is 16 bytes"}},
 		{"whsec not base64", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_XOXSECRET!!"), []string{"WEBHOOK_SECRET: the part after whsec_ is not valid base64"}},
 		{"secret without url", env("DINGTALK_SECRET", "SECXOXSECRET"), []string{"DINGTALK_SECRET: set without DINGTALK_WEBHOOK_URL"}},
 		{"dingtalk secret", env("DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=XOXSECRET", "DINGTALK_SECRET", "XOXSECRET"), []string{"DINGTALK_SECRET: not a DingTalk signing secret"}},
@@ -132,6 +133,13 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+func TestSlackAPIURLWithoutBotToken(t *testing.T) {
+	// s.yaml always sets SLACK_API_URL to its default; with a webhook only, that must not be an error.
+	if _, err := Load(env("SLACK_API_URL", "https://slack.com/api/")); err != nil {
+		t.Errorf("Load(SLACK_API_URL without bot token) = %v, want nil", err)
+	}
+}
+
 func TestDryRunNeedsNoChannel(t *testing.T) {
 	if _, err := Load(env("SLACK_WEBHOOK_URL", "", "DRY_RUN", "true")); err != nil {
 		t.Errorf("Load(DRY_RUN=true, no channel) = %v, want nil", err)
@@ -161,7 +169,7 @@ func TestVarsCoverEverythingRead(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
-	for _, ok := range []string{"https://hooks.slack.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:9/x"} {
+	for _, ok := range []string{"https://hooks.slack.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://LOCALHOST:1/x", "http://[::1]:9/x"} {
 		if err := CheckURL(ok); err != nil {
 			t.Errorf("CheckURL(%q) = %v, want nil", ok, err)
 		}

@@ -19,7 +19,7 @@ type Var struct {
 // source for the README's reference table and the s.yaml wiring test.
 var Vars = []Var{
 	{Name: "RAM_USERS", Default: "(required)", Help: "comma-separated RAM users: names (`alice`), principal names (`alice@corp.onaliyun.com`), user IDs (digits), or `*` for every RAM user"},
-	{Name: "ALERT_THRESHOLDS", Default: "7,3,1", Help: "lead times before DeleteDate: whole days (`7`, `7d`) or hours (`36h`); `0` = purged before the next check"},
+	{Name: "ALERT_THRESHOLDS", Default: DefaultThresholds, Help: "lead times before DeleteDate: whole days (`7`, `7d`) or hours (`36h`); `0` = purged before the next check"},
 	{Name: "ALERT_ON_RECYCLE", Default: "true", Help: "also alert when a key enters the recycle bin"},
 	{Name: "ALERT_MODE", Default: "crossing", Help: "`crossing` (alert once per threshold) or `digest` (list every key every run)"},
 	{Name: "SCHEDULE", Default: "(required for timer events)", Help: "the timer trigger's own cron expression (6 fields, optional `CRON_TZ=Zone ` prefix, day-of-week by name) or `@every <duration>`"},
