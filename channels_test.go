@@ -122,3 +122,24 @@ func TestEveryChannelPostsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectsAreNotFollowed: a channel answering 302 gets no second post elsewhere; the delivery fails.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect", http.StatusFound)
+	}))
+	defer redirect.Close()
+	env := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": redirect.URL + "/services/T/B/x"}
+	h, _ := build(func(k string) string { return env[k] }, io.Discard)
+	if h.ConfigErr != nil {
+		t.Fatal(h.ConfigErr)
+	}
+	ch := h.Channels[0]
+	err := ch.Send(t.Context(), json.RawMessage(`{"text":"AccessKey"}`))
+	if err == nil || elsewhere != 0 {
+		t.Errorf("Send() = %v, with %d posts to the redirect target; want an error and none", err, elsewhere)
+	}
+}

@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -187,7 +186,11 @@ func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slo
 	logger := slog.New(handler.NewLogHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
 	h := &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}
 	if err == nil {
-		client := &http.Client{Timeout: postTimeout}
+		// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
+		// its alerts to a host the https-only rule never saw.
+		client := &http.Client{Timeout: postTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 		h.Reader, err = alibaba.New(alibaba.Config{Region: cfg.Region, RAMEndpoint: cfg.RAMEndpoint, IMSEndpoint: cfg.IMSEndpoint, Logger: logger})
 		if err == nil {
 			h.Channels, err = channels(cfg, client)
@@ -205,37 +208,48 @@ func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slo
 	return h, logger
 }
 
-// channels builds every configured channel; each is its own.
+// channels builds every configured channel; each is its own. A channel that cannot be built is a
+// configuration error naming its variables.
 func channels(cfg *config.Config, client *http.Client) ([]notify.Channel, error) {
+	specs := []struct {
+		vars  string
+		set   bool
+		build func() (notify.Channel, error)
+	}{
+		{"SLACK_WEBHOOK_URL", cfg.SlackWebhookURL != "", func() (notify.Channel, error) {
+			return notify.NewSlackWebhook(cfg.SlackWebhookURL, client)
+		}},
+		{"SLACK_BOT_TOKEN, SLACK_CHANNEL", cfg.SlackBotToken != "", func() (notify.Channel, error) {
+			return notify.NewSlackBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)
+		}},
+		{"WEBHOOK_URL, WEBHOOK_SECRET", cfg.WebhookURL != "", func() (notify.Channel, error) {
+			return notify.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret, client)
+		}},
+		{"DINGTALK_WEBHOOK_URL, DINGTALK_SECRET", cfg.DingTalkURL != "", func() (notify.Channel, error) {
+			return notify.NewDingTalk(cfg.DingTalkURL, cfg.DingTalkSecret, client)
+		}},
+		{"FEISHU_WEBHOOK_URL, FEISHU_SECRET", cfg.FeishuURL != "", func() (notify.Channel, error) {
+			return notify.NewFeishu(cfg.FeishuURL, cfg.FeishuSecret, client)
+		}},
+		{"WECOM_WEBHOOK_URL", cfg.WeComURL != "", func() (notify.Channel, error) {
+			return notify.NewWeCom(cfg.WeComURL, client)
+		}},
+	}
 	var out []notify.Channel
-	add := func(ch notify.Channel, err error) error {
+	var problems []string
+	for _, s := range specs {
+		if !s.set {
+			continue
+		}
+		ch, err := s.build()
 		if err != nil {
-			return err
+			problems = append(problems, s.vars+": "+err.Error())
+			continue
 		}
 		out = append(out, ch)
-		return nil
 	}
-	var errs []error
-	if cfg.SlackWebhookURL != "" {
-		errs = append(errs, add(notify.NewSlackWebhook(cfg.SlackWebhookURL, client)))
-	}
-	if cfg.SlackBotToken != "" {
-		errs = append(errs, add(notify.NewSlackBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)))
-	}
-	if cfg.WebhookURL != "" {
-		errs = append(errs, add(notify.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret, client)))
-	}
-	if cfg.DingTalkURL != "" {
-		errs = append(errs, add(notify.NewDingTalk(cfg.DingTalkURL, cfg.DingTalkSecret, client)))
-	}
-	if cfg.FeishuURL != "" {
-		errs = append(errs, add(notify.NewFeishu(cfg.FeishuURL, cfg.FeishuSecret, client)))
-	}
-	if cfg.WeComURL != "" {
-		errs = append(errs, add(notify.NewWeCom(cfg.WeComURL, client)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, &config.Error{Problems: strings.Split(err.Error(), "\n")}
+	if len(problems) > 0 {
+		return nil, &config.Error{Problems: problems}
 	}
 	return out, nil
 }
