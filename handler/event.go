@@ -41,24 +41,9 @@ type Overrides struct {
 	Now *time.Time
 }
 
-// TimerEvent is the body FC's timer trigger sends.
-type TimerEvent struct {
-	// TriggerTime is the fire time, RFC 3339 UTC.
-	TriggerTime string `json:"triggerTime"`
-	// TriggerName is the trigger's name.
-	TriggerName string `json:"triggerName"`
-	// Payload is the trigger's payload string, verbatim.
-	Payload *string `json:"payload"`
-}
-
-// overridesJSON is the wire form of the overrides.
-type overridesJSON struct {
-	Users      json.RawMessage `json:"users"`
-	Thresholds json.RawMessage `json:"thresholds"`
-	Mode       json.RawMessage `json:"mode"`
-	DryRun     json.RawMessage `json:"dryRun"`
-	Now        json.RawMessage `json:"now"`
-}
+// overrideFields are the fields of an object of overrides, matched exactly (JSON decoding into a struct
+// would also take "DRYRUN" or "Users").
+var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true}
 
 // DecodeEvent decodes an invocation body: a timer event (a JSON object with triggerTime) or a manual
 // invocation's overrides. Its errors name the field that is wrong.
@@ -128,57 +113,55 @@ func decodeOverrides(body []byte, allowNow bool) (Overrides, error) {
 			return o, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	var w overridesJSON
-	if err := dec.Decode(&w); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
 		return o, errors.New(jsonProblem(err, "overrides"))
 	}
-	if dec.More() {
-		return o, errors.New("unexpected data after the JSON object")
+	var unknown []string
+	for name := range fields {
+		if !overrideFields[name] {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+		}
 	}
-	if present(w.Users) {
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return o, fmt.Errorf("unknown field %s (allowed: users, thresholds, mode, dryRun, now)", strings.Join(unknown, ", "))
+	}
+	if raw := fields["users"]; present(raw) {
 		var users []string
-		if err := json.Unmarshal(w.Users, &users); err != nil {
+		if err := json.Unmarshal(raw, &users); err != nil {
 			return o, errors.New("users must be an array of strings")
 		}
 		if len(users) == 0 {
 			return o, errors.New("users must not be empty")
 		}
-		if strings.TrimSpace(strings.Join(users, "")) == "*" && len(users) == 1 {
-			o.Users = []string{"*"}
-		} else {
-			u, err := config.ParseUsers(users)
-			if err != nil {
-				return o, fmt.Errorf("users: %w", err)
-			}
-			o.Users = u
+		u, err := config.ParseUsers(users)
+		if err != nil {
+			return o, fmt.Errorf("users: %w", err)
 		}
+		o.Users = u
 	}
-	if present(w.Thresholds) {
+	if raw := fields["thresholds"]; present(raw) {
 		var items []json.RawMessage
-		if err := json.Unmarshal(w.Thresholds, &items); err != nil {
+		if err := json.Unmarshal(raw, &items); err != nil {
 			return o, errors.New("thresholds must be an array of numbers (days) or strings like \"36h\"")
 		}
 		if len(items) == 0 {
 			return o, errors.New("thresholds must not be empty")
 		}
-		seen := map[time.Duration]bool{}
+		var thresholds []time.Duration
 		for i, item := range items {
 			d, err := decodeThreshold(item)
 			if err != nil {
 				return o, fmt.Errorf("thresholds[%d]: %w", i, err)
 			}
-			if !seen[d] {
-				seen[d] = true
-				o.Thresholds = append(o.Thresholds, d)
-			}
+			thresholds = append(thresholds, d)
 		}
-		sort.Slice(o.Thresholds, func(i, j int) bool { return o.Thresholds[i] < o.Thresholds[j] })
+		o.Thresholds = alert.Normalize(thresholds)
 	}
-	if present(w.Mode) {
+	if raw := fields["mode"]; present(raw) {
 		var m string
-		if err := json.Unmarshal(w.Mode, &m); err != nil {
+		if err := json.Unmarshal(raw, &m); err != nil {
 			return o, errors.New("mode must be a string: crossing or digest")
 		}
 		mode, err := config.ParseMode(m)
@@ -187,19 +170,19 @@ func decodeOverrides(body []byte, allowNow bool) (Overrides, error) {
 		}
 		o.Mode = mode
 	}
-	if present(w.DryRun) {
+	if raw := fields["dryRun"]; present(raw) {
 		var b bool
-		if err := json.Unmarshal(w.DryRun, &b); err != nil {
+		if err := json.Unmarshal(raw, &b); err != nil {
 			return o, errors.New("dryRun must be true or false")
 		}
 		o.DryRun = &b
 	}
-	if present(w.Now) {
+	if raw := fields["now"]; present(raw) {
 		if !allowNow {
 			return o, errors.New("now is not allowed in a timer trigger's payload: the trigger time is the run's time")
 		}
 		var s string
-		if err := json.Unmarshal(w.Now, &s); err != nil {
+		if err := json.Unmarshal(raw, &s); err != nil {
 			return o, errors.New("now must be an RFC 3339 string")
 		}
 		t, err := time.Parse(time.RFC3339, s)

@@ -57,6 +57,7 @@ func TestDecodeEventErrors(t *testing.T) {
 		{"array", `[1,2]`, "must be a JSON object"},
 		{"string", `"hello"`, "must be a JSON object"},
 		{"unknown field", `{"user":["alice"]}`, `unknown field "user"`},
+		{"fields match exactly", `{"DRYRUN":true,"Users":["bob"]}`, `unknown field "DRYRUN", "Users"`},
 		{"users wrong type", `{"users":"alice"}`, "users must be an array of strings"},
 		{"users empty", `{"users":[]}`, "users must not be empty"},
 		{"users bad entry", `{"users":["a b"]}`, `users: entry "a b"`},
