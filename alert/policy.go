@@ -58,10 +58,7 @@ func Evaluate(bins []Bin, now time.Time, w Window, next time.Time, p Policy) []A
 			})
 		}
 	}
-	slices.SortFunc(alerts, func(a, b Alert) int {
-		return cmp.Or(a.DeleteDate.Compare(b.DeleteDate), cmp.Compare(a.UserName, b.UserName),
-			cmp.Compare(a.AccessKeyID, b.AccessKeyID), cmp.Compare(a.UserID, b.UserID))
-	})
+	SortByUrgency(alerts)
 	return alerts
 }
 
@@ -101,4 +98,13 @@ func remainingSeconds(now, deleteDate time.Time) int64 {
 		s--
 	}
 	return s
+}
+
+// SortByUrgency sorts alerts most urgent first: DeleteDate ascending, then user name, AccessKey ID and
+// user ID, so that every channel lists them in the same order.
+func SortByUrgency(alerts []Alert) {
+	slices.SortFunc(alerts, func(a, b Alert) int {
+		return cmp.Or(a.DeleteDate.Compare(b.DeleteDate), cmp.Compare(a.UserName, b.UserName),
+			cmp.Compare(a.AccessKeyID, b.AccessKeyID), cmp.Compare(a.UserID, b.UserID))
+	})
 }

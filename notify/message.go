@@ -127,12 +127,7 @@ func NewMessage(r *alert.Report) *Message {
 		m.Repeat = fmt.Sprintf("repeat %d of the %s check", r.RetryCount+1, r.Window.To.In(loc).Format("15:04"))
 	}
 	alerts := append([]alert.Alert(nil), r.Alerts...)
-	sort.SliceStable(alerts, func(i, j int) bool {
-		if !alerts[i].DeleteDate.Equal(alerts[j].DeleteDate) {
-			return alerts[i].DeleteDate.Before(alerts[j].DeleteDate)
-		}
-		return alerts[i].AccessKeyID < alerts[j].AccessKeyID
-	})
+	alert.SortByUrgency(alerts)
 	if len(alerts) > MaxListedKeys {
 		m.Rest = len(alerts) - MaxListedKeys
 		alerts = alerts[:MaxListedKeys]

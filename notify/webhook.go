@@ -79,7 +79,7 @@ func NewWebhookBody(r *alert.Report) WebhookBody {
 		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
 		d.Alerts = append(d.Alerts, a)
 	}
-	sort.SliceStable(d.Alerts, func(i, j int) bool { return d.Alerts[i].DeleteDate.Before(d.Alerts[j].DeleteDate) })
+	alert.SortByUrgency(d.Alerts)
 	return WebhookBody{Type: WebhookType, Timestamp: r.Window.To.UTC(), Data: d}
 }
 
