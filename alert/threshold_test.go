@@ -137,3 +137,21 @@ func days(n int) []time.Duration {
 	}
 	return out
 }
+
+func TestInYears(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC), false},
+		{time.Date(2200, 12, 31, 23, 59, 59, 0, time.UTC), true},
+		{time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{time.Date(2200, 12, 31, 23, 0, 0, 0, time.FixedZone("", -2*3600)), false}, // 2201 in UTC
+		{time.Date(2000, 1, 1, 1, 0, 0, 0, time.FixedZone("", 2*3600)), false},     // 1999 in UTC
+	} {
+		if got := InYears(tc.t); got != tc.want {
+			t.Errorf("InYears(%v) = %v, want %v", tc.t, got, tc.want)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad log level", env("LOG_LEVEL", "chatty"), []string{`LOG_LEVEL: unknown level "chatty"`}},
 		{"debug sdk", env("DEBUG", "sdk,signer"), []string{"DEBUG: contains \"sdk\""}},
 		{"region with a space", env("FC_REGION", "cn hangzhou"), []string{`FC_REGION: "cn hangzhou" is not a region ID such as cn-hangzhou`}},
-		{"region with markup", env("FC_REGION", "<!channel>"), []string{`FC_REGION: "<!channel>" is not a region ID`}},
+		{"region with markup", env("FC_REGION", "<!channel>"), []string{`FC_REGION: "??channel?" is not a region ID`}},
 		{"21 thresholds", env("ALERT_THRESHOLDS", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21"), []string{"ALERT_THRESHOLDS: 21 thresholds: at most 20"}},
 		{"threshold over a year", env("ALERT_THRESHOLDS", "7,400"), []string{`ALERT_THRESHOLDS: threshold "400": at most 365 days`}},
 		{"long mode quoted short", env("ALERT_MODE", strings.Repeat("x", 100000)), []string{`ALERT_MODE: unknown mode "` + strings.Repeat("x", 40) + `"…`}},
