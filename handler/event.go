@@ -103,8 +103,8 @@ func checkObject(body []byte, what string) error {
 	return nil
 }
 
-// members are the members of a JSON object: the values of the fields this package reads, copied, and
-// the names of the others (the first few of them).
+// members are the members of a JSON object: the values of the fields this package reads (subslices of
+// the object, not copies) and the names of the others (the first few of them).
 type members struct {
 	values  map[string]json.RawMessage
 	unknown []string // at most maxUnknown names, quoted
@@ -114,46 +114,26 @@ type members struct {
 // maxUnknown is how many unknown field names an error lists.
 const maxUnknown = 5
 
-// readMembers reads the members of body, a valid JSON object. A field read twice is an error; the values
-// of other fields are skipped without being copied.
+// readMembers reads the members of body, a valid JSON object. A field read twice is an error.
 func readMembers(body []byte) (members, error) {
 	m := members{values: map[string]json.RawMessage{}}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return m, errors.New(jsonProblem(err, "the event"))
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return m, errors.New(jsonProblem(err, "the event"))
-		}
-		name, _ := tok.(string)
-		if !overrideFields[name] && !timerFields[name] {
+	err := eachMember(body, func(rawName, value []byte) error {
+		name := memberName(rawName)
+		if !overrideFields[string(name)] && !timerFields[string(name)] {
 			m.others++
 			if len(m.unknown) < maxUnknown {
-				m.unknown = append(m.unknown, excerpt.Quote(name))
+				m.unknown = append(m.unknown, excerpt.Quote(string(name)))
 			}
-			if err := dec.Decode(new(skip)); err != nil {
-				return m, errors.New(jsonProblem(err, "the event"))
-			}
-			continue
+			return nil
 		}
-		if _, ok := m.values[name]; ok {
-			return m, fmt.Errorf("field %q appears twice", name)
+		if _, ok := m.values[string(name)]; ok {
+			return fmt.Errorf("field %q appears twice", name)
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return m, errors.New(jsonProblem(err, "the event"))
-		}
-		m.values[name] = raw
-	}
-	return m, nil
+		m.values[string(name)] = value
+		return nil
+	})
+	return m, err
 }
-
-// skip is a JSON value decoded into nothing.
-type skip struct{}
-
-func (skip) UnmarshalJSON([]byte) error { return nil }
 
 func decodeTimer(m members) (Event, error) {
 	ev := Event{Timer: true}
