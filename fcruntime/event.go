@@ -70,7 +70,10 @@ func (r *runner) readEvent(ctx context.Context, inv Invocation, body io.Reader, 
 		wctx, cancel := context.WithDeadline(ctx, answerBy(inv.Deadline))
 		err := r.budget.acquire(wctx, share)
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, noop, &requestError{typ: errorTypeBusy, msg: "the function is stopping: the event was not read"}
+		case err != nil:
 			return nil, noop, &requestError{typ: errorTypeBusy,
 				msg: fmt.Sprintf("no memory for the event before the deadline: the events being served hold the function's %s", sizeText(r.budget.size))}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
 func TestDecodeEventLimits(t *testing.T) {
@@ -83,27 +84,42 @@ func (c *renderFailing) Render(*alert.Report) ([]json.RawMessage, error) {
 	return nil, errors.New("json: error calling MarshalJSON for type time.Time: year outside of range [0,9999]")
 }
 
-// TestHandleRendersEveryChannelFirst: when one channel cannot render the report, no channel is sent
-// anything, so that no channel is posted while another is not.
+// renderPanicking panics in Render.
+type renderPanicking struct{ fakeChannel }
+
+func (c *renderPanicking) Render(*alert.Report) ([]json.RawMessage, error) { panic("render bug") }
+
+// TestHandleRendersEveryChannelFirst: when one channel cannot render the report (an error or a panic),
+// no channel is sent anything, so that no channel is posted while another is not.
 func TestHandleRendersEveryChannelFirst(t *testing.T) {
 	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
-		Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
-	slack := &fakeChannel{name: "slack-webhook"}
-	hook := &renderFailing{fakeChannel{name: "webhook"}}
-	h, _ := newHandler(t, testConfig(t, "WEBHOOK_URL", "https://example.com/hook"), r, slack)
-	h.Channels = append(h.Channels, hook)
-	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-render"}, []byte(timerEvent))
-	if err == nil || !strings.Contains(err.Error(), "webhook") || !strings.Contains(err.Error(), "render") {
-		t.Errorf("Handle() error = %v, want one naming the webhook's rendering", err)
-	}
-	if len(slack.sent) != 0 || len(hook.sent) != 0 {
-		t.Errorf("sent %d to Slack and %d to the webhook, want nothing to either", len(slack.sent), len(hook.sent))
-	}
-	for _, d := range res.Deliveries {
-		if d.OK || d.Messages != 0 || !strings.Contains(d.Error, "webhook") {
-			t.Errorf("delivery %+v, want failed, nothing sent, naming the webhook's rendering", d)
-		}
+	for _, tc := range []struct {
+		name string
+		hook notify.Channel
+		want string
+	}{
+		{"error", &renderFailing{fakeChannel{name: "webhook"}}, "rendering failed for webhook: json: error calling MarshalJSON"},
+		{"panic", &renderPanicking{fakeChannel{name: "webhook"}}, "rendering failed for webhook: panicked: render bug"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
+				Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
+			slack := &fakeChannel{name: "slack-webhook"}
+			h, _ := newHandler(t, testConfig(t, "WEBHOOK_URL", "https://example.com/hook"), r, slack)
+			h.Channels = append(h.Channels, tc.hook)
+			res, err := h.Handle(context.Background(), Invocation{RequestID: "req-render"}, []byte(timerEvent))
+			if err == nil || !strings.Contains(err.Error(), "nothing sent: "+tc.want) {
+				t.Errorf("Handle() error = %v, want %q", err, "nothing sent: "+tc.want)
+			}
+			if len(slack.sent) != 0 {
+				t.Errorf("sent %d to Slack, want nothing while the webhook has nothing", len(slack.sent))
+			}
+			for _, d := range res.Deliveries {
+				if d.OK || d.Messages != 0 || !strings.Contains(d.Error, "not sent: "+tc.want) {
+					t.Errorf("delivery %+v, want failed, nothing sent, naming the webhook's rendering", d)
+				}
+			}
+		})
 	}
 }
 
