@@ -34,8 +34,8 @@ const (
 // DefaultDomain is the principal-name domain of users whose PrincipalName is empty.
 const DefaultDomain = "corp.onaliyun.com"
 
-// TimestampSkew is how far a request's Timestamp may be from the server's clock (the gateway's 15
-// minutes, per the InvalidTimeStamp.Expired answers quoted in alibaba-api.md section 4).
+// TimestampSkew is how far a request's Timestamp may be from the server's clock: the gateway answers
+// InvalidTimeStamp.Expired beyond 15 minutes.
 const TimestampSkew = 15 * time.Minute
 
 // Credential is an AccessKey the emulator accepts.
