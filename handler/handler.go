@@ -1,6 +1,10 @@
 // Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins,
 // applies the alert policy, and delivers (or, in a dry run, previews) one message per channel. It does not
 // know it runs on Function Compute: the runtime passes the invocation's facts in as values.
+//
+// Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
+// held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
+// the invocation's deadline, so that its result or error is always answered in time.
 package handler
 
 import (
