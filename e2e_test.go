@@ -46,17 +46,20 @@ const e2eWait = 30 * time.Second
 // Fake credentials and secrets. The emulator checks the signatures they make; none of them, nor the
 // webhook URLs' secret path part, may appear in any output.
 const (
-	e2eAccount     = "1234567890123456"
-	e2eSchedule    = "0 0 9 * * *" // daily at 09:00 UTC
-	e2eEnvKeyID    = "LTAI5tE2eEnvCallerKey001"
-	e2eEnvSecret   = "e2eEnvSecretMustNotLeak0001"
-	e2eSTSKeyID    = "STS.NUe2eRoleKeyTemporary1"
-	e2eSTSSecret   = "e2eStsSecretMustNotLeak0002"
-	e2eSTSToken    = "CAISe2eSecurityTokenMustNotLeak0003"
-	e2eWrongSecret = "e2eWrongSecretMustNotLeak0004" // signs requests the emulator rejects
-	e2eURLSecret   = "XXXXSECRETXXXX"
-	e2eSlackPath   = "/services/T000/B000/" + e2eURLSecret
-	e2eWebhookPath = "/hooks/" + e2eURLSecret + "/generic"
+	e2eAccount      = "1234567890123456"
+	e2eSchedule     = "0 0 9 * * *" // daily at 09:00 UTC
+	e2eEnvKeyID     = "LTAI5tE2eEnvCallerKey001"
+	e2eEnvSecret    = "e2eEnvSecretMustNotLeak0001"
+	e2eSTSKeyID     = "STS.NUe2eRoleKeyTemporary1"
+	e2eSTSSecret    = "e2eStsSecretMustNotLeak0002"
+	e2eSTSToken     = "CAISe2eSecurityTokenMustNotLeak0003"
+	e2eWrongSecret  = "e2eWrongSecretMustNotLeak0004" // signs requests the emulator rejects
+	e2eEnvSTSKeyID  = "STS.NUe2eEnvKeyTemporary02"
+	e2eEnvSTSSecret = "e2eEnvStsSecretMustNotLeak0005"
+	e2eEnvSTSToken  = "CAISe2eEnvSecurityTokenMustNotLeak0006"
+	e2eURLSecret    = "XXXXSECRETXXXX"
+	e2eSlackPath    = "/services/T000/B000/" + e2eURLSecret
+	e2eWebhookPath  = "/hooks/" + e2eURLSecret + "/generic"
 )
 
 // e2eWebhookKey is the base64 part of e2eWebhookSecret (Standard Webhooks: whsec_ and 24 to 64 bytes).
@@ -66,7 +69,8 @@ var (
 )
 
 // e2eSecrets are the strings no stdout, stderr, response or message may contain.
-var e2eSecrets = []string{e2eEnvSecret, e2eSTSSecret, e2eSTSToken, e2eWrongSecret, e2eURLSecret, e2eWebhookSecret, e2eWebhookKey, "Signature="}
+var e2eSecrets = []string{e2eEnvSecret, e2eSTSSecret, e2eSTSToken, e2eWrongSecret, e2eEnvSTSSecret, e2eEnvSTSToken,
+	e2eURLSecret, e2eWebhookSecret, e2eWebhookKey, "Signature="}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ak-recycle-e2e-")
@@ -256,12 +260,19 @@ func e2eExpectedAlerts(cur time.Time) []alert.Alert {
 // healthy configuration: both webhooks, the fake caller credentials, debug logging.
 func newE2EEnv(t *testing.T) *e2eEnv {
 	t.Helper()
+	return newE2EEnvUsers(t, e2eUsers)
+}
+
+// newE2EEnvUsers is newE2EEnv with the emulator's users made by users, dated relative to the fire time.
+func newE2EEnvUsers(t *testing.T, users func(cur time.Time) []ramfake.User) *e2eEnv {
+	t.Helper()
 	cur := e2eFireTime(time.Now())
 	ram := ramfake.New(ramfake.Options{
-		Users: e2eUsers(cur),
+		Users: users(cur),
 		Credentials: map[string]ramfake.Credential{
-			e2eEnvKeyID: {Secret: e2eEnvSecret},
-			e2eSTSKeyID: {Secret: e2eSTSSecret, Token: e2eSTSToken},
+			e2eEnvKeyID:    {Secret: e2eEnvSecret},
+			e2eSTSKeyID:    {Secret: e2eSTSSecret, Token: e2eSTSToken},
+			e2eEnvSTSKeyID: {Secret: e2eEnvSTSSecret, Token: e2eEnvSTSToken},
 		},
 	})
 	t.Cleanup(ram.Close)
@@ -916,22 +927,20 @@ func e2eFreePort(t *testing.T) string {
 	return port
 }
 
-func TestE2ECustomRuntime(t *testing.T) {
-	t.Parallel()
-	e := newE2EEnv(t)
+// startServe starts `main serve` on a free port and waits, bounded, until it listens; it returns the
+// server's base URL.
+func (e *e2eEnv) startServe() (string, *e2eProc) {
+	t := e.t
+	t.Helper()
 	port := e2eFreePort(t)
 	e.vars["FC_CUSTOM_LISTEN_PORT"] = port
 	p := e.startProc("serve")
-	base := "http://127.0.0.1:" + port
-	client := &http.Client{Timeout: e2eWait}
-
-	// Wait, bounded, until it listens.
 	deadline := time.Now().Add(e2eWait)
 	for {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
 		if err == nil {
 			c.Close()
-			break
+			return "http://127.0.0.1:" + port, p
 		}
 		select {
 		case <-p.done:
@@ -943,6 +952,13 @@ func TestE2ECustomRuntime(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestE2ECustomRuntime(t *testing.T) {
+	t.Parallel()
+	e := newE2EEnv(t)
+	base, p := e.startServe()
+	client := &http.Client{Timeout: e2eWait}
 
 	do := func(method, path, requestID string, body []byte) (*http.Response, []byte) {
 		t.Helper()
@@ -1248,6 +1264,19 @@ func TestE2ECommandLine(t *testing.T) {
 				}
 			},
 		},
+		{name: "now in the year 0000", args: []string{"-e", `{"now":"0000-01-01T00:00:00Z","dryRun":true}`}, code: 2, check: e2eRejectedNaming("now")},
+		{name: "now in the year 9999", args: []string{"-e", `{"now":"9999-12-31T00:00:00Z","dryRun":true}`}, code: 2, check: e2eRejectedNaming("now")},
+		{name: "now far in the past", args: []string{"-e", `{"now":"1900-01-01T00:00:00Z"}`}, code: 2, check: e2eRejectedNaming("now")},
+		{name: "triggerTime in the year 9999", args: []string{"-e", `{"triggerTime":"9999-01-01T09:00:00Z"}`}, code: 2, check: e2eRejectedNaming("triggerTime")},
+		{name: "null threshold", args: []string{"-e", `{"thresholds":[null],"dryRun":true}`}, code: 2, check: e2eRejectedNaming("thresholds[0]")},
+		{name: "21 thresholds", args: []string{"-e", `{"thresholds":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21],"dryRun":true}`}, code: 2,
+			check: e2eRejectedNaming("thresholds")},
+		{name: "threshold over 365 days", args: []string{"-e", `{"thresholds":[366],"dryRun":true}`}, code: 2, check: e2eRejectedNaming("365")},
+		{name: "ALERT_THRESHOLDS over 365 days", env: map[string]string{"ALERT_THRESHOLDS": "7,400"}, args: []string{"-e", `{}`}, code: 2,
+			check: e2eRejectedNaming("ALERT_THRESHOLDS")},
+		{name: "FC_REGION with a space", env: map[string]string{"FC_REGION": "cn hangzhou"}, args: []string{"-e", `{}`}, code: 2, check: e2eRejectedNaming("FC_REGION")},
+		{name: "timeout 0", args: []string{"-timeout", "0", "-e", `{}`}, code: 2, check: e2eRejectedNaming("-timeout")},
+		{name: "negative timeout", args: []string{"-timeout", "-1s", "-e", `{}`}, code: 2, check: e2eRejectedNaming("-timeout")},
 		{
 			name: "no such event file", args: []string{"-f", filepath.Join(t.TempDir(), "missing.json")}, code: 2,
 		},
@@ -1293,6 +1322,19 @@ func TestE2ECommandLine(t *testing.T) {
 				tc.check(t, e, stdout, stderr)
 			}
 		})
+	}
+}
+
+// e2eRejectedNaming checks a run rejected before any API call or post, with an error naming what.
+func e2eRejectedNaming(what string) func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
+	return func(t *testing.T, e *e2eEnv, stdout, stderr []byte) {
+		t.Helper()
+		if !bytes.Contains(stderr, []byte(what)) {
+			t.Errorf("stderr does not name %s:\n%s", what, stderr)
+		}
+		if n, m := e.ram.TotalCalls(), e.rx.count(); n != 0 || m != 0 {
+			t.Errorf("the emulator got %d calls and the receivers %d posts, want none", n, m)
+		}
 	}
 }
 

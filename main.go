@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -33,7 +34,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
-// Exit statuses of the command line (contract section 2).
+// Exit statuses of the command line.
 const (
 	exitOK       = 0
 	exitFailed   = 1
@@ -55,7 +56,8 @@ With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instea
 
 Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
 manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
-"now":"2026-11-30T09:00:00Z"}. Configuration comes from environment variables (see README.md).
+"now":"2026-11-30T09:00:00Z"}, at most 1 MiB. Configuration comes from environment variables (see
+README.md).
 
 Exit status: 0 ok (also when some users were unreadable), 1 the run failed, 2 rejected before the
 first API call (flags, configuration, event).
@@ -72,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if api := getenv("FC_RUNTIME_API"); api != "" {
 		out := fcruntime.NewSyncWriter(stdout)
 		h, logger := build(getenv, out)
-		err := fcruntime.Start(ctx, api, adapt(h), fcruntime.Options{Stdout: out, Logger: logger})
+		err := fcruntime.Start(ctx, api, adapt(h), runtimeOptions(out, logger))
 		if err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("runtime stopped", "error", err.Error())
 			return exitFailed
@@ -99,13 +101,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			return exitFailed
 		}
 		logger.Info("custom runtime listening", "port", port)
-		if err := fcruntime.ServeListener(ctx, ln, adapt(h), fcruntime.Options{Stdout: out, Logger: logger}); err != nil && !errors.Is(err, context.Canceled) {
+		if err := fcruntime.ServeListener(ctx, ln, adapt(h), runtimeOptions(out, logger)); err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("server stopped", "error", err.Error())
 			return exitFailed
 		}
 		return exitOK
 	}
 	return runOnce(ctx, args, stdin, stdout, stderr, getenv)
+}
+
+// runtimeOptions are the options of both FC runtimes: markers and logs on out, events of at most
+// handler.MaxEventBytes.
+func runtimeOptions(out io.Writer, logger *slog.Logger) fcruntime.Options {
+	return fcruntime.Options{Stdout: out, Logger: logger, MaxEventBytes: handler.MaxEventBytes}
 }
 
 // runOnce is the command line: one invocation, the result on stdout, logs on stderr.
@@ -133,17 +141,24 @@ func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "main: use -f or -e, not both")
 		return exitRejected
 	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "main: -timeout %s: want a positive duration, such as 5m\n", *timeout)
+		return exitRejected
+	}
 	var event []byte
 	var err error
 	switch {
 	case *inline != "":
 		event = []byte(*inline)
 	case *file != "" && *file != "-":
-		event, err = os.ReadFile(*file)
+		event, err = readEventFile(*file)
 	case *file == "-" || !isTerminal(stdin):
-		event, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
+		event, err = readEvent(stdin)
 	default:
 		event = []byte("{}")
+	}
+	if err == nil && len(event) > handler.MaxEventBytes {
+		err = handler.ErrEventTooLarge
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "main: reading the event: %v\n", err)
@@ -191,7 +206,8 @@ func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slo
 		client := &http.Client{Timeout: postTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}
-		h.Reader, err = alibaba.New(alibaba.Config{Region: cfg.Region, RAMEndpoint: cfg.RAMEndpoint, IMSEndpoint: cfg.IMSEndpoint, Logger: logger})
+		h.Reader, err = alibaba.New(alibaba.Config{Region: cfg.Region, RAMEndpoint: cfg.RAMEndpoint, IMSEndpoint: cfg.IMSEndpoint,
+			Credentials: cfg.Credentials, Logger: logger})
 		if err == nil {
 			h.Channels, err = channels(cfg, client)
 		}
@@ -281,10 +297,40 @@ func adapt(h *handler.Handler) fcruntime.Handler {
 		}
 		body, mErr := json.Marshal(res)
 		if mErr != nil {
-			return nil, errors.Join(err, mErr)
+			// The reader lets no such value through; the result alerts log lines still hold every alert.
+			return nil, fmt.Errorf("the result cannot be encoded (%v); the run: %v", mErr, cmp.Or(errString(err), "succeeded"))
 		}
 		return body, err
 	})
+}
+
+// readEvent reads an event of at most handler.MaxEventBytes, and never more than one byte past it.
+func readEvent(r io.Reader) ([]byte, error) {
+	event, err := io.ReadAll(io.LimitReader(r, handler.MaxEventBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(event) > handler.MaxEventBytes {
+		return nil, handler.ErrEventTooLarge
+	}
+	return event, nil
+}
+
+// readEventFile reads the event of the file at path (a regular file, a pipe, /dev/stdin) with readEvent.
+func readEventFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readEvent(f)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // testHook wraps the runtime handler; only the end-to-end tests' build (tag e2etest) changes it, to

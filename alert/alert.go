@@ -1,7 +1,7 @@
 // Package alert holds the product's model of a run: the recycled AccessKeys that were found, the alerts
 // the policy raised for them, the users that could not be read, and the Report that every channel
-// renders. Its types are the wire format of the generic webhook body and of the result (contract
-// sections 6 and 7): fields are added, never renamed or removed.
+// renders. Its types are the wire format of the generic webhook body and of the result: fields are added,
+// never renamed or removed.
 package alert
 
 import "time"
@@ -9,7 +9,7 @@ import "time"
 // Event names why a key is alerted.
 type Event string
 
-// The events of contract section 6.
+// The events an alert can have.
 const (
 	// Recycled means the key entered the recycle bin in this run's window.
 	Recycled Event = "recycled"
@@ -29,6 +29,20 @@ const (
 
 // BinCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
 const BinCapacity = 3
+
+// The years every date of a run falls in: a date the API answers outside them is an invalid answer, and
+// a run's now outside them is rejected. Two such dates are less than 292 years apart, so the difference
+// of any two never overflows a time.Duration.
+const (
+	FirstYear = 2000
+	LastYear  = 2200
+)
+
+// InYears reports whether t, in UTC, falls in the years FirstYear to LastYear.
+func InYears(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= FirstYear && y <= LastYear
+}
 
 // Key is one AccessKey in a user's recycle bin, as ListAccessKeysInRecycleBin returns it.
 type Key struct {

@@ -8,11 +8,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
-// maxThresholdDays bounds a threshold: far beyond any recycle bin's retention (about 30 days), and far
-// from overflowing a time.Duration.
-const maxThresholdDays = 3650
+// Limits of the thresholds of a run.
+const (
+	// MaxThresholdDays bounds one threshold: a year, far beyond a recycle bin's retention (about 30
+	// days) and far from overflowing a time.Duration.
+	MaxThresholdDays = 365
+	// MaxThresholds bounds how many thresholds a run may be given (before duplicates are dropped).
+	MaxThresholds = 20
+)
 
 const day = 24 * time.Hour
 
@@ -31,23 +38,26 @@ func ParseThreshold(s string) (time.Duration, error) {
 		unit, digits = time.Hour, v[:len(v)-1]
 	}
 	if strings.HasPrefix(v, "-") {
-		return 0, fmt.Errorf("threshold %q is negative: want 0 or more", s)
+		return 0, fmt.Errorf("threshold %s is negative: want 0 or more", excerpt.Quote(s))
 	}
 	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-		return 0, fmt.Errorf("threshold %q: want whole days (7 or 7d) or whole hours (36h)", s)
+		return 0, fmt.Errorf("threshold %s: want whole days (7 or 7d) or whole hours (36h)", excerpt.Quote(s))
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n > int64(maxThresholdDays*day/unit) {
-		return 0, fmt.Errorf("threshold %q: at most %d days", s, maxThresholdDays)
+	if err != nil || n > int64(MaxThresholdDays*day/unit) {
+		return 0, fmt.Errorf("threshold %s: at most %d days", excerpt.Quote(s), MaxThresholdDays)
 	}
 	return time.Duration(n) * unit, nil
 }
 
 // ParseThresholds parses ALERT_THRESHOLDS: comma-separated thresholds as ParseThreshold takes them,
-// spaces trimmed, duplicates ignored, at least one. The result is ascending.
+// spaces trimmed, duplicates ignored, at least one and at most MaxThresholds. The result is ascending.
 func ParseThresholds(csv string) ([]time.Duration, error) {
 	if strings.TrimSpace(csv) == "" {
 		return nil, errors.New("no threshold: want comma-separated whole days or hours, such as 7,3,1 or 36h")
+	}
+	if n := strings.Count(csv, ",") + 1; n > MaxThresholds {
+		return nil, fmt.Errorf("%d thresholds: at most %d", n, MaxThresholds)
 	}
 	var out []time.Duration
 	for _, item := range strings.Split(csv, ",") {
@@ -68,8 +78,8 @@ func ThresholdFromDays(n float64) (time.Duration, error) {
 		return 0, fmt.Errorf("threshold %v: want whole days", n)
 	case n < 0:
 		return 0, fmt.Errorf("threshold %v: want 0 or more days", n)
-	case n > maxThresholdDays:
-		return 0, fmt.Errorf("threshold %v: at most %d days", n, maxThresholdDays)
+	case n > MaxThresholdDays:
+		return 0, fmt.Errorf("threshold %v: at most %d days", n, MaxThresholdDays)
 	}
 	return time.Duration(n) * day, nil
 }

@@ -2,7 +2,9 @@
 // (alibaba-cloud-sdk-go v1): it resolves the configured users with RAM GetUser/ListUsers and IMS GetUser,
 // then calls IMS ListAccessKeysInRecycleBin for each, concurrently, with adaptive concurrency, retries
 // with backoff on throttling and server errors, per-call timeouts bounded by the context's deadline, and
-// error messages scrubbed of every secret.
+// error messages scrubbed of every secret. Every value of an answer is checked before use (IDs and names
+// by their character sets, dates within the years 2000-2200): an answer that fails a check makes that
+// user's read an InvalidResponse, and the other users are read.
 package alibaba
 
 import (
@@ -32,10 +34,10 @@ import (
 const (
 	// DefaultRegion is the API region when Config.Region is empty (RAM and IMS are global services).
 	DefaultRegion = "cn-hangzhou"
-	// DefaultRAMEndpoint is the RAM API host (alibaba-api.md section 3).
+	// DefaultRAMEndpoint is the RAM API host.
 	DefaultRAMEndpoint = "ram.aliyuncs.com"
 	// DefaultIMSEndpoint is the IMS API host; always set explicitly, as the SDK would derive a regional
-	// host (alibaba-api.md section 1).
+	// host that does not serve ListAccessKeysInRecycleBin.
 	DefaultIMSEndpoint = "ims.aliyuncs.com"
 	// DefaultMaxWorkers is the default upper bound of concurrent API calls.
 	DefaultMaxWorkers = 32
@@ -65,6 +67,10 @@ type Config struct {
 	Logger *slog.Logger
 	// RootCAs are the certificate authorities trusted for HTTPS; nil means the system's.
 	RootCAs *x509.CertPool
+	// Credentials sign the calls of a Read given none (the environment's AccessKey, read by main); nil
+	// means the SDK's default credential chain. Their secret and token are redacted from every error,
+	// whichever credentials signed the call.
+	Credentials *Credentials
 }
 
 // Reader reads recycle bins. It is safe for concurrent use; each Read uses its own SDK clients and
@@ -75,6 +81,7 @@ type Reader struct {
 	maxWorkers int
 	log        *slog.Logger
 	rootCAs    *x509.CertPool
+	creds      *Credentials // Config.Credentials
 	transports chan *http.Transport
 	retryBase  time.Duration // first retry delay; tests shorten it
 	retryCap   time.Duration // longest retry delay
@@ -119,7 +126,8 @@ const (
 	minCallTime = 150 * time.Millisecond
 	// deadlineGuard is kept free between a call's timeout and the deadline.
 	deadlineGuard = 50 * time.Millisecond
-	// listUsersPageSize is ListUsers' MaxItems, the largest RAM allows (alibaba-api.md section 3).
+	// listUsersPageSize is ListUsers' MaxItems, the largest RAM allows
+	// (https://help.aliyun.com/document_detail/28684.html).
 	listUsersPageSize = 1000
 	// maxListUsersPages stops a pager whose server never stops saying IsTruncated.
 	maxListUsersPages = 1000
@@ -130,7 +138,10 @@ var regionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // New checks cfg and returns a Reader.
 func New(cfg Config) (*Reader, error) {
 	r := &Reader{region: cfg.Region, maxWorkers: cfg.MaxWorkers, log: cfg.Logger, rootCAs: cfg.RootCAs,
-		retryBase: retryBase, retryCap: retryCap}
+		creds: cfg.Credentials, retryBase: retryBase, retryCap: retryCap}
+	if c := r.creds; c != nil && (c.AccessKeyID == "" || c.AccessKeySecret == "") {
+		return nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
+	}
 	if r.region == "" {
 		r.region = DefaultRegion
 	}
@@ -192,8 +203,8 @@ func (r *Reader) putTransport(t *http.Transport) {
 
 // Read reads the recycle bin of every user that entries name: RAM user names (alice), user principal
 // names (alice@corp.onaliyun.com), user IDs (digits only), or exactly ["*"] for every user of the account.
-// Entries that resolve to the same user are read once, the first entry winning. creds nil means the SDK's
-// default credential chain; otherwise creds are used (and win over the environment). Users that cannot be
+// Entries that resolve to the same user are read once, the first entry winning. creds nil means
+// Config.Credentials, else the SDK's default credential chain; creds win over both. Users that cannot be
 // read are reported in Scan.Errors; Read fails only for invalid entries or credentials. Read stops
 // starting calls shortly before ctx's deadline and reports the users it did not reach as transient
 // DeadlineExceeded errors.
@@ -202,8 +213,17 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 	if err != nil {
 		return nil, err
 	}
+	var secrets []string
+	for _, c := range []*Credentials{creds, r.creds} {
+		if c != nil {
+			secrets = append(secrets, c.AccessKeySecret, c.SecurityToken)
+		}
+	}
+	sc := newScrubber(secrets...)
+	if creds == nil {
+		creds = r.creds
+	}
 	var cred auth.Credential
-	sc := newScrubber()
 	if creds != nil {
 		if creds.AccessKeyID == "" || creds.AccessKeySecret == "" {
 			return nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
@@ -213,7 +233,6 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 		} else {
 			cred = credentials.NewAccessKeyCredential(creds.AccessKeyID, creds.AccessKeySecret)
 		}
-		sc = newScrubber(creds.AccessKeySecret, creds.SecurityToken)
 	}
 	start := time.Now()
 	ru := newRun(ctx, r, cred, sc)
@@ -347,16 +366,20 @@ func (ru *run) readAll() {
 		pos := 0
 		marker := ""
 		for page := 1; ; page++ {
-			users, next, err := w.listUsers(marker)
+			users, next, err := w.listUsers(marker, pos)
 			if err == nil && next != "" && page == maxListUsersPages {
-				err = &callError{code: "InvalidResponse", msg: fmt.Sprintf("ListUsers: still truncated after %d pages", page)}
+				err = &callError{code: codeInvalidResponse, msg: fmt.Sprintf("ListUsers: still truncated after %d pages", page)}
 			}
 			if err != nil {
 				ru.addError(-1, "*", err)
 				return
 			}
 			for _, u := range users {
-				tasks <- task{pos: pos, label: u.name, resolved: true, userID: u.id, userName: u.name}
+				if u.err != nil {
+					ru.addError(pos, u.label, &callError{code: codeInvalidResponse, msg: "ListUsers: " + ru.sc.scrub(u.err.Error())})
+				} else {
+					tasks <- task{pos: pos, label: u.name, resolved: true, userID: u.id, userName: u.name}
+				}
 				pos++
 			}
 			if next == "" {
@@ -433,7 +456,7 @@ func (ru *run) result() *Scan {
 }
 
 // worker makes API calls one at a time with its own SDK client: an sdk.Client is not safe for
-// concurrent calls (alibaba-api.md section 10).
+// concurrent calls: each call writes the shared client's timeout and transport settings.
 type worker struct {
 	run    *run
 	client *sdk.Client

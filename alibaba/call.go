@@ -1,6 +1,7 @@
 package alibaba
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +19,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
 // callError is a failed call, classified. Its message is scrubbed and names the action once it leaves do.
@@ -174,7 +176,7 @@ func classify(err error) *callError {
 		status, code, msg := se.HttpStatus(), se.ErrorCode(), se.Message()
 		if code == "" {
 			code = fmt.Sprintf("HTTP%d", status)
-			msg = "the error answer is not JSON: " + truncate(msg, 120)
+			msg = "the error answer is not JSON: " + excerpt.Quote(msg)
 		}
 		ce := &callError{code: code, msg: fmt.Sprintf("%s (HTTP %d)", msg, status)}
 		switch {
@@ -247,108 +249,128 @@ func tlsMessage(err error) string {
 	return err.Error()
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // ramGetUser resolves a RAM user name with RAM GetUser.
 func (w *worker) ramGetUser(name string) (id, userName string, err *callError) {
-	var out struct {
-		User struct {
-			UserId   string
-			UserName string
-		}
-	}
+	sc := w.run.sc
 	err = w.do(w.run.r.ram, "GetUser", map[string]string{"UserName": name}, func(b []byte) error {
+		var out struct {
+			User struct{ UserId, UserName json.RawMessage }
+		}
 		if e := json.Unmarshal(b, &out); e != nil {
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
-		if out.User.UserId == "" || out.User.UserName == "" {
-			return errors.New("answer has no User.UserId or User.UserName")
+		idf, namef := stringField("User.UserId", out.User.UserId), stringField("User.UserName", out.User.UserName)
+		if e := cmp.Or(sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(namef, validUserName, wantUserName)); e != nil {
+			return e
 		}
+		id, userName = idf.value, namef.value
 		return nil
 	})
-	return out.User.UserId, out.User.UserName, err
+	return id, userName, err
 }
 
 // imsGetUser resolves a user principal name or user ID with IMS GetUser; the RAM user name is the part of
 // the principal name before @.
 func (w *worker) imsGetUser(param, value string) (id, userName string, err *callError) {
-	var out struct {
-		User struct {
-			UserId            string
-			UserPrincipalName string
-		}
-	}
+	sc := w.run.sc
 	err = w.do(w.run.r.ims, "GetUser", map[string]string{param: value}, func(b []byte) error {
+		var out struct {
+			User struct{ UserId, UserPrincipalName json.RawMessage }
+		}
 		if e := json.Unmarshal(b, &out); e != nil {
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
-		if out.User.UserId == "" || out.User.UserPrincipalName == "" || strings.HasPrefix(out.User.UserPrincipalName, "@") {
-			return errors.New("answer has no User.UserId or User.UserPrincipalName")
+		idf, upnf := stringField("User.UserId", out.User.UserId), stringField("User.UserPrincipalName", out.User.UserPrincipalName)
+		if e := cmp.Or(sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(upnf, validPrincipalName, wantPrincipalName)); e != nil {
+			return e
 		}
+		id = idf.value
+		userName, _, _ = strings.Cut(upnf.value, "@")
 		return nil
 	})
-	name, _, _ := strings.Cut(out.User.UserPrincipalName, "@")
-	return out.User.UserId, name, err
+	return id, userName, err
 }
 
-type listedUser struct{ id, name string }
+// listedUser is one user of a ListUsers page: its ID and name, or, when the entry is invalid, the label
+// to report it under and why.
+type listedUser struct {
+	id, name string
+	label    string
+	err      error
+}
 
-// listUsers reads one page of RAM ListUsers; next is the marker of the next page, empty on the last.
-func (w *worker) listUsers(marker string) (users []listedUser, next string, err *callError) {
+// listUsers reads one page of RAM ListUsers; next is the marker of the next page, empty on the last. pos
+// is the position of the page's first user in the whole listing, for labelling invalid entries; an
+// invalid entry is returned with its error, and the others are read.
+func (w *worker) listUsers(marker string, pos int) (users []listedUser, next string, err *callError) {
+	sc := w.run.sc
 	params := map[string]string{"MaxItems": fmt.Sprint(listUsersPageSize)}
 	if marker != "" {
 		params["Marker"] = marker
 	}
-	var out struct {
-		IsTruncated bool
-		Marker      string
-		Users       struct {
-			User []struct {
-				UserId   string
-				UserName string
-			}
-		}
-	}
 	err = w.do(w.run.r.ram, "ListUsers", params, func(b []byte) error {
+		var out struct {
+			IsTruncated bool
+			Marker      json.RawMessage
+			Users       struct{ User []json.RawMessage }
+		}
 		if e := json.Unmarshal(b, &out); e != nil {
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
-		for i, u := range out.Users.User {
-			if u.UserId == "" || u.UserName == "" {
-				return fmt.Errorf("user %d of the page has no UserId or UserName", i+1)
+		if out.IsTruncated {
+			mf := stringField("Marker", out.Marker)
+			if e := sc.check(mf, validMarker, "a marker (printable, at most 4096 characters)"); e != nil {
+				return fmt.Errorf("answer is truncated but its %w", e)
 			}
+			if mf.value == marker {
+				return errors.New("answer is truncated but gives no new Marker")
+			}
+			next = mf.value
 		}
-		if out.IsTruncated && (out.Marker == "" || out.Marker == marker) {
-			return errors.New("answer is truncated but gives no new Marker")
+		users = make([]listedUser, 0, len(out.Users.User))
+		for i, raw := range out.Users.User {
+			users = append(users, listedEntry(sc, raw, pos+i))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	for _, u := range out.Users.User {
-		users = append(users, listedUser{u.UserId, u.UserName})
-	}
-	if out.IsTruncated {
-		next = out.Marker
-	}
 	return users, next, nil
+}
+
+// listedEntry checks one entry of a ListUsers page, the user at pos (from 0) of the listing.
+func listedEntry(sc *scrubber, raw json.RawMessage, pos int) listedUser {
+	u := listedUser{label: fmt.Sprintf("ListUsers user %d", pos+1)}
+	var entry struct{ UserId, UserName json.RawMessage }
+	if e := json.Unmarshal(raw, &entry); e != nil {
+		u.err = fmt.Errorf("user %d of the listing is not a JSON object", pos+1)
+		return u
+	}
+	idf, namef := stringField("UserId", entry.UserId), stringField("UserName", entry.UserName)
+	idErr, nameErr := sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(namef, validUserName, wantUserName)
+	switch {
+	case nameErr == nil:
+		u.label = namef.value
+	case idErr == nil:
+		u.label = idf.value
+	}
+	if e := cmp.Or(nameErr, idErr); e != nil {
+		u.err = fmt.Errorf("user %d of the listing: %w", pos+1, e)
+		return u
+	}
+	u.id, u.name = idf.value, namef.value
+	return u
 }
 
 // recycleBin reads a user's recycle bin with IMS ListAccessKeysInRecycleBin.
 func (w *worker) recycleBin(userID string) ([]alert.Key, *callError) {
+	sc := w.run.sc
 	var keys []alert.Key
 	err := w.do(w.run.r.ims, "ListAccessKeysInRecycleBin", map[string]string{"UserId": userID}, func(b []byte) error {
 		var out struct {
 			AccessKeys struct {
-				AccessKey []struct {
-					AccessKeyId, CreateDate, RecycleDate, DeleteDate string
-				}
+				AccessKey []struct{ AccessKeyId, CreateDate, RecycleDate, DeleteDate json.RawMessage }
 			}
 		}
 		if e := json.Unmarshal(b, &out); e != nil {
@@ -356,19 +378,19 @@ func (w *worker) recycleBin(userID string) ([]alert.Key, *callError) {
 		}
 		keys = make([]alert.Key, 0, len(out.AccessKeys.AccessKey))
 		for i, k := range out.AccessKeys.AccessKey {
-			if k.AccessKeyId == "" {
-				return fmt.Errorf("key %d has no AccessKeyId", i+1)
+			idf := stringField("AccessKeyId", k.AccessKeyId)
+			if e := sc.check(idf, accessKeyIDRE.MatchString, wantAccessKeyID); e != nil {
+				return fmt.Errorf("key %d: %w", i+1, e)
 			}
-			key := alert.Key{AccessKeyID: k.AccessKeyId}
+			key := alert.Key{AccessKeyID: idf.value}
 			var e error
-			if key.RecycleDate, e = apiTime(k.RecycleDate, true); e != nil {
-				return fmt.Errorf("key %s: RecycleDate: %w", k.AccessKeyId, e)
+			if key.RecycleDate, e = sc.date(stringField("RecycleDate", k.RecycleDate), true); e == nil {
+				if key.DeleteDate, e = sc.date(stringField("DeleteDate", k.DeleteDate), true); e == nil {
+					key.CreateDate, e = sc.date(stringField("CreateDate", k.CreateDate), false)
+				}
 			}
-			if key.DeleteDate, e = apiTime(k.DeleteDate, true); e != nil {
-				return fmt.Errorf("key %s: DeleteDate: %w", k.AccessKeyId, e)
-			}
-			if key.CreateDate, e = apiTime(k.CreateDate, false); e != nil {
-				return fmt.Errorf("key %s: CreateDate: %w", k.AccessKeyId, e)
+			if e != nil {
+				return fmt.Errorf("key %d (%s): %w", i+1, key.AccessKeyID, e)
 			}
 			keys = append(keys, key)
 		}
@@ -378,19 +400,4 @@ func (w *worker) recycleBin(userID string) ([]alert.Key, *callError) {
 		return nil, err
 	}
 	return keys, nil
-}
-
-// apiTime parses an RFC 3339 date of an answer; an empty one is an error when required.
-func apiTime(s string, required bool) (time.Time, error) {
-	if s == "" {
-		if required {
-			return time.Time{}, errors.New("missing")
-		}
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date", truncate(s, 40))
-	}
-	return t.UTC(), nil
 }

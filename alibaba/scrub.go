@@ -129,6 +129,16 @@ func newScrubber(values ...string) *scrubber {
 	return sc
 }
 
+// holds reports whether s contains one of the secrets, in any form the scrubber knows.
+func (sc *scrubber) holds(s string) bool {
+	for _, v := range sc.secrets {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
 func (sc *scrubber) scrub(s string) string {
 	for _, v := range sc.secrets {
 		s = strings.ReplaceAll(s, v, redacted)

@@ -1,4 +1,4 @@
-// Package config turns the function's environment variables (contract section 3) into one validated
+// Package config turns the function's environment variables (listed in Vars) into one validated
 // Config. Every problem is found before any API call, and each is reported with the variable's name and
 // what is wrong with its value, never with a secret.
 package config
@@ -17,6 +17,7 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
@@ -69,6 +70,11 @@ type Config struct {
 	RAMEndpoint string
 	IMSEndpoint string
 
+	// Credentials are ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and
+	// ALIBABA_CLOUD_SECURITY_TOKEN; nil when unset (the SDK's default credential chain applies). On FC
+	// the role's per-invocation credentials win over them.
+	Credentials *alibaba.Credentials
+
 	// LogLevel is LOG_LEVEL.
 	LogLevel slog.Level
 }
@@ -83,8 +89,12 @@ func (c *Config) Channels() bool {
 // output holds one.
 func (c *Config) Secrets() []string {
 	var s []string
-	for _, v := range []string{c.SlackWebhookURL, c.SlackBotToken, c.WebhookURL, c.WebhookSecret,
-		c.DingTalkURL, c.DingTalkSecret, c.FeishuURL, c.FeishuSecret, c.WeComURL} {
+	vals := []string{c.SlackWebhookURL, c.SlackBotToken, c.WebhookURL, c.WebhookSecret,
+		c.DingTalkURL, c.DingTalkSecret, c.FeishuURL, c.FeishuSecret, c.WeComURL}
+	if c.Credentials != nil {
+		vals = append(vals, c.Credentials.AccessKeySecret, c.Credentials.SecurityToken)
+	}
+	for _, v := range vals {
 		if v != "" {
 			s = append(s, v)
 		}
@@ -160,7 +170,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if v := get("TIMEZONE"); v != "" {
 		loc, err := time.LoadLocation(v)
 		if err != nil || v == "Local" {
-			bad("TIMEZONE", "unknown time zone %q: use an IANA name such as Asia/Shanghai", v)
+			bad("TIMEZONE", "unknown time zone %s: use an IANA name such as Asia/Shanghai", excerpt.Quote(v))
 		} else {
 			c.Location = loc
 		}
@@ -169,6 +179,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AccountLabel = get("ACCOUNT_LABEL")
 	c.AccountID = get("FC_ACCOUNT_ID")
 	if v := get("FC_REGION"); v != "" {
+		if !regionID.MatchString(v) {
+			bad("FC_REGION", "%s is not a region ID such as cn-hangzhou", excerpt.Quote(v))
+		}
 		c.Region = v
 	}
 
@@ -247,6 +260,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	c.Credentials = credentials(get, bad)
+
 	c.LogLevel = slog.LevelInfo
 	if v := get("LOG_LEVEL"); v != "" {
 		l, err := ParseLogLevel(v)
@@ -269,7 +284,29 @@ func Load(getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// credentials reads the AccessKey of the environment: nil when none is set, an error for an incomplete
+// one.
+func credentials(get func(string) string, bad func(name, format string, args ...any)) *alibaba.Credentials {
+	const id, secret, token = "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"
+	c := &alibaba.Credentials{AccessKeyID: get(id), AccessKeySecret: get(secret), SecurityToken: get(token)}
+	switch {
+	case c.AccessKeyID == "" && c.AccessKeySecret == "" && c.SecurityToken == "":
+		return nil
+	case c.AccessKeyID == "" && c.AccessKeySecret == "":
+		bad(id+", "+secret, "required with %s", token)
+	case c.AccessKeyID == "":
+		bad(id, "required with %s", secret)
+	case c.AccessKeySecret == "":
+		bad(secret, "required with %s", id)
+	default:
+		return c
+	}
+	return nil
+}
+
 var (
+	// regionID is an Alibaba Cloud region ID: cn-hangzhou, ap-southeast-1.
+	regionID      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	userName      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	principalName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,63}$`)
 	userID        = regexp.MustCompile(`^[0-9]{1,32}$`)
@@ -291,7 +328,7 @@ func ParseUsers(entries []string) ([]string, error) {
 			}
 		case userID.MatchString(e), userName.MatchString(e), principalName.MatchString(e):
 		default:
-			return nil, fmt.Errorf("entry %q is not a RAM user name, principal name (name@domain) or user ID", e)
+			return nil, fmt.Errorf("entry %s is not a RAM user name, principal name (name@domain) or user ID", excerpt.Quote(e))
 		}
 		users = append(users, e)
 	}
@@ -307,7 +344,7 @@ func ParseMode(s string) (string, error) {
 	case alert.ModeCrossing, alert.ModeDigest:
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown mode %q: use crossing or digest", s)
+	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
 }
 
 // ParseLogLevel validates a LOG_LEVEL value.
@@ -322,13 +359,13 @@ func ParseLogLevel(s string) (slog.Level, error) {
 	case "error":
 		return slog.LevelError, nil
 	}
-	return 0, fmt.Errorf("unknown level %q: use debug, info, warn or error", s)
+	return 0, fmt.Errorf("unknown level %s: use debug, info, warn or error", excerpt.Quote(s))
 }
 
 func parseBool(s string) (bool, error) {
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return false, fmt.Errorf("%q is not a boolean: use true or false", s)
+		return false, fmt.Errorf("%s is not a boolean: use true or false", excerpt.Quote(s))
 	}
 	return b, nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
 )
 
 // env is a fake environment with one working channel and the required users.
@@ -102,6 +104,14 @@ func TestLoadErrors(t *testing.T) {
 		{"bad endpoint", env("RAM_ENDPOINT", "http://ram.aliyuncs.com"), []string{"RAM_ENDPOINT:"}},
 		{"bad log level", env("LOG_LEVEL", "chatty"), []string{`LOG_LEVEL: unknown level "chatty"`}},
 		{"debug sdk", env("DEBUG", "sdk,signer"), []string{"DEBUG: contains \"sdk\""}},
+		{"region with a space", env("FC_REGION", "cn hangzhou"), []string{`FC_REGION: "cn hangzhou" is not a region ID such as cn-hangzhou`}},
+		{"region with markup", env("FC_REGION", "<!channel>"), []string{`FC_REGION: "??channel?" is not a region ID`}},
+		{"21 thresholds", env("ALERT_THRESHOLDS", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21"), []string{"ALERT_THRESHOLDS: 21 thresholds: at most 20"}},
+		{"threshold over a year", env("ALERT_THRESHOLDS", "7,400"), []string{`ALERT_THRESHOLDS: threshold "400": at most 365 days`}},
+		{"long mode quoted short", env("ALERT_MODE", strings.Repeat("x", 100000)), []string{`ALERT_MODE: unknown mode "` + strings.Repeat("x", 40) + `"…`}},
+		{"AccessKey ID without secret", env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001"), []string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_ACCESS_KEY_ID"}},
+		{"AccessKey secret without ID", env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID: required with ALIBABA_CLOUD_ACCESS_KEY_SECRET"}},
+		{"security token alone", env("ALIBABA_CLOUD_SECURITY_TOKEN", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_SECURITY_TOKEN"}},
 		{"no channel", env("SLACK_WEBHOOK_URL", ""), []string{"no channel configured"}},
 		{"several at once", env("ALERT_MODE", "x", "TIMEZONE", "Nowhere/City", "SLACK_WEBHOOK_URL", secret, "LOG_LEVEL", "x"), []string{"ALERT_MODE:", "TIMEZONE:", "LOG_LEVEL:"}},
 	}
@@ -127,6 +137,40 @@ func TestLoadErrors(t *testing.T) {
 			for _, s := range []string{"XOXSECRET", "secretpath", "/services/"} {
 				if strings.Contains(msg, s) {
 					t.Errorf("Load() error = %q holds a secret (%q)", msg, s)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadCredentials(t *testing.T) {
+	tests := []struct {
+		name string
+		env  func(string) string
+		want *alibaba.Credentials
+	}{
+		{name: "none", env: env()},
+		{name: "AccessKey", env: env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-secret-1"),
+			want: &alibaba.Credentials{AccessKeyID: "LTAI5tConfigTestKey00001", AccessKeySecret: "ak-secret-1"}},
+		{name: "STS", env: env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.NConfigTestKey0000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sts-secret-1",
+			"ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS-token-1"),
+			want: &alibaba.Credentials{AccessKeyID: "STS.NConfigTestKey0000001", AccessKeySecret: "sts-secret-1", SecurityToken: "CAIS-token-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.env)
+			if err != nil {
+				t.Fatalf("Load() = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, c.Credentials); diff != "" {
+				t.Errorf("Credentials (-want +got):\n%s", diff)
+			}
+			if tt.want == nil {
+				return
+			}
+			for _, s := range []string{tt.want.AccessKeySecret, tt.want.SecurityToken} {
+				if s != "" && !slices.Contains(c.Secrets(), s) {
+					t.Errorf("Secrets() lacks %q", s)
 				}
 			}
 		})

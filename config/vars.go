@@ -15,7 +15,7 @@ type Var struct {
 	Help string
 }
 
-// Vars lists every environment variable of contract section 3, in the README's order. It is the single
+// Vars lists every environment variable the function reads but FC's own, in the README's order. It is the single
 // source for the README's reference table and the s.yaml wiring test.
 var Vars = []Var{
 	{Name: "RAM_USERS", Default: "(required)", Help: "comma-separated RAM users: names (`alice`), principal names (`alice@corp.onaliyun.com`), user IDs (digits), or `*` for every RAM user"},

@@ -3,9 +3,7 @@ package fcruntime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,9 +13,6 @@ import (
 
 // Limits of the custom runtime's server.
 const (
-	// maxEventBytes bounds an event body: 32 MB is FC's limit for a synchronous invocation
-	// (https://www.alibabacloud.com/help/doc-detail/2527064.html); a little more is accepted.
-	maxEventBytes = 33 << 20
 	// readHeaderTimeout bounds how long a client may take to send a request's headers.
 	readHeaderTimeout = 10 * time.Second
 	// shutdownTimeout bounds the graceful shutdown once the context is cancelled.
@@ -69,12 +64,14 @@ func ServeListener(ctx context.Context, ln net.Listener, h Handler, opts Options
 	return nil
 }
 
-// NewHTTPHandler returns the custom runtime's HTTP handler (fc-runtime.md section 3):
+// NewHTTPHandler returns the custom runtime's HTTP handler
+// (https://www.alibabacloud.com/help/en/functioncompute/fc/principles-1):
 //
 //   - POST /invoke: the body is the event and the x-fc-* headers are the invocation's facts; the
 //     deadline is x-fc-function-deadline, else now plus x-fc-function-timeout seconds, else now plus
 //     Options.DefaultTimeout. Success is 200 with x-fc-status: 200 and the result as body; failure is
-//     404 with x-fc-status: 404 and the result as body when the handler returned one, else an ErrorBody.
+//     404 with x-fc-status: 404 and the result as body when the handler returned one, else an ErrorBody;
+//     an event over Options.MaxEventBytes is 413 with x-fc-status: 404 and an ErrorBody.
 //   - POST /initialize, GET /pre-stop, GET /pre-freeze: lifecycle hooks, always 200.
 //   - anything else: 404 or 405 with an ErrorBody.
 //
@@ -116,29 +113,28 @@ func (s *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	ctx := req.Context()
-	inv, badHeader := parseInvocation(req.Header, kind, time.Now(), false, s.r.defaultTimeout)
+	inv, rejected := parseInvocation(req.Header, kind, time.Now(), false, s.r.defaultTimeout)
 	if kind != Invoke {
-		s.r.serve(ctx, inv, nil, badHeader)
+		s.r.serve(ctx, inv, nil, rejected)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 
-	event, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxEventBytes))
-	if err != nil {
-		status, msg := http.StatusBadRequest, "cannot read the event: "+err.Error()
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("the event is larger than %d bytes", maxEventBytes)
-		}
-		w.Header().Set("x-fc-status", "404")
-		writeJSON(w, status, ErrorBody{ErrorMessage: msg, ErrorType: "Runtime.InvalidEvent"})
-		return
+	var event []byte
+	if rejected == nil {
+		var release func()
+		event, release, rejected = s.r.readEvent(ctx, inv, req.Body, req.ContentLength)
+		defer release()
 	}
-	out := s.r.serve(ctx, inv, event, badHeader)
+	out := s.r.serve(ctx, inv, event, rejected)
 	body := out.result
-	status := http.StatusOK
+	status, fcStatus := http.StatusOK, http.StatusOK
 	if out.failed {
-		status = http.StatusNotFound
+		status, fcStatus = http.StatusNotFound, http.StatusNotFound
+		if rejected != nil && rejected.status != 0 {
+			status = rejected.status
+		}
 		if body == nil {
 			body, _ = json.Marshal(out.err)
 		}
@@ -147,7 +143,7 @@ func (s *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		body = []byte("null")
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-fc-status", strconv.Itoa(status))
+	w.Header().Set("x-fc-status", strconv.Itoa(fcStatus))
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the caller is gone; nothing more to do

@@ -30,7 +30,9 @@ func startCustom(t *testing.T, h fcruntime.Handler, opts fcruntime.Options) *cus
 	t.Helper()
 	c := &custom{stdout: &lockedBuffer{}, logs: &lockedBuffer{}}
 	opts.Stdout = c.stdout
-	opts.Logger = slog.New(slog.NewJSONHandler(c.logs, nil))
+	if opts.Logger == nil {
+		opts.Logger = newLogger(c.logs)
+	}
 	c.srv = httptest.NewServer(fcruntime.NewHTTPHandler(h, opts))
 	t.Cleanup(func() {
 		c.srv.Close()
@@ -42,6 +44,9 @@ func startCustom(t *testing.T, h fcruntime.Handler, opts fcruntime.Options) *cus
 	})
 	return c
 }
+
+// newLogger returns a JSON logger writing to w.
+func newLogger(w *lockedBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
 
 // answer is what the custom runtime answered.
 type answer struct {

@@ -7,10 +7,12 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxFrames is how many stack frames a panic's stackTrace holds at most, as in the official Go runtime
-// SDK (fc-runtime.md section 2.6).
+// SDK (github.com/aliyun/fc-runtime-go-sdk).
 const maxFrames = 32
 
 // ErrorBody is the JSON object that reports a failed invocation: the body of a go1 runtime's /error post,
@@ -60,13 +62,55 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// errorBody reports err as the platform expects it.
+// maxErrorMessage bounds an errorMessage, in bytes.
+const maxErrorMessage = 4 << 10
+
+// errorBody reports err as the platform expects it, its message on one line of at most 4 KiB.
 func errorBody(err error) ErrorBody {
 	var pe *PanicError
-	if errors.As(err, &pe) {
-		return ErrorBody{ErrorMessage: err.Error(), ErrorType: typeName(pe.Value), StackTrace: pe.Stack}
+	var re *requestError
+	switch {
+	case errors.As(err, &pe):
+		return ErrorBody{ErrorMessage: oneLine(err.Error()), ErrorType: typeName(pe.Value), StackTrace: pe.Stack}
+	case errors.As(err, &re):
+		return ErrorBody{ErrorMessage: oneLine(re.msg), ErrorType: re.typ}
 	}
-	return ErrorBody{ErrorMessage: err.Error(), ErrorType: typeName(err)}
+	return ErrorBody{ErrorMessage: oneLine(err.Error()), ErrorType: typeName(err)}
+}
+
+// oneLine returns msg on one line of at most maxErrorMessage bytes: each run of line breaks becomes
+// "; ", any other control character a space, and a longer message is cut (at a character boundary)
+// with "…".
+func oneLine(msg string) string {
+	var b strings.Builder
+	b.Grow(min(len(msg), maxErrorMessage+8))
+	breaks := false
+	for _, r := range msg {
+		if b.Len() > maxErrorMessage {
+			break
+		}
+		switch {
+		case r == '\n' || r == '\r':
+			breaks = true
+			continue
+		case breaks:
+			b.WriteString("; ")
+			breaks = false
+		}
+		if unicode.IsControl(r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	s := b.String()
+	if len(s) > maxErrorMessage {
+		cut := maxErrorMessage - len("…")
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 // typeName is the name of v's type with pointers dereferenced: errorString for errors.New, string for a

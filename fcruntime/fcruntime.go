@@ -7,6 +7,10 @@
 // markers to Options.Stdout, answer lifecycle hooks with success without calling the handler, and turn a
 // panic into the failure of that invocation only. A handler that starts goroutines starts them with Go,
 // so that their panics fail the invocation too, and waits for them before it returns.
+//
+// Hostile or broken input cannot take the process down: an event larger than Options.MaxEventBytes
+// fails its invocation after at most that many bytes plus one were read, the events held in memory at
+// once are bounded by their size, and a failure's errorMessage is one line of at most 4 KiB.
 package fcruntime
 
 import (

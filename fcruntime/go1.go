@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// apiVersion is the runtime API version of the go1 runtime (fc-runtime.md section 2.2).
+// apiVersion is the runtime API version of the go1 runtime, as the official Go runtime SDK
+// (github.com/aliyun/fc-runtime-go-sdk) calls it.
 const apiVersion = "2020-11-11"
 
 // Limits of the go1 loop.
@@ -84,13 +85,15 @@ func newClient(api string, h Handler, opts Options) (*client, error) {
 	}, nil
 }
 
-// loop polls /next until ctx is cancelled, then waits for the invocations in flight.
+// loop polls /next until ctx is cancelled, then waits for the invocations in flight. It reads each
+// event itself, after taking the event's share of the memory budget: while the events being served
+// fill it, the loop polls no more.
 func (c *client) loop(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var backoff time.Duration
 	for ctx.Err() == nil {
-		header, body, err := c.next(ctx)
+		resp, err := c.next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -104,10 +107,19 @@ func (c *client) loop(ctx context.Context) {
 			continue
 		}
 		backoff = 0
+		inv, rejected := parseInvocation(resp.Header, kindOf(resp.Header), time.Now(), true, c.r.defaultTimeout)
+		var event []byte
+		release := func() {}
+		if inv.Kind == Invoke && rejected == nil && inv.RequestID != "" {
+			event, release, rejected = c.r.readEvent(ctx, inv, resp.Body, resp.ContentLength)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // a short drain lets the connection be reused
+		resp.Body.Close()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.handle(ctx, header, body)
+			defer release()
+			c.handle(ctx, inv, event, rejected)
 		}()
 	}
 }
@@ -124,38 +136,33 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// next long-polls for the next invocation and returns its headers and body.
-func (c *client) next(ctx context.Context) (http.Header, []byte, error) {
+// next long-polls for the next invocation and returns the answer, its body unread.
+func (c *client) next(ctx context.Context) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"next", nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	req.Header.Set("User-Agent", c.ua)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read /next body: %w", err)
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("/next answered %s: %s", resp.Status, quote(string(body)))
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return nil, fmt.Errorf("/next answered %s: %s", resp.Status, quote(string(msg)))
 	}
-	return resp.Header, body, nil
+	return resp, nil
 }
 
-// handle serves one invocation and posts its outcome.
-func (c *client) handle(ctx context.Context, header http.Header, body []byte) {
-	kind := kindOf(header)
-	inv, badHeader := parseInvocation(header, kind, time.Now(), true, c.r.defaultTimeout)
+// handle serves one invocation and posts its outcome. rejected fails it without calling the handler.
+func (c *client) handle(ctx context.Context, inv Invocation, event []byte, rejected *requestError) {
 	if inv.RequestID == "" {
 		c.r.log.LogAttrs(ctx, slog.LevelError, "invocation without "+headerRequestID+" ignored: there is nothing to answer",
-			slog.String("kind", kind.String()))
+			slog.String("kind", inv.Kind.String()))
 		return
 	}
-	out := c.r.serve(ctx, inv, body, badHeader)
+	out := c.r.serve(ctx, inv, event, rejected)
 	if out.failed {
 		b, err := json.Marshal(out.err)
 		if err != nil { // cannot happen: ErrorBody is strings and ints

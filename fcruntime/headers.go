@@ -9,7 +9,7 @@ import (
 )
 
 // kindOf reads x-fc-function-type: 1 initializer, 2 pre-stop, 3 pre-freeze; anything else, or nothing,
-// is an event invocation (fc-runtime.md section 2.3).
+// is an event invocation.
 func kindOf(h http.Header) Kind {
 	switch h.Get(headerFunctionType) {
 	case "1":
@@ -27,7 +27,7 @@ func kindOf(h http.Header) Kind {
 // seconds, else now plus defaultTimeout (custom runtime). A header that is present but malformed is an
 // error that names it; the returned Invocation is then complete all the same, with a fallback deadline,
 // so that a hook can still be served. Credentials are never part of an error.
-func parseInvocation(h http.Header, kind Kind, now time.Time, requireDeadline bool, defaultTimeout time.Duration) (Invocation, error) {
+func parseInvocation(h http.Header, kind Kind, now time.Time, requireDeadline bool, defaultTimeout time.Duration) (Invocation, *requestError) {
 	inv := Invocation{
 		RequestID: h.Get(headerRequestID),
 		Kind:      kind,
@@ -71,7 +71,10 @@ func parseInvocation(h http.Header, kind Kind, now time.Time, requireDeadline bo
 		}
 	}
 	// One error, the one that matters most: the caller reports it on one line.
-	return inv, cmp.Or(deadlineErr, timeoutErr, retryErr)
+	if err := cmp.Or(deadlineErr, timeoutErr, retryErr); err != nil {
+		return inv, &requestError{typ: errorTypeHeader, msg: err.Error()}
+	}
+	return inv, nil
 }
 
 // quote quotes a header value for an error message, cut to a readable length.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -245,5 +246,28 @@ func TestSyncWriter(t *testing.T) {
 	wg.Wait()
 	if len(ow.lines) != 400 {
 		t.Errorf("got %d writes, want 400", len(ow.lines))
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	long := strings.Repeat("é", maxErrorMessage) // 2 bytes each
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "plain", in: "delivery failed: webhook: timeout", want: "delivery failed: webhook: timeout"},
+		{name: "joined", in: "a\nb\r\n\r\nc\n", want: "a; b; c"},
+		{name: "control characters", in: "a\tb\x00c\x1b[31m", want: "a b c [31m"},
+		{name: "cut at a character", in: long, want: strings.Repeat("é", (maxErrorMessage-len("…"))/2) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := oneLine(tt.in)
+			if got != tt.want {
+				t.Errorf("oneLine(%.40q) = %.60q… (%d bytes), want %.60q… (%d bytes)", tt.in, got, len(got), tt.want, len(tt.want))
+			}
+			if !utf8.ValidString(got) || len(got) > maxErrorMessage {
+				t.Errorf("oneLine(%.40q) is not valid UTF-8 of at most %d bytes", tt.in, maxErrorMessage)
+			}
+		})
 	}
 }

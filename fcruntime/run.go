@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// Header names of the platform's invocation facts (fc-runtime.md sections 2.3 and 3).
+// Header names of the platform's invocation facts, on the go1 runtime's /next answers and the custom
+// runtime's requests alike.
 const (
 	headerRequestID       = "x-fc-request-id"
 	headerDeadline        = "x-fc-function-deadline"
@@ -25,9 +26,6 @@ const (
 	headerRegion          = "x-fc-region"
 	headerFunctionName    = "x-fc-function-name"
 )
-
-// errorTypeHeader is the errorType of an invocation whose headers could not be read.
-const errorTypeHeader = "Runtime.InvalidHeader"
 
 // goGrace is how long an invocation waits, after its handler returned, for the goroutines it started with
 // Go to end before it is answered.
@@ -51,6 +49,11 @@ type Options struct {
 	// OnHook, when set, is called for each lifecycle hook (Initialize, PreStop, PreFreeze) with a context
 	// that carries the hook's deadline. Hooks always succeed: a panic in OnHook is logged, not reported.
 	OnHook func(ctx context.Context, inv Invocation)
+	// MaxEventBytes is the largest event body an invocation may carry: a larger one fails that invocation
+	// with an error naming the limit, and at most MaxEventBytes + 1 bytes of it are read. The events held
+	// in memory at once are bounded by their size: 8 of the largest size, and an invocation whose event
+	// does not fit waits for one to be answered. Zero means DefaultMaxEventBytes.
+	MaxEventBytes int64
 }
 
 // runner serves invocations for both runtimes: it writes the markers, calls the handler or the hook,
@@ -62,10 +65,13 @@ type runner struct {
 	defaultTimeout time.Duration
 	onHook         func(context.Context, Invocation)
 	grace          time.Duration // how long to wait for goroutines started with Go
+	maxEvent       int64         // the largest event body
+	budget         *budget       // the bytes of event bodies held at once
 }
 
 func newRunner(h Handler, o Options) *runner {
-	r := &runner{h: h, stdout: o.Stdout, log: o.Logger, defaultTimeout: o.DefaultTimeout, onHook: o.OnHook, grace: goGrace}
+	r := &runner{h: h, stdout: o.Stdout, log: o.Logger, defaultTimeout: o.DefaultTimeout, onHook: o.OnHook, grace: goGrace,
+		maxEvent: o.MaxEventBytes}
 	if r.stdout == nil {
 		r.stdout = NewSyncWriter(os.Stdout)
 	}
@@ -75,6 +81,10 @@ func newRunner(h Handler, o Options) *runner {
 	if r.defaultTimeout <= 0 {
 		r.defaultTimeout = 60 * time.Second
 	}
+	if r.maxEvent <= 0 {
+		r.maxEvent = DefaultMaxEventBytes
+	}
+	r.budget = newBudget(heldEvents * (r.maxEvent + 1))
 	return r
 }
 
@@ -87,23 +97,24 @@ type outcome struct {
 	err    ErrorBody
 }
 
-// serve runs one invocation between its Start and End markers. badHeader is the error from reading its
-// headers: it fails an event invocation and is only logged for a hook, since hooks always succeed.
-func (r *runner) serve(ctx context.Context, inv Invocation, event []byte, badHeader error) outcome {
+// serve runs one invocation between its Start and End markers. rejected is why the runtime cannot call
+// the handler (a header it cannot read, an event over the limit): it fails an event invocation and is
+// only logged for a hook, since hooks always succeed.
+func (r *runner) serve(ctx context.Context, inv Invocation, event []byte, rejected *requestError) outcome {
 	r.marker(inv.Kind, "Start", inv.RequestID, false)
 	var out outcome
 	switch {
 	case inv.Kind != Invoke:
-		if badHeader != nil {
+		if rejected != nil {
 			r.log.LogAttrs(ctx, slog.LevelWarn, "lifecycle hook with a bad header",
 				slog.String("requestId", inv.RequestID), slog.String("hook", inv.Kind.String()),
-				slog.String("error", badHeader.Error()))
+				slog.String("error", rejected.Error()))
 		}
 		out = r.hook(ctx, inv)
-	case badHeader != nil:
-		r.log.LogAttrs(ctx, slog.LevelError, "invocation with a bad header",
-			slog.String("requestId", inv.RequestID), slog.String("error", badHeader.Error()))
-		out = outcome{failed: true, err: ErrorBody{ErrorMessage: badHeader.Error(), ErrorType: errorTypeHeader}}
+	case rejected != nil:
+		r.log.LogAttrs(ctx, slog.LevelError, "invocation rejected",
+			slog.String("requestId", inv.RequestID), slog.String("error", rejected.Error()), slog.String("errorType", rejected.typ))
+		out = outcome{failed: true, err: errorBody(rejected)}
 	default:
 		out = r.call(ctx, inv, event)
 	}

@@ -12,9 +12,24 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
-// Event is a decoded invocation event (contract section 5).
+// Limits of an event. Decoding reads the event once and holds at most a copy of it besides: arrays are
+// counted item by item and refused as soon as they pass their limit.
+const (
+	// MaxEventBytes is the largest event an invocation may carry, in every mode: 1 MiB, far more than
+	// any real event (a timer event is about 100 bytes).
+	MaxEventBytes = 1 << 20
+	// MaxUsers bounds the users override: an account has at most 5,000 RAM users
+	// (https://www.alibabacloud.com/help/en/ram/product-overview/limits).
+	MaxUsers = 5000
+)
+
+// ErrEventTooLarge is the error of an event over MaxEventBytes.
+var ErrEventTooLarge = fmt.Errorf("the event is larger than 1 MiB (%d bytes), the most this function accepts", MaxEventBytes)
+
+// Event is a decoded invocation event.
 type Event struct {
 	// Timer is true for a timer trigger's event.
 	Timer bool
@@ -45,48 +60,98 @@ type Overrides struct {
 // would also take "DRYRUN" or "Users").
 var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true}
 
+// timerFields are the fields of a timer event that are read; the others are ignored.
+var timerFields = map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
+
 // DecodeEvent decodes an invocation body: a timer event (a JSON object with triggerTime) or a manual
-// invocation's overrides. Its errors name the field that is wrong.
+// invocation's overrides. Its errors name the field that is wrong and quote at most a short excerpt of
+// a value. An event over MaxEventBytes is refused unread.
 func DecodeEvent(body []byte) (Event, error) {
+	if len(body) > MaxEventBytes {
+		return Event{}, fmt.Errorf("event: %w", ErrEventTooLarge)
+	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || string(body) == "null" {
 		return Event{}, nil
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return Event{}, fmt.Errorf("event: %s", jsonProblem(err, "the event"))
+	if err := checkObject(body, "the event"); err != nil {
+		return Event{}, fmt.Errorf("event: %w", err)
 	}
-	if top == nil {
-		return Event{}, nil
+	m, err := readMembers(body)
+	if err != nil {
+		return Event{}, fmt.Errorf("event: %w", err)
 	}
-	if _, ok := top["triggerTime"]; ok {
-		return decodeTimer(top)
+	if _, ok := m.values["triggerTime"]; ok {
+		return decodeTimer(m)
 	}
-	o, err := decodeOverrides(body, true)
+	o, err := overridesFrom(m, true)
 	if err != nil {
 		return Event{}, fmt.Errorf("event: %w", err)
 	}
 	return Event{Overrides: o}, nil
 }
 
-func decodeTimer(top map[string]json.RawMessage) (Event, error) {
-	var ev Event
-	ev.Timer = true
+// checkObject returns nil when body is valid JSON and an object; what names it in errors.
+func checkObject(body []byte, what string) error {
+	if !json.Valid(body) {
+		// Unmarshal reports where the syntax breaks before it decodes anything.
+		return errors.New(jsonProblem(json.Unmarshal(body, &struct{}{}), what))
+	}
+	if body[0] != '{' {
+		return fmt.Errorf("%s must be a JSON object", what)
+	}
+	return nil
+}
+
+// members are the members of a JSON object: the values of the fields this package reads (subslices of
+// the object, not copies) and the names of the others (the first few of them).
+type members struct {
+	values  map[string]json.RawMessage
+	unknown []string // at most maxUnknown names, quoted
+	others  int      // how many other fields there are in all
+}
+
+// maxUnknown is how many unknown field names an error lists.
+const maxUnknown = 5
+
+// readMembers reads the members of body, a valid JSON object. A field read twice is an error.
+func readMembers(body []byte) (members, error) {
+	m := members{values: map[string]json.RawMessage{}}
+	err := eachMember(body, func(rawName, value []byte) error {
+		name := memberName(rawName)
+		if !overrideFields[string(name)] && !timerFields[string(name)] {
+			m.others++
+			if len(m.unknown) < maxUnknown {
+				m.unknown = append(m.unknown, excerpt.Quote(string(name)))
+			}
+			return nil
+		}
+		if _, ok := m.values[string(name)]; ok {
+			return fmt.Errorf("field %q appears twice", name)
+		}
+		m.values[string(name)] = value
+		return nil
+	})
+	return m, err
+}
+
+func decodeTimer(m members) (Event, error) {
+	ev := Event{Timer: true}
 	var tt string
-	if err := json.Unmarshal(top["triggerTime"], &tt); err != nil {
+	if err := json.Unmarshal(m.values["triggerTime"], &tt); err != nil {
 		return ev, errors.New("timer event: triggerTime must be an RFC 3339 string")
 	}
-	t, err := time.Parse(time.RFC3339, tt)
+	t, err := parseTime("triggerTime", tt)
 	if err != nil {
-		return ev, fmt.Errorf("timer event: triggerTime %q is not an RFC 3339 time", tt)
+		return ev, fmt.Errorf("timer event: %w", err)
 	}
 	ev.TriggerTime = t
-	if raw, ok := top["triggerName"]; ok && string(raw) != "null" {
+	if raw, ok := m.values["triggerName"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &ev.TriggerName); err != nil {
 			return ev, errors.New("timer event: triggerName must be a string")
 		}
 	}
-	raw, ok := top["payload"]
+	raw, ok := m.values["payload"]
 	if !ok || string(raw) == "null" {
 		return ev, nil
 	}
@@ -105,79 +170,103 @@ func decodeTimer(top map[string]json.RawMessage) (Event, error) {
 	return ev, nil
 }
 
-// decodeOverrides decodes an object of overrides; now is allowed only in a manual event.
+// parseTime parses the RFC 3339 time of field, within the years alert.FirstYear to alert.LastYear.
+func parseTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, fmt.Errorf("%s %s is not an RFC 3339 time (2026-11-30T09:00:00Z)", field, excerpt.Quote(s))
+	}
+	if !alert.InYears(t) {
+		return t, fmt.Errorf("%s %s is outside the years %d-%d", field, excerpt.Quote(s), alert.FirstYear, alert.LastYear)
+	}
+	return t, nil
+}
+
+// decodeOverrides decodes an object of overrides (a timer event's payload); now is allowed only in a
+// manual event.
 func decodeOverrides(body []byte, allowNow bool) (Overrides, error) {
-	var o Overrides
-	if s := bytes.TrimSpace(body); len(s) == 0 || s[0] != '{' {
-		if json.Valid(s) {
-			return o, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
+	body = bytes.TrimSpace(body)
+	if err := checkObject(body, "overrides"); err != nil {
+		if json.Valid(body) {
+			return Overrides{}, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
 		}
+		return Overrides{}, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return o, errors.New(jsonProblem(err, "overrides"))
+	m, err := readMembers(body)
+	if err != nil {
+		return Overrides{}, err
 	}
-	var unknown []string
-	for name := range fields {
+	return overridesFrom(m, allowNow)
+}
+
+// overridesFrom decodes the overrides of an object's members; any field but the overrides is an error.
+func overridesFrom(m members, allowNow bool) (Overrides, error) {
+	var o Overrides
+	unknown := m.unknown
+	for name := range m.values {
 		if !overrideFields[name] {
-			unknown = append(unknown, fmt.Sprintf("%q", name))
+			unknown = append(unknown, excerpt.Quote(name))
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return o, fmt.Errorf("unknown field %s (allowed: users, thresholds, mode, dryRun, now)", strings.Join(unknown, ", "))
+		more := ""
+		if n := m.others - len(m.unknown); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		return o, fmt.Errorf("unknown field %s%s (allowed: users, thresholds, mode, dryRun, now)", strings.Join(unknown, ", "), more)
 	}
-	if raw := fields["users"]; present(raw) {
-		var users []string
-		if err := json.Unmarshal(raw, &users); err != nil {
-			return o, errors.New("users must be an array of strings")
-		}
-		if len(users) == 0 {
-			return o, errors.New("users must not be empty")
-		}
-		u, err := config.ParseUsers(users)
+	if raw := m.values["users"]; present(raw) {
+		users, err := decodeUsers(raw)
 		if err != nil {
-			return o, fmt.Errorf("users: %w", err)
+			return o, err
 		}
-		o.Users = u
+		o.Users = users
 	}
-	if raw := fields["thresholds"]; present(raw) {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return o, errors.New("thresholds must be an array of numbers (days) or strings like \"36h\"")
-		}
-		if len(items) == 0 {
-			return o, errors.New("thresholds must not be empty")
-		}
+	if raw := m.values["thresholds"]; present(raw) {
 		var thresholds []time.Duration
-		for i, item := range items {
+		n, err := eachItem(raw, alert.MaxThresholds, func(i int, item json.RawMessage) error {
+			if string(item) == "null" {
+				return fmt.Errorf("thresholds[%d] is null: want a number of days or a string like \"36h\"", i)
+			}
 			d, err := decodeThreshold(item)
 			if err != nil {
-				return o, fmt.Errorf("thresholds[%d]: %w", i, err)
+				return fmt.Errorf("thresholds[%d]: %w", i, err)
 			}
 			thresholds = append(thresholds, d)
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNotArray):
+			return o, errors.New("thresholds must be an array of numbers (days) or strings like \"36h\"")
+		case errors.Is(err, errTooMany):
+			return o, fmt.Errorf("thresholds has more than %d items (at most %d)", alert.MaxThresholds, alert.MaxThresholds)
+		case err != nil:
+			return o, err
+		case n == 0:
+			return o, errors.New("thresholds must not be empty")
 		}
 		o.Thresholds = alert.Normalize(thresholds)
 	}
-	if raw := fields["mode"]; present(raw) {
-		var m string
-		if err := json.Unmarshal(raw, &m); err != nil {
+	if raw := m.values["mode"]; present(raw) {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
 			return o, errors.New("mode must be a string: crossing or digest")
 		}
-		mode, err := config.ParseMode(m)
+		mode, err := config.ParseMode(s)
 		if err != nil {
 			return o, fmt.Errorf("mode: %w", err)
 		}
 		o.Mode = mode
 	}
-	if raw := fields["dryRun"]; present(raw) {
+	if raw := m.values["dryRun"]; present(raw) {
 		var b bool
 		if err := json.Unmarshal(raw, &b); err != nil {
 			return o, errors.New("dryRun must be true or false")
 		}
 		o.DryRun = &b
 	}
-	if raw := fields["now"]; present(raw) {
+	if raw := m.values["now"]; present(raw) {
 		if !allowNow {
 			return o, errors.New("now is not allowed in a timer trigger's payload: the trigger time is the run's time")
 		}
@@ -185,13 +274,73 @@ func decodeOverrides(body []byte, allowNow bool) (Overrides, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return o, errors.New("now must be an RFC 3339 string")
 		}
-		t, err := time.Parse(time.RFC3339, s)
+		t, err := parseTime("now", s)
 		if err != nil {
-			return o, fmt.Errorf("now %q is not an RFC 3339 time (2026-11-30T09:00:00Z)", s)
+			return o, err
 		}
 		o.Now = &t
 	}
 	return o, nil
+}
+
+// decodeUsers decodes the users override: a non-empty array of at most MaxUsers strings.
+func decodeUsers(raw json.RawMessage) ([]string, error) {
+	var users []string
+	n, err := eachItem(raw, MaxUsers, func(i int, item json.RawMessage) error {
+		if string(item) == "null" {
+			return fmt.Errorf("users[%d] is null", i)
+		}
+		var u string
+		if err := json.Unmarshal(item, &u); err != nil {
+			return fmt.Errorf("users[%d] must be a string", i)
+		}
+		users = append(users, u)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotArray):
+		return nil, errors.New("users must be an array of strings")
+	case errors.Is(err, errTooMany):
+		return nil, fmt.Errorf("users has more than %d entries (an account has at most %d RAM users)", MaxUsers, MaxUsers)
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, errors.New("users must not be empty")
+	}
+	u, err := config.ParseUsers(users)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	return u, nil
+}
+
+var (
+	errNotArray = errors.New("not an array")
+	errTooMany  = errors.New("too many items")
+)
+
+// eachItem calls item for each element of the JSON array raw, in order, and returns how many there
+// are. It stops at the first error of item, and with errTooMany before it decodes a (max+1)th element,
+// so that a long array is never held whole; errNotArray when raw is not an array.
+func eachItem(raw json.RawMessage, max int, item func(i int, v json.RawMessage) error) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return 0, errNotArray
+	}
+	n := 0
+	for ; dec.More(); n++ {
+		if n == max {
+			return n, errTooMany
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return n, errNotArray
+		}
+		if err := item(n, v); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func decodeThreshold(raw json.RawMessage) (time.Duration, error) {
@@ -222,9 +371,6 @@ func jsonProblem(err error, what string) string {
 			return fmt.Sprintf("field %s: wrong type %s", typ.Field, typ.Value)
 		}
 		return fmt.Sprintf("%s must be a JSON object, not %s", what, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") +
-			" (allowed: users, thresholds, mode, dryRun, now)"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "malformed JSON: unexpected end of input"
 	}

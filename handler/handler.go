@@ -1,6 +1,10 @@
 // Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins,
 // applies the alert policy, and delivers (or, in a dry run, previews) one message per channel. It does not
 // know it runs on Function Compute: the runtime passes the invocation's facts in as values.
+//
+// Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
+// held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
+// the invocation's deadline, so that its result or error is always answered in time.
 package handler
 
 import (
@@ -83,7 +87,9 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 	start := h.now()
 	log := h.Logger
 	ctx = withRequestID(ctx, inv.RequestID)
-	r, err := h.handle(ctx, log, inv, body, start)
+	wctx, cancel := workContext(ctx)
+	defer cancel()
+	r, err := h.handle(wctx, log, inv, body, start)
 	if r != nil {
 		r.DurationMS = h.now().Sub(start).Milliseconds()
 		log.InfoContext(ctx, "run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
@@ -249,14 +255,18 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 			res.Preview = append(res.Preview, p)
 		}
 	} else {
-		res.Deliveries = h.deliver(ctx, log, report, post)
+		var renderErr error
+		res.Deliveries, renderErr = h.deliver(ctx, log, report, post)
 		var failed []string
 		for _, d := range res.Deliveries {
 			if !d.OK {
 				failed = append(failed, d.Channel+": "+d.Error)
 			}
 		}
-		if len(failed) > 0 {
+		switch {
+		case renderErr != nil:
+			failures = append(failures, "nothing sent: "+renderErr.Error())
+		case len(failed) > 0:
 			failures = append(failures, "delivery failed: "+strings.Join(failed, "; "))
 		}
 	}
@@ -266,26 +276,43 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 	return res, nil
 }
 
-// deliver posts the report to every channel at once and waits for all of them.
-func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.Report, post bool) []Delivery {
+// deliver renders the report for every channel first, then posts it to all of them at once and waits
+// for them. When a channel cannot render the report, no channel is sent anything, so that no channel is
+// posted while another is not: every delivery then fails with the error, which is returned.
+func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.Report, post bool) ([]Delivery, error) {
 	out := make([]Delivery, len(h.Channels))
-	var wg sync.WaitGroup
 	for i, ch := range h.Channels {
 		out[i] = Delivery{Channel: ch.Name(), OK: true}
-		if !post {
-			continue
+	}
+	if !post {
+		return out, nil
+	}
+	rendered := make([][]json.RawMessage, len(h.Channels))
+	var problems []string
+	for i, ch := range h.Channels {
+		bodies, err := render(ch, report)
+		if err != nil {
+			problems = append(problems, ch.Name()+": "+err.Error())
 		}
+		rendered[i] = bodies
+	}
+	if len(problems) > 0 {
+		err := errors.New("rendering failed for " + strings.Join(problems, "; "))
+		log.ErrorContext(ctx, "nothing sent", "error", err.Error())
+		for i := range out {
+			out[i].OK, out[i].Error = false, "not sent: "+err.Error()
+		}
+		return out, err
+	}
+	var wg sync.WaitGroup
+	for i, ch := range h.Channels {
+		bodies := rendered[i]
 		wg.Add(1)
 		h.spawn(ctx, func() {
 			defer wg.Done()
 			d := &out[i]
 			d.OK = false
 			d.Error = "panicked"
-			bodies, err := ch.Render(report)
-			if err != nil {
-				d.Error = "rendering failed: " + err.Error()
-				return
-			}
 			sent, err := notify.Deliver(ctx, ch, bodies)
 			d.Messages = sent
 			if err != nil {
@@ -298,7 +325,17 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.R
 		})
 	}
 	wg.Wait()
-	return out
+	return out, nil
+}
+
+// render renders the report for ch; a panic in it is an error.
+func render(ch notify.Channel, report *alert.Report) (bodies []json.RawMessage, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			bodies, err = nil, fmt.Errorf("panicked: %v", v)
+		}
+	}()
+	return ch.Render(report)
 }
 
 func (h *Handler) spawn(ctx context.Context, fn func()) {
@@ -307,6 +344,23 @@ func (h *Handler) spawn(ctx context.Context, fn func()) {
 		return
 	}
 	go fn()
+}
+
+// answerGuard is how long before the invocation's deadline the run's work ends, to leave time for
+// encoding and posting its result or error, however a channel or the API behaves: 5% of the time left
+// when the run starts, at least a second, and at most half of it.
+func answerGuard(remaining time.Duration) time.Duration {
+	return min(max(time.Second, remaining/20), remaining/2)
+}
+
+// workContext bounds the run's work (reading, rendering, delivering) to end answerGuard before ctx's
+// deadline.
+func workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-answerGuard(time.Until(deadline))))
 }
 
 // deliveryReserve is the share of the invocation's remaining time kept for sending the messages after the

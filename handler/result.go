@@ -7,7 +7,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 )
 
-// Result is what an invocation returns (contract section 7); `s invoke` prints it.
+// Result is what an invocation returns; `s invoke` prints it.
 type Result struct {
 	// RequestID is the invocation's request ID.
 	RequestID string `json:"requestId,omitempty"`
@@ -87,14 +87,15 @@ func (r *Result) logValue(budget int) (v any, truncated bool) {
 }
 
 // alertChunks splits the alerts into JSON arrays of at most budget bytes each, for the log lines that
-// carry them when the result line could not.
+// carry them when the result line could not. No alert is left out: one that JSON cannot encode is
+// written with its dates as text and the encoding error.
 func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 	var chunks []json.RawMessage
 	cur := []byte{'['}
 	for _, a := range alerts {
 		b, err := json.Marshal(a)
 		if err != nil {
-			continue
+			b = unencodable(a, err)
 		}
 		if len(cur) > 1 && len(cur)+len(b)+2 > budget {
 			chunks = append(chunks, append(cur, ']'))
@@ -109,4 +110,16 @@ func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 		chunks = append(chunks, append(cur, ']'))
 	}
 	return chunks
+}
+
+// unencodable is the JSON of an alert that json.Marshal cannot encode (a date past the year 9999): its
+// fields, dates as text, and why.
+func unencodable(a alert.Alert, err error) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"id": a.ID, "event": a.Event, "userName": a.UserName, "userId": a.UserID, "accessKeyId": a.AccessKeyID,
+		"createDate": a.CreateDate.String(), "recycleDate": a.RecycleDate.String(), "deleteDate": a.DeleteDate.String(),
+		"thresholdHours": a.ThresholdHours, "remainingSeconds": a.RemainingSeconds, "binFull": a.BinFull,
+		"unencodable": err.Error(),
+	})
+	return b
 }

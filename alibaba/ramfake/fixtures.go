@@ -21,6 +21,10 @@ type User struct {
 	PrincipalName string
 	// Keys are the AccessKeys in the user's recycle bin.
 	Keys []Key
+	// Raw replaces fields of the user's object in GetUser and ListUsers answers by its values, sent
+	// verbatim (any JSON value): a hostile or malformed answer such as {"UserName": "<!channel>"} or
+	// {"UserId": 12}. The emulator still finds the user by ID, Name and PrincipalName.
+	Raw map[string]any
 }
 
 // Key is one AccessKey in a user's recycle bin.
@@ -33,6 +37,10 @@ type Key struct {
 	RecycleDate time.Time
 	// DeleteDate is when the key is purged from the recycle bin.
 	DeleteDate time.Time
+	// Raw replaces fields of the key's entry in ListAccessKeysInRecycleBin answers by its values, sent
+	// verbatim (any JSON value): a hostile or malformed answer such as
+	// {"DeleteDate": "9999-12-31T23:59:59-23:59"}.
+	Raw map[string]any
 }
 
 // DefaultRetention is how long a key stays in the fixture recycle bin when a fixture gives no "deletes"

@@ -2,7 +2,8 @@
 // that the recycle-bin reader calls: GetUser, ListUsers and ListAccessKeysInRecycleBin. It listens on
 // 127.0.0.1 only and checks what the real gateway checks (RPC signature v1, timestamp, nonce, STS token,
 // version, required parameters), answers errors with the real codes and bodies, and lets tests inject
-// throttling, server errors, malformed bodies and denials. Tests, benchmarks and the demo use it.
+// throttling, server errors, malformed bodies, denials, hostile values (User.Raw, Key.Raw) and error
+// messages that repeat the caller's credentials. Tests, benchmarks and the demo use it.
 package ramfake
 
 import (
@@ -33,8 +34,8 @@ const (
 // DefaultDomain is the principal-name domain of users whose PrincipalName is empty.
 const DefaultDomain = "corp.onaliyun.com"
 
-// TimestampSkew is how far a request's Timestamp may be from the server's clock (the gateway's 15
-// minutes, per the InvalidTimeStamp.Expired answers quoted in alibaba-api.md section 4).
+// TimestampSkew is how far a request's Timestamp may be from the server's clock: the gateway answers
+// InvalidTimeStamp.Expired beyond 15 minutes.
 const TimestampSkew = 15 * time.Minute
 
 // Credential is an AccessKey the emulator accepts.
@@ -79,6 +80,10 @@ const (
 	MissingAccessKeyID
 	// BadDate answers a recycle bin whose first key has an unparsable DeleteDate.
 	BadDate
+	// EchoCredentials answers 400 InvalidParameter with a Message that repeats, in free text, the
+	// AccessKey secret the request was signed with and the security token it carried, as a careless or
+	// hostile server might.
+	EchoCredentials
 )
 
 // SeenCredential is an AccessKey ID a request was signed with.
@@ -411,18 +416,25 @@ func (s *Server) handle(method string, form url.Values, p map[string]string) ([]
 	}
 	s.mu.Unlock()
 
+	c := signedCall{p: p, secret: cred.Secret}
 	switch route {
 	case "GetUser@" + RAMVersion:
-		return s.ramGetUser(p)
+		return s.ramGetUser(c)
 	case "ListUsers@" + RAMVersion:
-		return s.listUsers(p, 100, false)
+		return s.listUsers(c, 100, false)
 	case "GetUser@" + IMSVersion:
-		return s.imsGetUser(p)
+		return s.imsGetUser(c)
 	case "ListUsers@" + IMSVersion:
-		return s.listUsers(p, 1000, true)
+		return s.listUsers(c, 1000, true)
 	default:
-		return s.listRecycleBin(p)
+		return s.listRecycleBin(c)
 	}
+}
+
+// signedCall is an authenticated request: its parameters and the secret of the AccessKey that signed it.
+type signedCall struct {
+	p      map[string]string
+	secret string
 }
 
 func (s *Server) fault(action, userID string) Fault {
@@ -431,9 +443,13 @@ func (s *Server) fault(action, userID string) Fault {
 	return s.faults[faultKey{action, userID}]
 }
 
-// injected turns a Deny, NonJSON or NumericCode fault into its answer; ok is false for no such fault.
-func (s *Server) injected(action string, u *User, f Fault) ([]byte, *apiError, bool) {
+// injected turns a Deny, NonJSON, NumericCode or EchoCredentials fault into its answer; ok is false for no
+// such fault.
+func (s *Server) injected(c signedCall, action string, u *User, f Fault) ([]byte, *apiError, bool) {
 	switch f {
+	case EchoCredentials:
+		return nil, errorf(400, "InvalidParameter", "The request of %s was signed with %s and carried %s, which this server repeats.",
+			c.p["AccessKeyId"], c.secret, c.p["SecurityToken"]), true
 	case Deny:
 		res := "acs:ram:*:1234567890123456:user/*"
 		if u != nil {
@@ -448,7 +464,8 @@ func (s *Server) injected(action string, u *User, f Fault) ([]byte, *apiError, b
 	return nil, nil, false
 }
 
-func (s *Server) ramGetUser(p map[string]string) ([]byte, *apiError) {
+func (s *Server) ramGetUser(c signedCall) ([]byte, *apiError) {
+	p := c.p
 	name := p["UserName"]
 	if name == "" {
 		return nil, errorf(400, "MissingParameter.UserName", "The input parameter \"UserName\" that is mandatory for processing this request is not supplied.")
@@ -458,13 +475,14 @@ func (s *Server) ramGetUser(p map[string]string) ([]byte, *apiError) {
 		return nil, errorf(404, "EntityNotExist.User", "The user does not exist.")
 	}
 	u := &s.users[i]
-	if body, aerr, ok := s.injected("GetUser", u, s.fault("GetUser", u.ID)); ok {
+	if body, aerr, ok := s.injected(c, "GetUser", u, s.fault("GetUser", u.ID)); ok {
 		return body, aerr
 	}
 	return reply(map[string]any{"RequestId": requestID(), "User": ramUser(u)})
 }
 
-func (s *Server) imsGetUser(p map[string]string) ([]byte, *apiError) {
+func (s *Server) imsGetUser(c signedCall) ([]byte, *apiError) {
+	p := c.p
 	given := 0
 	for _, k := range []string{"UserPrincipalName", "UserId", "UserAccessKeyId"} {
 		if p[k] != "" {
@@ -490,13 +508,14 @@ func (s *Server) imsGetUser(p map[string]string) ([]byte, *apiError) {
 		return nil, errorf(404, "EntityNotExist.User", "The user does not exist.")
 	}
 	u := &s.users[i]
-	if body, aerr, ok := s.injected("GetUser", u, s.fault("GetUser", u.ID)); ok {
+	if body, aerr, ok := s.injected(c, "GetUser", u, s.fault("GetUser", u.ID)); ok {
 		return body, aerr
 	}
 	return reply(map[string]any{"RequestId": requestID(), "User": imsUser(u)})
 }
 
-func (s *Server) listUsers(p map[string]string, defMax int, ims bool) ([]byte, *apiError) {
+func (s *Server) listUsers(c signedCall, defMax int, ims bool) ([]byte, *apiError) {
+	p := c.p
 	max := defMax
 	if v := p["MaxItems"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -514,7 +533,7 @@ func (s *Server) listUsers(p map[string]string, defMax int, ims bool) ([]byte, *
 		}
 		start = n
 	}
-	if body, aerr, ok := s.injected("ListUsers", nil, s.fault("ListUsers", "")); ok {
+	if body, aerr, ok := s.injected(c, "ListUsers", nil, s.fault("ListUsers", "")); ok {
 		return body, aerr
 	}
 	end := min(start+max, len(s.users))
@@ -533,7 +552,8 @@ func (s *Server) listUsers(p map[string]string, defMax int, ims bool) ([]byte, *
 	return reply(out)
 }
 
-func (s *Server) listRecycleBin(p map[string]string) ([]byte, *apiError) {
+func (s *Server) listRecycleBin(c signedCall) ([]byte, *apiError) {
+	p := c.p
 	id := p["UserId"]
 	if id == "" {
 		return nil, errorf(400, "MissingParameter.UserId", "The input parameter \"UserId\" that is mandatory for processing this request is not supplied.")
@@ -544,20 +564,20 @@ func (s *Server) listRecycleBin(p map[string]string) ([]byte, *apiError) {
 	}
 	u := &s.users[i]
 	f := s.fault("ListAccessKeysInRecycleBin", id)
-	if body, aerr, ok := s.injected("ListAccessKeysInRecycleBin", u, f); ok {
+	if body, aerr, ok := s.injected(c, "ListAccessKeysInRecycleBin", u, f); ok {
 		return body, aerr
 	}
-	keys := make([]map[string]string, 0, len(u.Keys))
+	keys := make([]map[string]any, 0, len(u.Keys))
 	for _, k := range u.Keys {
-		keys = append(keys, map[string]string{
+		keys = append(keys, withRaw(map[string]any{
 			"AccessKeyId": k.AccessKeyID,
 			"CreateDate":  apiTime(k.CreateDate),
 			"RecycleDate": apiTime(k.RecycleDate),
 			"DeleteDate":  apiTime(k.DeleteDate),
-		})
+		}, k.Raw))
 	}
 	if len(keys) == 0 && (f == MissingAccessKeyID || f == BadDate) {
-		keys = append(keys, map[string]string{"AccessKeyId": "LTAI5tInjectedFault00000", "CreateDate": apiTime(s.opts.Now()),
+		keys = append(keys, map[string]any{"AccessKeyId": "LTAI5tInjectedFault00000", "CreateDate": apiTime(s.opts.Now()),
 			"RecycleDate": apiTime(s.opts.Now()), "DeleteDate": apiTime(s.opts.Now())})
 	}
 	switch f {
@@ -569,18 +589,26 @@ func (s *Server) listRecycleBin(p map[string]string) ([]byte, *apiError) {
 	return reply(map[string]any{"RequestId": requestID(), "AccessKeys": map[string]any{"AccessKey": keys}})
 }
 
-func ramUser(u *User) map[string]string {
-	return map[string]string{
+func ramUser(u *User) map[string]any {
+	return withRaw(map[string]any{
 		"UserId": u.ID, "UserName": u.Name, "DisplayName": u.Name, "Comments": "",
 		"CreateDate": "2024-01-02T03:04:05Z", "UpdateDate": "2024-01-02T03:04:05Z",
-	}
+	}, u.Raw)
 }
 
-func imsUser(u *User) map[string]string {
-	return map[string]string{
+func imsUser(u *User) map[string]any {
+	return withRaw(map[string]any{
 		"UserId": u.ID, "UserPrincipalName": u.PrincipalName, "DisplayName": u.Name, "Status": "active",
 		"ProvisionType": "Manual", "CreateDate": "2024-01-02T03:04:05Z", "UpdateDate": "2024-01-02T03:04:05Z",
+	}, u.Raw)
+}
+
+// withRaw replaces fields of an answer's object by the values of raw, verbatim.
+func withRaw(m map[string]any, raw map[string]any) map[string]any {
+	for k, v := range raw {
+		m[k] = v
 	}
+	return m
 }
 
 func apiTime(t time.Time) string {

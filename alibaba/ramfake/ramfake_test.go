@@ -467,3 +467,55 @@ func TestSyntheticUsers(t *testing.T) {
 		t.Errorf("AccessKeyID() = %q, want LTAI5t and 18 letters or digits", id)
 	}
 }
+
+func TestEchoCredentials(t *testing.T) {
+	s := start(t, testOptions())
+	s.SetFault("ListAccessKeysInRecycleBin", "2073290024939201", EchoCredentials)
+	bin := map[string]string{"Action": "ListAccessKeysInRecycleBin", "Version": IMSVersion, "UserId": "2073290024939201"}
+	for _, tc := range []struct {
+		name, keyID string
+		want        []string
+	}{
+		{name: "AccessKey", keyID: akID, want: []string{akSecret}},
+		{name: "STS", keyID: stsID, want: []string{stsSecret, stsToken}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(t, s, false, bin, func(p url.Values) {
+				if tc.keyID == stsID {
+					p.Set("AccessKeyId", stsID)
+					p.Set("SecurityToken", stsToken)
+					p.Del("Signature")
+					p.Set("Signature", Sign(http.MethodPost, p, stsSecret))
+				}
+			})
+			msg, _ := body["Message"].(string)
+			if status != 400 || body["Code"] != "InvalidParameter" {
+				t.Fatalf("answer %d %v, want 400 InvalidParameter", status, body["Code"])
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Message = %q, want it to repeat %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRawFields(t *testing.T) {
+	opts := testOptions()
+	opts.Users[0].Raw = map[string]any{"UserName": 12, "Extra": "x"}
+	opts.Users[0].Keys[0].Raw = map[string]any{"DeleteDate": "9999-12-31T23:59:59-23:59"}
+	s := start(t, opts)
+	_, body := call(t, s, false, map[string]string{"Action": "ListAccessKeysInRecycleBin", "Version": IMSVersion, "UserId": "2073290024939201"}, nil)
+	if got := lookup(body, "AccessKeys.AccessKey.0.DeleteDate"); got != "9999-12-31T23:59:59-23:59" {
+		t.Errorf("DeleteDate = %v, want the raw value", got)
+	}
+	_, body = call(t, s, false, map[string]string{"Action": "ListUsers", "Version": RAMVersion}, nil)
+	if got := lookup(body, "Users.User.0.UserName"); got != float64(12) {
+		t.Errorf("ListUsers UserName = %v, want the raw value 12", got)
+	}
+	_, body = call(t, s, false, map[string]string{"Action": "GetUser", "Version": RAMVersion, "UserName": "alice"}, nil)
+	if got := lookup(body, "User.Extra"); got != "x" {
+		t.Errorf("GetUser Extra = %v, want the raw value", got)
+	}
+}

@@ -83,6 +83,12 @@ type Response struct {
 	Body []byte
 	// Header holds the headers of the post.
 	Header http.Header
+	// Received is when the post arrived.
+	Received time.Time
+	// Deadline is the invocation's deadline as /next handed it out (x-fc-function-deadline); zero when
+	// the request removed that header. A real platform has recorded a timeout for an answer received
+	// after it.
+	Deadline time.Time
 }
 
 // ErrorBody decodes the body of an error Response.
@@ -106,11 +112,12 @@ const (
 
 // invocation is one Request on its way through the fake.
 type invocation struct {
-	id     string
-	header http.Header
-	body   []byte
-	state  int           // guarded by Runtime.mu
-	done   chan Response // receives the answer once
+	id       string
+	header   http.Header
+	body     []byte
+	state    int           // guarded by Runtime.mu
+	done     chan Response // receives the answer once
+	deadline time.Time     // x-fc-function-deadline as handed out; zero when removed
 }
 
 // Runtime is a fake go1 runtime API. Its methods are safe for concurrent use.
@@ -310,6 +317,9 @@ func (rt *Runtime) newInvocation(req Request) (*invocation, error) {
 	}
 
 	inv := &invocation{id: id, header: h, body: req.Body, done: make(chan Response, 1)}
+	if ms, err := strconv.ParseInt(h.Get("x-fc-function-deadline"), 10, 64); err == nil {
+		inv.deadline = time.UnixMilli(ms)
+	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if _, ok := rt.invocations[id]; ok {
@@ -399,6 +409,7 @@ func (rt *Runtime) next(w http.ResponseWriter, r *http.Request) {
 
 // answer takes a /{id}/response or /{id}/error post; rest is the path after the invocation prefix.
 func (rt *Runtime) answer(w http.ResponseWriter, r *http.Request, rest string) {
+	received := time.Now()
 	where := r.Method + " " + invocationPrefix + rest
 	slash := strings.LastIndex(rest, "/")
 	if slash < 0 {
@@ -458,7 +469,7 @@ func (rt *Runtime) answer(w http.ResponseWriter, r *http.Request, rest string) {
 		http.Error(w, problem, status)
 		return
 	}
-	inv.done <- Response{Kind: kind, Body: body, Header: r.Header.Clone()}
+	inv.done <- Response{Kind: kind, Body: body, Header: r.Header.Clone(), Received: received, Deadline: inv.deadline}
 	w.WriteHeader(http.StatusOK)
 }
 

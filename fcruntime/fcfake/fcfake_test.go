@@ -101,11 +101,16 @@ func TestNextHeaders(t *testing.T) {
 	if dl := time.UnixMilli(ms); err != nil || dl.Before(before.Add(1499*time.Millisecond)) || dl.After(after.Add(1500*time.Millisecond)) {
 		t.Errorf("x-fc-function-deadline = %q, want now + 1.5 s in epoch ms", h.Get("x-fc-function-deadline"))
 	}
+	posted := time.Now()
 	if status, _, _ := c.do(http.MethodPost, base+"req-1/response", "application/json", ""); status != 200 {
 		t.Errorf("POST response = %d, want 200", status)
 	}
-	if resp := <-answer; resp.Kind != fcfake.KindResponse || len(resp.Body) != 0 {
+	resp := <-answer
+	if resp.Kind != fcfake.KindResponse || len(resp.Body) != 0 {
 		t.Errorf("Invoke() = %s %q, want an empty response", resp.Kind, resp.Body)
+	}
+	if !resp.Deadline.Equal(time.UnixMilli(ms)) || resp.Received.Before(posted) || resp.Received.After(time.Now()) {
+		t.Errorf("Response deadline, received = %v, %v; want %v and the time of the post", resp.Deadline, resp.Received, time.UnixMilli(ms))
 	}
 }
 
