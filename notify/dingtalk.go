@@ -254,10 +254,10 @@ func classifyErrcode(rateLimit int) classifyFunc {
 }
 
 // errcodeError reports a robot's errcode; WeCom's trailing ", hint: […], from ip: …, more info at …"
-// is left out.
+// is left out. The message is kept whole: the poster removes secrets from it before shortening it.
 func errcodeError(code int, msg string) error {
 	if i := strings.Index(msg, ", hint:"); i > 0 {
 		msg = msg[:i]
 	}
-	return fmt.Errorf("errcode %d: %s", code, shorten(msg, 160))
+	return fmt.Errorf("errcode %d: %s", code, msg)
 }

@@ -240,7 +240,8 @@ func classifyFeishu(resp *http.Response, body []byte) error {
 			code, msg = a.StatusCode, a.StatusMessage
 		}
 		if code != nil {
-			err := fmt.Errorf("code %d: %s", *code, shorten(msg, 160))
+			// The message is kept whole: the poster removes secrets from it before shortening it.
+			err := fmt.Errorf("code %d: %s", *code, msg)
 			switch {
 			case feishuRateLimited[*code]:
 				return retryable(err, feishuRetryAfter(resp))
