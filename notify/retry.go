@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// The shared retry policy of every channel (contract section 6).
+// The shared retry policy of every channel: 429, 5xx and connection errors are retried, up to 3
+// attempts within the deadline; other answers are permanent.
 const (
 	// maxAttempts is how many times one body is posted at most.
 	maxAttempts = 3
