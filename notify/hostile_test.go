@@ -196,7 +196,8 @@ func TestShellWords(t *testing.T) {
 	}
 }
 
-// Defect 1: Slack's fallback text, which becomes the notification, carried ACCOUNT_LABEL verbatim.
+// TestSlackFallbackTextIsEscaped: Slack's fallback text becomes the notification, and is mrkdwn too;
+// it once carried ACCOUNT_LABEL verbatim, so that "Prod & <!channel>" notified the whole channel.
 func TestSlackFallbackTextIsEscaped(t *testing.T) {
 	r := sampleReport(t)
 	r.AccountLabel = "Prod & <!channel>"
@@ -207,8 +208,8 @@ func TestSlackFallbackTextIsEscaped(t *testing.T) {
 	}
 }
 
-// Defect 2: a backtick in a value closed the code span it was put in, and what followed was live;
-// the restore command was not quoted for a shell.
+// TestSlackCodeSpansHoldValues: a backtick in a value once closed the code span it was put in, and
+// what followed was live; the restore command was not quoted for a shell.
 func TestSlackCodeSpansHoldValues(t *testing.T) {
 	r := sampleReport(t)
 	r.Alerts = r.Alerts[:1]
@@ -232,7 +233,7 @@ func TestSlackCodeSpansHoldValues(t *testing.T) {
 	}
 }
 
-// Defect 3: the robots took user names and API error text as markdown.
+// TestRobotsShowValuesAsText: the robots once took user names and API error text as markdown.
 func TestRobotsShowValuesAsText(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -56,6 +56,7 @@ type Message struct {
 	// DryRun is true when the run sends nothing (the message is a preview).
 	DryRun bool
 	// Account is the label and ID, "prod (1234567890123456)", or the ID alone, or "unknown account".
+	// This and the other texts below hold values as they came; formats escape them.
 	Account string
 	// Checked is the time of this check (the window's end) in the report's zone.
 	Checked string
@@ -333,7 +334,8 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)".
+// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)". The
+// code, names and hint are as they came: a format escapes the line.
 func (g ErrorGroup) Text() string {
 	s := fmt.Sprintf("%s, %s: %s", g.Code, plural(g.Count, "user", "users"), strings.Join(g.Users, ", "))
 	if more := g.Count - len(g.Users); more > 0 {
@@ -371,7 +373,7 @@ func (p Part) Label() string {
 
 // Title is the first line of the part: the dry-run marker, the headline, the repeat note and the
 // part label: "[DRY RUN] 3 RAM AccessKeys in the recycle bin need attention (repeat 2 of the 09:00
-// check, part 1/2)".
+// check, part 1/2)". It holds no text from outside, so formats show it as it is.
 func (p Part) Title() string {
 	var b strings.Builder
 	if p.Message.DryRun {
@@ -392,7 +394,8 @@ func (p Part) Title() string {
 }
 
 // Context is the line that places the part: "Account prod (1234567890123456) · checked 2026-11-30
-// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4".
+// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4". The label and
+// the run ID are as they came: a format escapes the line.
 func (p Part) Context() string {
 	m := p.Message
 	s := []string{
