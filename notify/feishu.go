@@ -125,8 +125,16 @@ func (f *Feishu) Render(r *alert.Report) ([]json.RawMessage, error) {
 }
 
 // feishuFormat is lark_md as KeyItem.lines writes it. lark_md reads the markup of the robots'
-// markdown (markdownText) and has no inline code: the restore command is escaped text, easy to copy.
-var feishuFormat = textFormat{nl: "\n", text: markdownText, bold: markdownBold, code: markdownText}
+// markdown (markdownText) and has no inline code: the restore command is text, easy to copy.
+var feishuFormat = textFormat{nl: "\n", text: markdownText, bold: markdownBold, code: feishuCommand}
+
+// feishuCommand shows a command as lark_md text when it is inert as it is, and otherwise returns "".
+func feishuCommand(s string) string {
+	if markdownText(s) != s {
+		return ""
+	}
+	return s
+}
 
 // feishuCardOf lays one part out. The context line, made of data, is a plain_text element, which
 // Feishu shows as it is (open.feishu.cn/document/ukTMukTMukTM/uUzNwUjL1cDM14SN3ATN: plain_text is

@@ -350,12 +350,7 @@ func TestHostileSlack(t *testing.T) {
 				checkSlackText(t, txt, twin[i])
 				restores = append(restores, restoreLines(txt.text)...)
 			}
-			checkRestores(t, r, restores, func(s string) (string, bool) {
-				if c, ok := strings.CutPrefix(s, "`"); ok && strings.HasSuffix(c, "`") {
-					return slackUnescape(strings.TrimSuffix(c, "`")), true
-				}
-				return "", false
-			})
+			checkRestores(t, r, restores, codeSpanCommand(slackUnescape))
 			aks := map[string]bool{}
 			for _, a := range r.Alerts {
 				aks[a.AccessKeyID] = true
@@ -553,45 +548,46 @@ func restoreLines(text string) []string {
 	return out
 }
 
-// checkRestores checks the restore line of each of r's keys, in urgency order: a command where the
-// IDs allow one, which a shell splits into exactly the intended words (after the client's decoding:
-// code returns the command a code span shows), or words of the same shape when it is shown as text;
-// otherwise a line saying why there is none.
+// checkRestores checks the restore line of each of r's keys, in urgency order: a command, exactly
+// the intended words when a shell splits it (after the client's decoding: code returns the command a
+// code span or the line shows, and whether it is one), or a line saying why there is none. IDs of
+// letters and digits always get their command; other IDs that a shell can take quoted may get it,
+// depending on the format; any other gets none.
 func checkRestores(t *testing.T, r *alert.Report, lines []string, code func(string) (string, bool)) {
 	t.Helper()
 	m := NewMessage(r)
 	if len(lines) != len(m.Keys) {
 		t.Fatalf("%d restore lines, want one per key (%d): %q", len(lines), len(m.Keys), lines)
 	}
+	plain := regexp.MustCompile(`^[A-Za-z0-9]+$`)
 	for i, k := range m.Keys {
 		want, ok := restoreArgv(k.Alert)
-		line := lines[i]
-		if !ok {
-			if !strings.Contains(line, "not shown") {
-				t.Errorf("key %d: restore line %q, want it to say the command is not shown", i+1, line)
-			}
+		must := plain.MatchString(k.Alert.UserID) && plain.MatchString(k.Alert.AccessKeyID)
+		cmd, shown := code(lines[i])
+		switch {
+		case !shown && !must && strings.HasPrefix(lines[i], "not shown: "):
+			continue
+		case !shown:
+			t.Errorf("key %d: restore line %q, want the command (%v) or a line saying why there is none (%v)", i+1, lines[i], ok, !must)
+			continue
+		case !ok:
+			t.Errorf("key %d: restore command %q shown for IDs that allow none", i+1, cmd)
 			continue
 		}
-		cmd, isCode := code(line)
-		if !isCode {
-			cmd = line
+		if got, err := shellWords(cmd); err != nil || !cmp.Equal(got, want) {
+			t.Errorf("key %d: restore command %q splits into %q, %v; want %q", i+1, cmd, got, err, want)
 		}
-		got, err := shellWords(cmd)
-		if err != nil {
-			t.Errorf("key %d: restore command %q does not split: %v", i+1, cmd, err)
-			continue
+	}
+}
+
+// codeSpanCommand is the command a line "`…`" shows, with unescape applied to it.
+func codeSpanCommand(unescape func(string) string) func(string) (string, bool) {
+	return func(line string) (string, bool) {
+		c, ok := strings.CutPrefix(line, "`")
+		if !ok || !strings.HasSuffix(c, "`") {
+			return "", false
 		}
-		if isCode {
-			if !cmp.Equal(got, want) {
-				t.Errorf("key %d: restore command %q splits into %q, want %q", i+1, cmd, got, want)
-			}
-			continue
-		}
-		// Shown as text, the command may use look-alike characters: a paste runs the same program
-		// with other IDs, never something else.
-		if len(got) != len(want) || !cmp.Equal(got[:4], want[:4]) || got[5] != want[5] {
-			t.Errorf("key %d: restore text %q splits into %q, want the shape of %q", i+1, cmd, got, want)
-		}
+		return unescape(strings.TrimSuffix(c, "`")), true
 	}
 }
 
@@ -626,12 +622,11 @@ func TestHostileRobots(t *testing.T) {
 				checkRobotText(t, txt, twin[i])
 				restores = append(restores, restoreLines(txt.text)...)
 			}
-			checkRestores(t, r, restores, func(s string) (string, bool) {
-				if c, ok := strings.CutPrefix(s, "`"); ok && strings.HasSuffix(c, "`") {
-					return strings.TrimSuffix(c, "`"), true
-				}
-				return "", false
-			})
+			command := codeSpanCommand(func(s string) string { return s })
+			if rb.name == FeishuName { // lark_md has no code span: the command is the line
+				command = func(s string) (string, bool) { return s, strings.HasPrefix(s, "aliyun ") }
+			}
+			checkRestores(t, r, restores, command)
 		})
 	}
 }

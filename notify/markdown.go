@@ -19,7 +19,7 @@ type textFormat struct {
 	text func(string) string
 	// bold sets the renderer's own words, or escaped text, in bold.
 	bold func(string) string
-	// code shows a command to copy.
+	// code shows a command to copy, exactly, or returns "" when the format cannot.
 	code func(string) string
 }
 
@@ -149,14 +149,13 @@ func markdownText(s string) string {
 // markdownMarks are the ASCII characters markdownText may change.
 var markdownMarks = marks("*`~_[]<>\\@&:")
 
-// markdownCode shows a command in a code span, where markdown marks nothing, when it holds nothing
-// that markdownText would change: none of the robots documents what its code spans read (a <@userid>
-// inside one may still mention), so a span only holds what is inert outside one too. Any other
-// command is shown as escaped text: a paste of it runs the same program with other IDs, never
-// something else, since every character that markdownText changes is inside single quotes.
+// markdownCode shows a command in a code span when it holds nothing that markdownText would change,
+// and otherwise returns "": none of the robots documents what its code spans read (DingTalk documents
+// no code span at all, and a <@userid> inside one may still mention), so a span only holds what is
+// inert outside one too. Commands made of IDs of letters and digits always qualify.
 func markdownCode(s string) string {
-	if t := markdownText(s); t != s || s == "" {
-		return t
+	if s == "" || markdownText(s) != s {
+		return ""
 	}
 	return "`" + s + "`"
 }

@@ -201,8 +201,9 @@ func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + u + " --UserAccessKeyId " + a, true
 }
 
-// restoreUnsafe is said instead of a restore command that RestoreCommand refused.
-const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell; restore the key in the RAM console"
+// restoreUnsafe is said instead of a restore command that RestoreCommand refused, or that a format
+// cannot show exactly.
+const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell or in this message; restore the key in the RAM console"
 
 // shellWord is s as one shell word, for RestoreCommand.
 func shellWord(s string) (string, bool) {
@@ -224,12 +225,16 @@ func shellWord(s string) (string, bool) {
 	return "'" + s + "'", true
 }
 
-// restoreText is k's restore command through code, or, when the IDs allow none, why, through text.
+// restoreText is k's restore command as code shows it, or, when the IDs allow none or code cannot
+// show this one exactly (it returns ""), why not, through text. A command is shown exactly or not at
+// all: a paste must run the intended command, not one with other IDs.
 func (k KeyItem) restoreText(code, text func(string) string) string {
-	if k.Restore == "" {
-		return text(restoreUnsafe)
+	if k.Restore != "" {
+		if c := code(k.Restore); c != "" {
+			return c
+		}
 	}
-	return code(k.Restore)
+	return text(restoreUnsafe)
 }
 
 func eventText(a alert.Alert) string {

@@ -187,7 +187,8 @@ var slackMarks = marks("&<>*_~`:")
 
 // slackCode shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
 // reads &, < and >, which are escaped. mrkdwn cannot escape a backtick, which would close the span, so
-// s with one (or empty) is shown as escaped text instead.
+// s with one (or empty) is shown as escaped text instead; RestoreCommand never makes one with a
+// backtick, so a restore command is always shown exactly.
 func slackCode(s string) string {
 	s = oneLine(s)
 	if s == "" || strings.ContainsRune(s, '`') {
