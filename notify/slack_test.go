@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/slack-go/slack"
@@ -268,5 +269,86 @@ func TestSlackBotDefaultAPIURL(t *testing.T) {
 		if _, err := NewSlackBot(testSlackToken, "#alerts", base, nil); err != nil {
 			t.Errorf("NewSlackBot(api %q) = %v", base, err)
 		}
+	}
+}
+
+func TestSlackText(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"alice", "alice"},
+		{"ops-team.prod_1 (20732900249392aa)", "ops-team.prod_1 (20732900249392aa)"},
+		{"用户不存在", "用户不存在"},
+		{"Prod & <!channel>", "Prod &amp; &lt;!channel&gt;"},
+		{"<http://evil.example|click>", "&lt;http:\u200b//evil.example|click&gt;"},
+		{"x\n**FAKE: all clear**", "x ∗∗FAKE: all clear∗∗"},
+		{"_it_ a_b ~st~ `c`", "ˍitˍ a_b ∼st∼ ˋcˋ"},
+		{"＊b＊ ＿i＿ ｀c｀", "∗b∗ ˍiˍ ˋcˋ"},
+		{"> quote", "› quote"},
+		{"  ＞ quote", "  › quote"},
+		{"a > b", "a &gt; b"},
+	}
+	for _, tt := range tests {
+		if got := slackText(tt.in); got != tt.want {
+			t.Errorf("slackText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzSlackText: whatever the text, slackText's result, put anywhere in mrkdwn, also at the start of
+// a line, is plain text for Slack: no control sequence, no emphasis or code, no quote, no line break.
+func FuzzSlackText(f *testing.F) {
+	for _, s := range hostileSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkSlackInert(t, s, slackText(s))
+	})
+}
+
+// FuzzSlackCode: a code span holds exactly the text (after Slack decodes its entities) and nothing
+// that can close it or start a control sequence; text it cannot hold is escaped text.
+func FuzzSlackCode(f *testing.F) {
+	for _, s := range hostileSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := slackCode(s)
+		inner, ok := strings.CutPrefix(out, "`")
+		if !ok {
+			if out != slackText(s) {
+				t.Fatalf("slackCode(%q) = %q, neither a code span nor slackText's %q", s, out, slackText(s))
+			}
+			return
+		}
+		inner, ok = strings.CutSuffix(inner, "`")
+		switch {
+		case !ok || strings.ContainsAny(inner, "`<>\n\r") || strings.ContainsFunc(inner, breaksLine):
+			t.Fatalf("slackCode(%q) = %q: the span can be closed or broken", s, out)
+		case strings.Count(inner, "&") != len(slackEntity.FindAllString(inner, -1)):
+			t.Fatalf("slackCode(%q) = %q: an & is not an entity", s, out)
+		case slackUnescape(inner) != oneLine(s):
+			t.Fatalf("slackCode(%q) = %q: the span shows %q", s, out, slackUnescape(inner))
+		}
+	})
+}
+
+// checkSlackInert fails when out, slackText's result for s, could be read as mrkdwn markup.
+func checkSlackInert(t *testing.T, s, out string) {
+	t.Helper()
+	switch {
+	case !utf8.ValidString(out):
+		t.Fatalf("slackText(%q) = %q, not UTF-8", s, out)
+	case strings.ContainsAny(out, "<>*~`＊＿｀\n\r") || strings.Contains(out, "://"):
+		t.Fatalf("slackText(%q) = %q, holds markup", s, out)
+	case strings.ContainsFunc(out, breaksLine):
+		t.Fatalf("slackText(%q) = %q, holds a line break or control character", s, out)
+	case strings.Count(out, "&") != len(slackEntity.FindAllString(out, -1)):
+		t.Fatalf("slackText(%q) = %q: an & is not an entity", s, out)
+	case slackLineKind(out) != "text":
+		t.Fatalf("slackText(%q) = %q, starts a %s", s, out, slackLineKind(out))
+	}
+	if e := emphasis("x " + out + " x"); len(e) > 0 {
+		t.Fatalf("slackText(%q) = %q, holds emphasis %q", s, out, e)
 	}
 }
