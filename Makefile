@@ -4,6 +4,17 @@ GO    ?= go
 # Packages whose tests define the -update flag for golden files: go test ./notify -update
 GOLDEN_PKGS := ./notify . 
 
+# Serverless Devs, the `s` command of deploy, invoke and preview: the one on PATH if there is one,
+# else the version pinned in package-lock.json, which `npm ci` installs into node_modules/ on first
+# use (make S=/path/to/s deploy picks another). The deploy test runs the pinned one.
+S_PINNED  := node_modules/.bin/s
+S         := $(or $(shell command -v s 2>/dev/null),$(S_PINNED))
+NPM_STAMP := node_modules/.package-lock.json
+S_DEPS    := $(if $(filter $(S_PINNED),$(S)),$(NPM_STAMP))
+# The access alias (`s config add`) that deploy, invoke and preview use: make deploy ACCESS=prod,
+# or export ACCESS=prod. s.yaml names `default`; `s -a` overrides it.
+ACCESS    ?= default
+
 .PHONY: help build test demo bench deploy invoke preview clean
 
 help: ## list the targets
@@ -13,7 +24,7 @@ build: ## static, stripped linux/amd64 binary at target/main (what s.yaml deploy
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags="-s -w" -o target/main .
 	@ls -l target/main | awk '{printf "target/main: %.1f MB\n", $$5/1e6}'
 
-test: ## gofmt, go vet and every test with the race detector (what CI runs)
+test: $(NPM_STAMP) ## gofmt, go vet and every test with the race detector (what CI runs)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -25,14 +36,21 @@ demo: build ## the main job end to end, offline, on the sample data in testdata/
 bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -p 1 ./...
 
-deploy: build ## s deploy (Serverless Devs; needs `s config add` and the variables in README.md)
-	s deploy -y
+deploy: $(S_DEPS) ## s deploy: builds target/main (s.yaml's pre-deploy action), then deploys it
+	$(S) deploy -y -a "$(ACCESS)"
 
-invoke: ## s invoke of a digest run: posts the current bins (the last deploy step)
-	s invoke -e '{"mode":"digest"}'
+invoke: $(S_DEPS) ## s invoke of a digest run: posts the current bins (the last deploy step)
+	$(S) invoke -e '{"mode":"digest"}' -a "$(ACCESS)"
 
-preview: ## the same digest run as a dry run: shows what would be posted, sends nothing
-	s invoke -e '{"mode":"digest","dryRun":true}'
+preview: $(S_DEPS) ## the same digest run as a dry run: shows what would be posted, sends nothing
+	$(S) invoke -e '{"mode":"digest","dryRun":true}' -a "$(ACCESS)"
 
 clean: ## remove build output
 	rm -rf target
+
+# npm ci installs the pinned Serverless Devs (package-lock.json) and writes this file; nothing is
+# fetched while it is newer than the lock file.
+$(NPM_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@

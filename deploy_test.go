@@ -1,0 +1,597 @@
+package main
+
+// The deploy test runs the real Serverless Devs CLI, the version package-lock.json pins (npm ci installs
+// it into node_modules/; make test does), on this repository's s.yaml and Makefile. What `s` would send
+// to Alibaba Cloud is caught by testdata/serverless-devs/fc3, a stand-in for the fc3 component that the
+// test places where `s` keeps its downloaded components, in a temporary HOME: it records what fc3 would
+// receive (credentials, props, arguments) and deploys nothing. Nothing leaves 127.0.0.1: `s` runs with
+// NODE_ENV=test, which stops its background update checks, usage reports and component updates, and
+// testdata/serverless-devs/offline.js, preloaded into every Node.js process, refuses any connection
+// beyond this machine and records it, which fails the test.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // CRON_TZ zones whatever the test machine holds
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/robfig/cron/v3"
+
+	"github.com/akrecycle/ak-recycle-alert/config"
+)
+
+// sPinned is the Serverless Devs CLI that npm ci installs from package-lock.json.
+const sPinned = "node_modules/.bin/s"
+
+// The deploy defaults of s.yaml that are not function variables, and the daily and weekly schedules.
+const (
+	defaultRegion         = "cn-hangzhou"
+	defaultFunctionName   = "ak-recycle-alert"
+	defaultSchedule       = "CRON_TZ=Asia/Shanghai 0 0 9 * * *"
+	defaultDigestSchedule = "CRON_TZ=Asia/Shanghai 0 0 9 * * MON"
+	digestPayload         = `{"mode":"digest"}`
+)
+
+// sAlias is an access alias that the test adds with `s config add`.
+type sAlias struct {
+	name, keyID, secret, account string
+}
+
+var (
+	aliasDefault = sAlias{"default", "LTAI5tDeployTestDefault01", "deployTestDefaultSecretMustNotLeak1", "1111111111111111"}
+	aliasProd    = sAlias{"prod", "LTAI5tDeployTestProd00002", "deployTestProdSecretMustNotLeak2", "2222222222222222"}
+)
+
+// fc3Record is what the fc3 stand-in writes for each command it runs.
+type fc3Record struct {
+	Command     string   `json:"command"`
+	Args        []string `json:"args"`
+	Access      string   `json:"access"`
+	AccessKeyID string   `json:"accessKeyID"`
+	AccountID   string   `json:"accountID"`
+	Props       fc3Props `json:"props"`
+	CodeDir     string   `json:"codeDir"`
+	CodeFiles   []struct {
+		Name    string    `json:"name"`
+		Size    int64     `json:"size"`
+		ModTime time.Time `json:"modTime"`
+	} `json:"codeFiles"`
+}
+
+// fc3Props are the props of s.yaml that the test checks, as `s` resolved them.
+type fc3Props struct {
+	Region               string            `json:"region"`
+	FunctionName         string            `json:"functionName"`
+	Runtime              string            `json:"runtime"`
+	Handler              string            `json:"handler"`
+	Code                 string            `json:"code"`
+	Role                 string            `json:"role"`
+	EnvironmentVariables map[string]string `json:"environmentVariables"`
+	Triggers             []fc3Trigger      `json:"triggers"`
+}
+
+type fc3Trigger struct {
+	TriggerName   string `json:"triggerName"`
+	TriggerType   string `json:"triggerType"`
+	Qualifier     string `json:"qualifier"`
+	TriggerConfig struct {
+		CronExpression string `json:"cronExpression"`
+		Enable         bool   `json:"enable"`
+		Payload        string `json:"payload"`
+	} `json:"triggerConfig"`
+}
+
+// deployedProps returns the props that a deploy from an environment holding exported must give fc3:
+// each variable as exported, else its default.
+func deployedProps(exported map[string]string) fc3Props {
+	get := func(name, def string) string {
+		if v, ok := exported[name]; ok {
+			return v
+		}
+		return def
+	}
+	schedule := get("SCHEDULE", defaultSchedule)
+	vars := map[string]string{}
+	for _, v := range config.Vars {
+		if v.Credential {
+			continue // the function's role provides them
+		}
+		def := v.Default
+		if strings.HasPrefix(def, "(") { // "(required)": none in s.yaml, deployed empty (= unset)
+			def = ""
+		}
+		vars[v.Name] = get(v.Name, def)
+	}
+	vars["SCHEDULE"] = schedule
+	trigger := func(name, cron, payload string) fc3Trigger {
+		tr := fc3Trigger{TriggerName: name, TriggerType: "timer", Qualifier: "LATEST"}
+		tr.TriggerConfig.CronExpression = cron
+		tr.TriggerConfig.Enable = true
+		tr.TriggerConfig.Payload = payload
+		return tr
+	}
+	return fc3Props{
+		Region:               get("REGION", defaultRegion),
+		FunctionName:         get("FUNCTION_NAME", defaultFunctionName),
+		Runtime:              "go1",
+		Handler:              "main",
+		Code:                 "./target",
+		Role:                 exported["ROLE_ARN"],
+		EnvironmentVariables: vars,
+		Triggers: []fc3Trigger{
+			trigger("daily-check", schedule, ""),
+			trigger("weekly-digest", get("DIGEST_SCHEDULE", defaultDigestSchedule), digestPayload),
+		},
+	}
+}
+
+// sWorld runs `s` and the Makefile's targets in this repository with a temporary HOME that holds the
+// fc3 stand-in and the access aliases, and an environment made from scratch: PATH, Go's caches and
+// what each run adds. None of the user's Serverless Devs configuration or credentials is read.
+type sWorld struct {
+	bin        string // the pinned s, absolute
+	home       string
+	env        []string
+	offlineLog string // connections that offline.js refused
+}
+
+// requirePinnedS returns the absolute path of the pinned `s`. It fails the test, saying how to install
+// it, when Node.js or the package is missing: the deploy test must not pass without running it.
+func requirePinnedS(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node: %v; the deploy test runs Serverless Devs, a Node.js program: install Node.js and npm "+
+			"(apt-get install nodejs npm), then run `npm ci` (make test does)", err)
+	}
+	bin, err := filepath.Abs(sPinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%v; run `npm ci` to install the Serverless Devs that package-lock.json pins (make test does)", err)
+	}
+	return bin
+}
+
+func newSWorld(t *testing.T) *sWorld {
+	t.Helper()
+	w := &sWorld{bin: requirePinnedS(t), home: t.TempDir()}
+	w.offlineLog = filepath.Join(w.home, "offline.log")
+	guard, err := filepath.Abs("testdata/serverless-devs/offline.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goTool := e2eGoTool()
+	w.env = []string{
+		"PATH=" + filepath.Dir(goTool) + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + w.home,
+		"NODE_ENV=test", // s: no background update check, usage report or component update
+		`NODE_OPTIONS=--require "` + guard + `"`,
+		"S_OFFLINE_LOG=" + w.offlineLog,
+		"GOPROXY=off", // make build needs only modules the test binary needed too
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
+	}
+	// Go's caches and settings stay the user's: they live under the real HOME by default.
+	out, err := exec.Command(goTool, "env", "GOCACHE", "GOMODCACHE", "GOPATH", "GOENV").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for i, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV"} {
+		if i < len(lines) {
+			w.env = append(w.env, name+"="+lines[i])
+		}
+	}
+	for _, name := range []string{"GOFLAGS", "GOTOOLCHAIN", "TMPDIR"} {
+		if v, ok := os.LookupEnv(name); ok {
+			w.env = append(w.env, name+"="+v)
+		}
+	}
+
+	// The fc3 stand-in, as `s` lays out a downloaded component: the .s.lock file marks it as
+	// present, so `s` loads it without asking a registry.
+	dir := filepath.Join(w.home, ".s", "components", "devsapp.cn", "v3", "fc3")
+	if err := os.CopyFS(dir, os.DirFS("testdata/serverless-devs/fc3")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".s.lock"), []byte(`{"version":"0.0.0-stand-in"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// README step 2, without its prompts. s config add asks Alibaba Cloud's STS for the account ID
+	// (GetCallerIdentity), which offline.js refuses: the alias keeps the account ID given here.
+	for _, a := range []sAlias{aliasDefault, aliasProd} {
+		out, err := w.command(t, nil, w.bin, "config", "add", "--AccessKeyID", a.keyID, "--AccessKeySecret", a.secret,
+			"--AccountID", a.account, "-a", a.name, "-f").CombinedOutput()
+		if err != nil {
+			t.Fatalf("s config add -a %s: %v\n%s", a.name, err, out)
+		}
+		checkNoAliasSecret(t, "s config add -a "+a.name, out)
+	}
+	for _, line := range w.refused(t) {
+		if !strings.HasPrefix(line, "offline test: refused a connection to sts.") {
+			t.Errorf("s config add tried to reach %q, want only STS (refused)", line)
+		}
+	}
+	if err := os.Remove(w.offlineLog); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// sWait bounds each command: a hang fails the test instead of blocking it. The first deploy may build
+// target/main from a cold cache.
+const sWait = 5 * time.Minute
+
+// command returns name with args, run in the repository with the world's environment plus env.
+func (w *sWorld) command(t *testing.T, env []string, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(t.Context(), sWait)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(slices.Clone(w.env), env...)
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
+// run runs name (`make` or the pinned `s`) with args and env, and returns what the fc3 stand-in
+// recorded (nil when it was not called) and the combined output.
+func (w *sWorld) run(t *testing.T, env []string, name string, args ...string) (*fc3Record, string, error) {
+	t.Helper()
+	recordPath := filepath.Join(t.TempDir(), "fc3.json")
+	if name == "s" {
+		name = w.bin
+	}
+	out, err := w.command(t, append(env, "FC3_STUB_RECORD="+recordPath), name, args...).CombinedOutput()
+	checkNoAliasSecret(t, "the output of "+strings.Join(args, " "), out)
+	raw, rerr := os.ReadFile(recordPath)
+	if errors.Is(rerr, fs.ErrNotExist) {
+		return nil, string(out), err
+	}
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	checkNoAliasSecret(t, "the fc3 record of "+strings.Join(args, " "), raw)
+	var rec fc3Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatalf("fc3 record %s: %v", raw, err)
+	}
+	return &rec, string(out), err
+}
+
+// refused returns the connections and name lookups that offline.js refused so far.
+func (w *sWorld) refused(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(w.offlineLog)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(raw)), "\n")
+}
+
+// checkNoAliasSecret fails the test if out holds the AccessKey secret of an alias.
+func checkNoAliasSecret(t *testing.T, where string, out []byte) {
+	t.Helper()
+	for _, a := range []sAlias{aliasDefault, aliasProd} {
+		if strings.Contains(string(out), a.secret) {
+			t.Errorf("%s holds the AccessKey secret of alias %s", where, a.name)
+		}
+	}
+}
+
+// checkAlias checks that fc3 got the credentials of alias a.
+func checkAlias(t *testing.T, rec *fc3Record, a sAlias) {
+	t.Helper()
+	if rec.Access != a.name || rec.AccessKeyID != a.keyID || rec.AccountID != a.account {
+		t.Errorf("fc3 got alias %q with AccessKey ID %q, account %q; want %q with %q, %q",
+			rec.Access, rec.AccessKeyID, rec.AccountID, a.name, a.keyID, a.account)
+	}
+}
+
+// staleTime is the modification time staleTarget gives target/main.
+var staleTime = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// staleTarget dates an existing target/main back, so a deploy that does not build it again is seen.
+func staleTarget(t *testing.T) {
+	t.Helper()
+	if err := os.Chtimes("target/main", staleTime, staleTime); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+}
+
+// checkFreshBuild checks that fc3 found target/main alone in the code folder, built since staleTarget.
+func checkFreshBuild(t *testing.T, rec *fc3Record) {
+	t.Helper()
+	want, err := filepath.Abs("target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CodeDir != want {
+		t.Errorf("fc3 code folder = %s, want %s", rec.CodeDir, want)
+	}
+	if len(rec.CodeFiles) != 1 || rec.CodeFiles[0].Name != "main" {
+		t.Fatalf("fc3 code folder holds %+v, want only main", rec.CodeFiles)
+	}
+	if f := rec.CodeFiles[0]; f.Size == 0 || !f.ModTime.After(staleTime) {
+		t.Errorf("fc3 got target/main of %d bytes written at %v, want one that the deploy built: "+
+			"s.yaml's pre-deploy action runs make build", f.Size, f.ModTime)
+	}
+}
+
+// eventArg returns the event of an invoke's arguments (-e).
+func eventArg(t *testing.T, args []string) map[string]any {
+	t.Helper()
+	i := slices.Index(args, "-e")
+	if i < 0 || i+1 == len(args) {
+		t.Fatalf("invoke arguments %q have no -e event", args)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(args[i+1]), &ev); err != nil {
+		t.Fatalf("invoke event %q: %v", args[i+1], err)
+	}
+	return ev
+}
+
+// envList returns kv as NAME=value lines.
+func envList(kv map[string]string) []string {
+	var out []string
+	for k, v := range kv {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// TestDeployServerlessDevs follows the README's Deploy and "Invoking it by hand" steps with the real `s`.
+func TestDeployServerlessDevs(t *testing.T) {
+	// Not t.Parallel: run beside the end-to-end tests, its build and Node.js processes starved the
+	// deadline tests of the package tested at the same time (alibaba) on 2 CPUs.
+	w := newSWorld(t)
+
+	// Every deploy variable exported, as a deployer who changes them all would.
+	everything := map[string]string{
+		"ROLE_ARN":             "acs:ram::1111111111111111:role/ak-recycle-alert",
+		"REGION":               "cn-shanghai",
+		"FUNCTION_NAME":        "ak-recycle-alert-test",
+		"SCHEDULE":             "CRON_TZ=Europe/Paris 0 30 8 * * MON-FRI",
+		"DIGEST_SCHEDULE":      "CRON_TZ=Europe/Paris 0 30 8 * * MON",
+		"RAM_USERS":            "alice,bob@corp.onaliyun.com,2073290024939202",
+		"ALERT_THRESHOLDS":     "14,36h,1",
+		"ALERT_ON_RECYCLE":     "false",
+		"ALERT_MODE":           "digest",
+		"TIMEZONE":             "Europe/Paris",
+		"ACCOUNT_LABEL":        "prod",
+		"DRY_RUN":              "true",
+		"SLACK_WEBHOOK_URL":    "https://hooks.slack.com/services/T0/B0/deploytest",
+		"SLACK_BOT_TOKEN":      "xoxb-deploy-test",
+		"SLACK_CHANNEL":        "C0DEPLOY",
+		"SLACK_API_URL":        "https://slack.example.com/api/",
+		"WEBHOOK_URL":          "https://hooks.example.com/ak-recycle",
+		"WEBHOOK_SECRET":       "whsec_ZGVwbG95LXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXM=",
+		"DINGTALK_WEBHOOK_URL": "https://oapi.dingtalk.com/robot/send?access_token=deploytest",
+		"DINGTALK_SECRET":      "SECdeploytest",
+		"FEISHU_WEBHOOK_URL":   "https://open.feishu.cn/open-apis/bot/v2/hook/deploytest",
+		"FEISHU_SECRET":        "feishu-deploy-test",
+		"WECOM_WEBHOOK_URL":    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=deploytest",
+		"RAM_ENDPOINT":         "ram.vpc-proxy.aliyuncs.com",
+		"IMS_ENDPOINT":         "ims.vpc-proxy.aliyuncs.com",
+		"LOG_LEVEL":            "debug",
+	}
+	// README step 4's minimum: the role, the users and one channel; everything else deploys as its default.
+	minimum := map[string]string{
+		"ROLE_ARN":          "acs:ram::2222222222222222:role/ak-recycle-alert",
+		"RAM_USERS":         "alice,bob",
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+	}
+
+	t.Run("s deploy, default alias, every variable", func(t *testing.T) {
+		staleTarget(t)
+		rec, out, err := w.run(t, envList(everything), "s", "deploy", "-y")
+		if err != nil || rec == nil {
+			t.Fatalf("s deploy -y = %v, fc3 called: %t; want success\n%s", err, rec != nil, out)
+		}
+		if rec.Command != "deploy" {
+			t.Errorf("fc3 command = %q, want deploy", rec.Command)
+		}
+		checkAlias(t, rec, aliasDefault)
+		checkFreshBuild(t, rec)
+		if diff := cmp.Diff(deployedProps(everything), rec.Props); diff != "" {
+			t.Errorf("fc3 props (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("make deploy, ACCESS=prod, README minimum", func(t *testing.T) {
+		staleTarget(t)
+		rec, out, err := w.run(t, append(envList(minimum), "ACCESS=prod"), "make", "deploy", "S="+w.bin)
+		if err != nil || rec == nil {
+			t.Fatalf("make deploy = %v, fc3 called: %t; want success\n%s", err, rec != nil, out)
+		}
+		checkAlias(t, rec, aliasProd)
+		checkFreshBuild(t, rec)
+		if diff := cmp.Diff(deployedProps(minimum), rec.Props); diff != "" {
+			t.Errorf("fc3 props (-want +got):\n%s", diff)
+		}
+		checkDeployedSchedules(t, rec.Props)
+		// The function accepts what the README's minimal deploy gives it: a default that the code
+		// rejected would fail every invocation.
+		vars := rec.Props.EnvironmentVariables
+		if _, err := config.Load(func(k string) string { return vars[k] }); err != nil {
+			t.Errorf("the deployed configuration is rejected: %v", err)
+		}
+	})
+
+	invokes := []struct {
+		name     string
+		env      []string
+		cmd      []string
+		alias    sAlias
+		function string // the function that s.yaml names
+		event    map[string]any
+	}{
+		{"make invoke, default alias", envList(minimum), []string{"make", "invoke", "S=" + w.bin}, aliasDefault,
+			defaultFunctionName, map[string]any{"mode": "digest"}},
+		{"make preview, ACCESS=prod", append(envList(minimum), "ACCESS=prod"), []string{"make", "preview", "S=" + w.bin}, aliasProd,
+			defaultFunctionName, map[string]any{"mode": "digest", "dryRun": true}},
+		{"s invoke by hand, default alias", append(envList(minimum), "FUNCTION_NAME=ak-recycle-alert-test"),
+			[]string{"s", "invoke", "-e", `{"mode":"digest","users":["alice"],"dryRun":true}`}, aliasDefault,
+			"ak-recycle-alert-test", map[string]any{"mode": "digest", "users": []any{"alice"}, "dryRun": true}},
+	}
+	for _, tt := range invokes {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, out, err := w.run(t, tt.env, tt.cmd[0], tt.cmd[1:]...)
+			if err != nil || rec == nil {
+				t.Fatalf("%s = %v, fc3 called: %t; want success\n%s", strings.Join(tt.cmd, " "), err, rec != nil, out)
+			}
+			if rec.Command != "invoke" {
+				t.Errorf("fc3 command = %q, want invoke", rec.Command)
+			}
+			checkAlias(t, rec, tt.alias)
+			if diff := cmp.Diff(tt.event, eventArg(t, rec.Args)); diff != "" {
+				t.Errorf("invoke event (-want +got):\n%s", diff)
+			}
+			if rec.Props.FunctionName != tt.function || rec.Props.Region != defaultRegion {
+				t.Errorf("invoke of function %s in %s, want %s in %s", rec.Props.FunctionName, rec.Props.Region, tt.function, defaultRegion)
+			}
+		})
+	}
+
+	failures := []struct {
+		name string
+		env  []string
+		cmd  []string
+		want string
+	}{
+		// A deploy without the role would give the function no credentials: s stops before anything.
+		{"make deploy without ROLE_ARN", envList(map[string]string{"RAM_USERS": "alice"}), []string{"make", "deploy", "S=" + w.bin},
+			"env('ROLE_ARN') not found"},
+		{"make invoke, ACCESS of no alias", append(envList(minimum), "ACCESS=staging"), []string{"make", "invoke", "S=" + w.bin},
+			"Not found access: staging"},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, out, err := w.run(t, tt.env, tt.cmd[0], tt.cmd[1:]...)
+			if err == nil || !strings.Contains(out, tt.want) {
+				t.Errorf("%s = %v, want an error saying %q\n%s", strings.Join(tt.cmd, " "), err, tt.want, out)
+			}
+			if rec != nil {
+				t.Errorf("fc3 recorded a %s, want s to stop first", rec.Command)
+			}
+		})
+	}
+
+	if refused := w.refused(t); len(refused) > 0 {
+		t.Errorf("s tried to reach beyond this machine:\n%s", strings.Join(refused, "\n"))
+	}
+}
+
+// checkDeployedSchedules checks the default schedules as deployed: FC's 6-field cron (seconds first,
+// day of the week by name), the digest at one of the daily check's fire times (or its runs warn that
+// SCHEDULE does not describe the trigger), once a week.
+func checkDeployedSchedules(t *testing.T, p fc3Props) {
+	t.Helper()
+	if len(p.Triggers) != 2 {
+		t.Fatalf("fc3 got %d triggers, want 2", len(p.Triggers))
+	}
+	daily := checkCron(t, "daily schedule", p.Triggers[0].TriggerConfig.CronExpression)
+	digest := checkCron(t, "digest schedule", p.Triggers[1].TriggerConfig.CronExpression)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 60 {
+		at = digest.Next(at)
+		if got := daily.Next(at.Add(-time.Second)); !got.Equal(at) {
+			t.Fatalf("digest fires at %v, not a fire time of the daily schedule (next is %v)", at, got)
+		}
+	}
+	if d := digest.Next(at).Sub(at); d != 7*24*time.Hour {
+		t.Errorf("digest schedule fires every %v, want weekly", d)
+	}
+}
+
+// cronParser parses FC's 6-field cron expressions (seconds first, optional CRON_TZ= prefix).
+var cronParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// checkCron fails unless expr is a cron expression as FC's timer trigger takes it: 6 fields, seconds
+// first, an optional CRON_TZ= prefix, and the day of the week by name.
+func checkCron(t *testing.T, what, expr string) cron.Schedule {
+	t.Helper()
+	fields := strings.Fields(expr)
+	if len(fields) > 0 && strings.HasPrefix(fields[0], "CRON_TZ=") {
+		fields = fields[1:]
+	}
+	if len(fields) != 6 {
+		t.Fatalf("%s = %q has %d fields, want 6 (seconds first)", what, expr, len(fields))
+	}
+	if strings.ContainsAny(fields[5], "0123456789") {
+		t.Errorf("%s = %q names a day of the week by number, want MON-SUN", what, expr)
+	}
+	s, err := cronParser.Parse(expr)
+	if err != nil {
+		t.Fatalf("cron.Parse(%s = %q) = %v, want nil", what, expr, err)
+	}
+	return s
+}
+
+// TestMakefileServerlessDevs checks which `s` deploy, invoke and preview run (the one on PATH, else the
+// pinned one, which npm ci installs first when package-lock.json is newer than node_modules) and the
+// alias they pass.
+func TestMakefileServerlessDevs(t *testing.T) {
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		t.Fatalf("make: %v", err)
+	}
+	installed := t.TempDir()
+	if err := os.WriteFile(filepath.Join(installed, "s"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	globalS := filepath.Join(installed, "s")
+	tests := []struct {
+		name   string
+		path   string // PATH: no s, or one with s
+		env    []string
+		target string
+		want   []string
+	}{
+		{"deploy, no s installed", t.TempDir(), nil, "deploy",
+			[]string{"npm ci --no-audit --no-fund", `node_modules/.bin/s deploy -y -a "default"`}},
+		{"invoke, no s installed, ACCESS", t.TempDir(), []string{"ACCESS=prod"}, "invoke",
+			[]string{"npm ci --no-audit --no-fund", `node_modules/.bin/s invoke -e '{"mode":"digest"}' -a "prod"`}},
+		{"preview, s installed", installed, nil, "preview",
+			[]string{globalS + ` invoke -e '{"mode":"digest","dryRun":true}' -a "default"`}},
+		{"deploy, s installed, ACCESS", installed, []string{"ACCESS=prod"}, "deploy",
+			[]string{globalS + ` deploy -y -a "prod"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// -n prints the commands; -W pretends package-lock.json changed, so the npm step shows.
+			cmd := exec.Command(mk, "-n", "--no-print-directory", "-W", "package-lock.json", tt.target)
+			cmd.Env = append([]string{"PATH=" + tt.path}, tt.env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("make -n %s: %v\n%s", tt.target, err, out)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				if !strings.HasPrefix(l, "command -v npm") && !strings.HasPrefix(l, "touch ") {
+					got = append(got, l)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("make -n %s commands (-want +got):\n%s", tt.target, diff)
+			}
+		})
+	}
+	if out, err := exec.Command(mk, "-n", "-W", "package-lock.json", "test").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "npm ci") {
+		t.Errorf("make -n test = %v, want it to install the pinned s first (npm ci)\n%s", err, out)
+	}
+}
