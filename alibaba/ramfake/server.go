@@ -415,26 +415,22 @@ var products = map[string]product{
 type handler func(s *Server, c *rpc) ([]byte, *apiError)
 
 // routes are the actions served, by Action@Version.
-var routes map[string]handler
-
-func init() {
-	routes = map[string]handler{
-		"GetUser@" + RAMVersion:                        (*Server).ramGetUser,
-		"ListUsers@" + RAMVersion:                      (*Server).ramListUsers,
-		"ListAccessKeys@" + RAMVersion:                 (*Server).ramListAccessKeys,
-		"GetUser@" + IMSVersion:                        (*Server).imsGetUser,
-		"ListUsers@" + IMSVersion:                      (*Server).imsListUsers,
-		"ListAccessKeys@" + IMSVersion:                 (*Server).imsListAccessKeys,
-		"ListAccessKeysInRecycleBin@" + IMSVersion:     (*Server).listKeyBin,
-		"GetAccessKeyInfoInRecycleBin@" + IMSVersion:   (*Server).getKeyInfoInBin,
-		"RestoreAccessKeyFromRecycleBin@" + IMSVersion: (*Server).restoreKey,
-		"ListUsersInRecycleBin@" + IMSVersion:          (*Server).listUserBin,
-		"GetUserInRecycleBin@" + IMSVersion:            (*Server).getUserInBin,
-		"RestoreUserFromRecycleBin@" + IMSVersion:      (*Server).restoreUser,
-		"AssumeRole@" + STSVersion:                     (*Server).assumeRole,
-		"ListAccounts@" + ResourceManagerVersion:       (*Server).listAccounts,
-		"LookupEvents@" + ActionTrailVersion:           (*Server).lookupEvents,
-	}
+var routes = map[string]handler{
+	"GetUser@" + RAMVersion:                        (*Server).ramGetUser,
+	"ListUsers@" + RAMVersion:                      (*Server).ramListUsers,
+	"ListAccessKeys@" + RAMVersion:                 (*Server).ramListAccessKeys,
+	"GetUser@" + IMSVersion:                        (*Server).imsGetUser,
+	"ListUsers@" + IMSVersion:                      (*Server).imsListUsers,
+	"ListAccessKeys@" + IMSVersion:                 (*Server).imsListAccessKeys,
+	"ListAccessKeysInRecycleBin@" + IMSVersion:     (*Server).listKeyBin,
+	"GetAccessKeyInfoInRecycleBin@" + IMSVersion:   (*Server).getKeyInfoInBin,
+	"RestoreAccessKeyFromRecycleBin@" + IMSVersion: (*Server).restoreKey,
+	"ListUsersInRecycleBin@" + IMSVersion:          (*Server).listUserBin,
+	"GetUserInRecycleBin@" + IMSVersion:            (*Server).getUserInBin,
+	"RestoreUserFromRecycleBin@" + IMSVersion:      (*Server).restoreUser,
+	"AssumeRole@" + STSVersion:                     (*Server).assumeRole,
+	"ListAccounts@" + ResourceManagerVersion:       (*Server).listAccounts,
+	"LookupEvents@" + ActionTrailVersion:           (*Server).lookupEvents,
 }
 
 // ServeHTTP answers one RPC request.
