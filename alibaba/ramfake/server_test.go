@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -297,7 +294,7 @@ func TestServerFaults(t *testing.T) {
 		{name: "deny another user", setup: func(s *Server) { s.SetFault("ListAccessKeysInRecycleBin", "2073290024939202", Deny) }, want: []string{"200 ok"}},
 		{name: "non-JSON", setup: func(s *Server) { s.SetFault("ListAccessKeysInRecycleBin", "2073290024939201", NonJSON) }, want: []string{"200 non-JSON"}},
 		{name: "numeric code", setup: func(s *Server) { s.SetFault("ListAccessKeysInRecycleBin", "2073290024939201", NumericCode) }, want: []string{"400 numeric"}},
-		{name: "rate limit", option: func(o *Options) { o.RateLimit = 3 }, want: []string{"200 ok", "200 ok", "200 ok", "400 Throttling.User"}},
+		{name: "rate limit", option: func(o *Options) { o.RateLimit, o.Now = 3, newClock().Now }, want: []string{"200 ok", "200 ok", "200 ok", "400 Throttling.User"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -351,120 +348,6 @@ func TestServerStats(t *testing.T) {
 	s.ResetStats()
 	if s.TotalCalls() != 0 || s.SeenCredentials() != nil || s.MaxConcurrency() != 0 {
 		t.Errorf("ResetStats left %d calls, %v", s.TotalCalls(), s.SeenCredentials())
-	}
-}
-
-func TestLoadSampleFixture(t *testing.T) {
-	f, err := os.Open("../../testdata/sample-users.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	users, err := LoadFixtures(f, fixedNow)
-	if err != nil {
-		t.Fatalf("LoadFixtures(sample-users.json) = %v", err)
-	}
-	if len(users) < 6 {
-		t.Errorf("sample has %d users, want about 6", len(users))
-	}
-	keyRE := regexp.MustCompile(`^LTAI5t[A-Za-z0-9]{18}$`)
-	var recycledToday, within1d, within3d, within7d, fullBins, emptyBins int
-	for _, u := range users {
-		if strings.Trim(u.Name, "0123456789") == "" {
-			t.Errorf("user name %q is all digits", u.Name)
-		}
-		switch len(u.Keys) {
-		case 0:
-			emptyBins++
-		case 3:
-			fullBins++
-		}
-		for _, k := range u.Keys {
-			if !keyRE.MatchString(k.AccessKeyID) {
-				t.Errorf("AccessKey ID %q does not look real (LTAI5t and 18 letters or digits)", k.AccessKeyID)
-			}
-			if !k.CreateDate.Before(k.RecycleDate) || !k.RecycleDate.Before(k.DeleteDate) || k.RecycleDate.After(fixedNow) {
-				t.Errorf("key %s dates out of order: %v %v %v", k.AccessKeyID, k.CreateDate, k.RecycleDate, k.DeleteDate)
-			}
-			if fixedNow.Sub(k.RecycleDate) <= 24*time.Hour {
-				recycledToday++
-			}
-			switch left := k.DeleteDate.Sub(fixedNow); {
-			case left <= 24*time.Hour:
-				within1d++
-			case left <= 2*24*time.Hour:
-				within1d++ // crosses the 1-day threshold before the next daily check
-			case left <= 4*24*time.Hour:
-				within3d++
-			case left <= 8*24*time.Hour:
-				within7d++
-			}
-		}
-	}
-	got := fmt.Sprintf("recycled in 24h %d, 1d %d, 3d %d, 7d %d, full bins %d, empty bins %d", recycledToday, within1d, within3d, within7d, fullBins, emptyBins)
-	if recycledToday < 1 || within1d < 1 || within3d < 1 || within7d < 1 || fullBins < 1 || emptyBins < 1 {
-		t.Errorf("sample: %s; want at least one of each", got)
-	}
-}
-
-func TestLoadFixtures(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    []User
-		wantErr string
-	}{
-		{name: "relative and absolute dates",
-			in: `{"users":[{"id":"1","name":"a","principalName":"a@x.onaliyun.com","keys":[{"accessKeyId":"K1","created":"2026-01-02T03:04:05+08:00","recycled":"-2d3h","deletes":"+5d"},{"accessKeyId":"K2","recycled":"-90m"}]},{"id":"2","name":"b"}]}`,
-			want: []User{
-				{ID: "1", Name: "a", PrincipalName: "a@x.onaliyun.com", Keys: []Key{
-					{AccessKeyID: "K1", CreateDate: time.Date(2026, 1, 1, 19, 4, 5, 0, time.UTC), RecycleDate: fixedNow.Add(-51 * time.Hour), DeleteDate: fixedNow.Add(120 * time.Hour)},
-					{AccessKeyID: "K2", CreateDate: fixedNow.Add(-90*time.Minute - 90*24*time.Hour), RecycleDate: fixedNow.Add(-90 * time.Minute), DeleteDate: fixedNow.Add(-90*time.Minute + DefaultRetention)},
-				}},
-				{ID: "2", Name: "b"},
-			}},
-		{name: "unknown field", in: `{"users":[{"id":"1","name":"a","keyz":[]}]}`, wantErr: "unknown field"},
-		{name: "not JSON", in: `users: []`, wantErr: "fixture"},
-		{name: "id not digits", in: `{"users":[{"id":"a1","name":"a"}]}`, wantErr: "id must be digits"},
-		{name: "no name", in: `{"users":[{"id":"1"}]}`, wantErr: "name"},
-		{name: "duplicate", in: `{"users":[{"id":"1","name":"a"},{"id":"1","name":"b"}]}`, wantErr: "duplicate"},
-		{name: "no recycled", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K"}]}]}`, wantErr: "recycled: empty date"},
-		{name: "no key ID", in: `{"users":[{"id":"1","name":"a","keys":[{"recycled":"-1d"}]}]}`, wantErr: "accessKeyId"},
-		{name: "offset without sign", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K","recycled":"2d"}]}]}`, wantErr: "RFC 3339"},
-		{name: "offset without unit", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K","recycled":"-2"}]}]}`, wantErr: "units"},
-		{name: "unknown unit", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K","recycled":"-2w"}]}]}`, wantErr: "unknown unit"},
-		{name: "bare sign", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K","recycled":"-"}]}]}`, wantErr: "no amount"},
-		{name: "deletes before recycled", in: `{"users":[{"id":"1","name":"a","keys":[{"accessKeyId":"K","recycled":"-1d","deletes":"-2d"}]}]}`, wantErr: "before"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := LoadFixtures(strings.NewReader(tc.in), fixedNow)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("LoadFixtures(%s) error = %v, want one about %q", tc.in, err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("LoadFixtures(%s) = %v", tc.in, err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("LoadFixtures(%s) (-want +got):\n%s", tc.in, diff)
-			}
-		})
-	}
-}
-
-func TestSyntheticUsers(t *testing.T) {
-	a, b := SyntheticUsers(50, fixedNow), SyntheticUsers(50, fixedNow)
-	if diff := cmp.Diff(a, b); diff != "" {
-		t.Errorf("SyntheticUsers is not deterministic (-first +second):\n%s", diff)
-	}
-	if a[0].Name != "user0001" || a[49].ID != "2000000000000050" || len(a[0].Keys) != 1 || len(a[1].Keys) != 0 {
-		t.Errorf("SyntheticUsers(50) = %+v … %+v", a[0], a[49])
-	}
-	if id := AccessKeyID(rand.New(rand.NewPCG(1, 2))); !regexp.MustCompile(`^LTAI5t[A-Za-z0-9]{18}$`).MatchString(id) {
-		t.Errorf("AccessKeyID() = %q, want LTAI5t and 18 letters or digits", id)
 	}
 }
 
