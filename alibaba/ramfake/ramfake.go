@@ -2,8 +2,9 @@
 // that the recycle-bin reader calls: GetUser, ListUsers and ListAccessKeysInRecycleBin. It listens on
 // 127.0.0.1 only and checks what the real gateway checks (RPC signature v1, timestamp, nonce, STS token,
 // version, required parameters), answers errors with the real codes and bodies, and lets tests inject
-// throttling, server errors, malformed bodies, denials, hostile values (User.Raw, Key.Raw) and error
-// messages that repeat the caller's credentials. Tests, benchmarks and the demo use it.
+// throttling, server errors, malformed bodies, denials, hostile values (User.Raw, Key.Raw), error
+// messages that repeat the caller's credentials and error answers of their own (SetErrorAnswer). Tests,
+// benchmarks and the demo use it.
 package ramfake
 
 import (
@@ -84,6 +85,8 @@ const (
 	// AccessKey secret the request was signed with and the security token it carried, as a careless or
 	// hostile server might.
 	EchoCredentials
+	// errorAnswer answers the error that SetErrorAnswer gave.
+	errorAnswer
 )
 
 // SeenCredential is an AccessKey ID a request was signed with.
@@ -114,6 +117,7 @@ type Server struct {
 	seen       []SeenCredential
 	nonces     map[string]time.Time
 	faults     map[faultKey]Fault
+	answers    map[faultKey]*apiError // the errors of errorAnswer faults
 	throttleN  int
 	failN      int
 	failStatus int
@@ -131,6 +135,7 @@ func New(opts Options) *Server {
 		calls:   map[string]int{},
 		nonces:  map[string]time.Time{},
 		faults:  map[faultKey]Fault{},
+		answers: map[faultKey]*apiError{},
 		tokens:  float64(opts.RateLimit),
 	}
 	if s.opts.Now == nil {
@@ -176,11 +181,22 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) SetFault(action, userID string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.answers, faultKey{action, userID})
 	if f == NoFault {
 		delete(s.faults, faultKey{action, userID})
 		return
 	}
 	s.faults[faultKey{action, userID}] = f
+}
+
+// SetErrorAnswer makes calls of action on the user with the given ID (as SetFault) answer an error of
+// the given HTTP status, Code and Message, sent verbatim: an API error whose text no real server sends,
+// such as markup, mentions or line breaks. SetFault(action, userID, NoFault) clears it.
+func (s *Server) SetErrorAnswer(action, userID string, status int, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[faultKey{action, userID}] = errorAnswer
+	s.answers[faultKey{action, userID}] = &apiError{status, code, message}
 }
 
 // ThrottleNext answers the next n requests 400 Throttling.User.
@@ -443,10 +459,20 @@ func (s *Server) fault(action, userID string) Fault {
 	return s.faults[faultKey{action, userID}]
 }
 
-// injected turns a Deny, NonJSON, NumericCode or EchoCredentials fault into its answer; ok is false for no
-// such fault.
+// injected turns a Deny, NonJSON, NumericCode, EchoCredentials or SetErrorAnswer fault into its answer;
+// ok is false for no such fault.
 func (s *Server) injected(c signedCall, action string, u *User, f Fault) ([]byte, *apiError, bool) {
 	switch f {
+	case errorAnswer:
+		userID := ""
+		if u != nil {
+			userID = u.ID
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if e := s.answers[faultKey{action, userID}]; e != nil {
+			return nil, e, true
+		}
 	case EchoCredentials:
 		return nil, errorf(400, "InvalidParameter", "The request of %s was signed with %s and carried %s, which this server repeats.",
 			c.p["AccessKeyId"], c.secret, c.p["SecurityToken"]), true
