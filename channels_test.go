@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,13 @@ func (f *chatFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// bodies returns the bodies posted to the channel whose path starts with /prefix.
+func (f *chatFake) bodies(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.posts[prefix])
 }
 
 // TestEveryChannelPostsOnce configures all six channels at once: one run posts exactly one message to

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -490,35 +491,90 @@ func TestReadTransportFailureIsScrubbed(t *testing.T) {
 }
 
 func TestReadDeadline(t *testing.T) {
-	t.Run("stops starting calls before the deadline", func(t *testing.T) {
-		opts := serverOptions(ramfake.SyntheticUsers(60, now))
-		opts.Latency = 200 * time.Millisecond
-		s := startServer(t, opts)
-		r := newReader(t, s, Config{MaxWorkers: 2})
-		ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
-		defer cancel()
-		deadline, _ := ctx.Deadline()
-		entries := []string{}
-		for i := range 60 {
+	// Neither subtest asserts how long anything took: how soon a goroutine runs again after a timer
+	// depends on the machine's load. They count calls, whose length the emulator's latency bounds from
+	// below, and bound Read's return by a time far beyond any scheduling delay.
+	users := func(n int) []string {
+		var entries []string
+		for i := range n {
 			entries = append(entries, fmt.Sprintf("user%04d", i+1))
 		}
+		return entries
+	}
+	t.Run("stops starting calls before the deadline", func(t *testing.T) {
+		const latency, timeout, workers = 200 * time.Millisecond, 900 * time.Millisecond, 2
+		opts := serverOptions(ramfake.SyntheticUsers(60, now))
+		opts.Latency = latency
+		s := startServer(t, opts)
+		r := newReader(t, s, Config{MaxWorkers: workers})
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		entries := users(60)
 		scan, err := r.Read(ctx, akCreds, entries)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if returned := time.Now(); returned.After(deadline) {
-			t.Errorf("Read returned %v after the deadline", returned.Sub(deadline))
-		}
 		if got := len(scan.Bins) + len(scan.Errors); got != len(entries) {
 			t.Errorf("Read() accounted for %d users, want %d", got, len(entries))
 		}
-		if len(scan.Errors) == 0 {
-			t.Fatal("Read() errors = none, want users left unread")
+		// A call lasts at least the latency, or, cut by the deadline, minCallTime, which only calls
+		// starting too late to end before the stop point get. So each worker starts at most
+		// ceil(startable/latency) calls before the stop point, minCallTime+deadlineGuard before the
+		// deadline; a reader starting calls until the deadline starts one more.
+		startable := timeout - minCallTime - deadlineGuard
+		// (Scan.Calls counts them all; the emulator does not count a request given up during its latency.)
+		if most := workers * int((startable+latency-1)/latency); scan.Calls > most {
+			t.Errorf("Scan.Calls = %d, want at most %d: calls started within %v of the deadline",
+				scan.Calls, most, minCallTime+deadlineGuard)
 		}
+		// The users no call was started for are DeadlineExceeded. A call that started with less time
+		// left than the latency (when, depends on the load) times out at the deadline: at most one per
+		// worker.
+		deadlined, timedOut := 0, 0
 		for _, e := range scan.Errors {
-			if e.Code != codeDeadline || !e.Transient {
-				t.Errorf("error %s = %s (transient %v), want %s, transient", e.User, e.Code, e.Transient, codeDeadline)
+			switch {
+			case !e.Transient:
+				t.Errorf("error %s = %s, not transient; want it transient", e.User, e.Code)
+			case e.Code == codeDeadline:
+				deadlined++
+			case e.Code == codeTimeout:
+				timedOut++
+			default:
+				t.Errorf("error %s = %s, want %s (or %s for a call cut by the deadline)", e.User, e.Code, codeDeadline, codeTimeout)
 			}
+		}
+		if deadlined == 0 || timedOut > workers {
+			t.Errorf("Read() errors: %d %s and %d %s; want users left unread and at most one timed-out call per worker",
+				deadlined, codeDeadline, timedOut, codeTimeout)
+		}
+	})
+	t.Run("cuts calls in flight at the deadline", func(t *testing.T) {
+		// The emulator answers after a minute, longer than the default read timeout: only the deadline
+		// can end the calls in flight.
+		const timeout, workers = 1500 * time.Millisecond, 2
+		opts := serverOptions(ramfake.SyntheticUsers(4, now))
+		opts.Latency = time.Minute
+		s := startServer(t, opts)
+		r := newReader(t, s, Config{MaxWorkers: workers})
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		deadline, _ := ctx.Deadline()
+		scan, err := r.Read(ctx, akCreds, users(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if late := time.Since(deadline); late > defaultReadTimeout/2 {
+			t.Errorf("Read returned %v after the deadline: the calls in flight were not cut by it", late.Round(time.Millisecond))
+		}
+		var got []string
+		for _, e := range scan.Errors {
+			got = append(got, fmt.Sprintf("%s:%v", e.Code, e.Transient))
+		}
+		slices.Sort(got)
+		want := []string{codeDeadline + ":true", codeDeadline + ":true", codeTimeout + ":true", codeTimeout + ":true"}
+		if len(scan.Bins) != 0 || !cmp.Equal(got, want) {
+			t.Errorf("Read() = %d bins, errors %q; want the %d calls in flight timed out and the other users not called",
+				len(scan.Bins), got, workers)
 		}
 	})
 	t.Run("expired context makes no call", func(t *testing.T) {

@@ -60,7 +60,13 @@ type go1 struct {
 // set to buffers of its own unless given.
 func startGo1(t *testing.T, h fcruntime.Handler, opts fcruntime.Options) *go1 {
 	t.Helper()
-	g := &go1{rt: fcfake.NewTest(t), stdout: &lockedBuffer{}, logs: &lockedBuffer{}}
+	return startGo1On(t, fcfake.NewTest(t), h, opts)
+}
+
+// startGo1On is startGo1 on rt, a fake the test has already set up: Start polls at once.
+func startGo1On(t *testing.T, rt *fcfake.Runtime, h fcruntime.Handler, opts fcruntime.Options) *go1 {
+	t.Helper()
+	g := &go1{rt: rt, stdout: &lockedBuffer{}, logs: &lockedBuffer{}}
 	if opts.Stdout == nil {
 		opts.Stdout = g.stdout
 	}
@@ -538,10 +544,13 @@ func TestStartMissingRequestID(t *testing.T) {
 }
 
 func TestStartPollFailures(t *testing.T) {
-	g := startGo1(t, func(ctx context.Context, inv fcruntime.Invocation, event []byte) ([]byte, error) {
+	// The polls fail from the first: set before Start, which polls at once (set after it, a first poll
+	// may already be waiting, and get the invocation).
+	rt := fcfake.NewTest(t)
+	rt.FailPolls(3)
+	g := startGo1On(t, rt, func(ctx context.Context, inv fcruntime.Invocation, event []byte) ([]byte, error) {
 		return []byte(`1`), nil
 	}, fcruntime.Options{})
-	g.rt.FailPolls(3)
 	if resp := g.invoke(t, fcfake.Request{}); resp.Kind != fcfake.KindResponse {
 		t.Errorf("Invoke() = %s %s, want a response", resp.Kind, resp.Body)
 	}

@@ -183,6 +183,7 @@ type Server struct {
 	nonces     map[string]time.Time
 	faults     map[faultKey]Fault
 	acctFaults map[faultKey]Fault
+	answers    []apiError // the errors of SetErrorAnswer, indexed by Fault - errorAnswer
 	throttleN  int
 	failN      int
 	failStatus int
@@ -296,6 +297,20 @@ func (s *Server) SetFault(action, userID string, f Fault) {
 func (s *Server) SetAccountFault(accountID, action string, f Fault) {
 	s.setFault(s.acctFaults, faultKey{action, cmpOr(accountID, s.home.id)}, f)
 }
+
+// SetErrorAnswer makes calls of action on the user with the given ID (as SetFault) answer an error of
+// the given HTTP status, Code and Message, sent verbatim: an API error whose text no real server sends,
+// such as markup, mentions or line breaks. SetFault(action, userID, NoFault) clears it.
+func (s *Server) SetErrorAnswer(action, userID string, status int, code, message string) {
+	s.mu.Lock()
+	s.answers = append(s.answers, apiError{status, code, message})
+	f := errorAnswer + Fault(len(s.answers)-1)
+	s.mu.Unlock()
+	s.setFault(s.faults, faultKey{action, userID}, f)
+}
+
+// errorAnswer is the first Fault value that stands for an answer of SetErrorAnswer.
+const errorAnswer Fault = 1 << 16
 
 func (s *Server) setFault(m map[faultKey]Fault, k faultKey, f Fault) {
 	s.mu.Lock()
@@ -654,6 +669,12 @@ type subject struct {
 // injected turns a fault other than MissingAccessKeyID and BadDate into its answer; ok is false for no
 // such fault. sub is the call's subject (nil: the account the call is served in).
 func (s *Server) injected(c *rpc, sub *subject, f Fault) ([]byte, *apiError, bool) {
+	if f >= errorAnswer {
+		s.mu.Lock()
+		e := s.answers[f-errorAnswer]
+		s.mu.Unlock()
+		return nil, &e, true
+	}
 	switch f {
 	case EchoCredentials:
 		return nil, errorf(400, "InvalidParameter", "The request of %s was signed with %s and carried %s, which this server repeats.",

@@ -384,6 +384,47 @@ func TestEchoCredentials(t *testing.T) {
 	}
 }
 
+func TestSetErrorAnswer(t *testing.T) {
+	const hostile = "<!channel> [x](https://evil.example)\n**FAKE: all clear** <at id=all></at> & `x`"
+	s := start(t, testOptions())
+	s.SetErrorAnswer("ListAccessKeysInRecycleBin", "2073290024939201", 403, "NoPermission.<@all>", hostile)
+	s.SetErrorAnswer("ListUsers", "", 400, "InvalidParameter", "listing refused")
+	bin := func(userID string) map[string]string {
+		return map[string]string{"Action": "ListAccessKeysInRecycleBin", "Version": IMSVersion, "UserId": userID}
+	}
+	tests := []struct {
+		name        string
+		params      map[string]string
+		wantStatus  int
+		wantCode    string
+		wantMessage string
+	}{
+		{name: "the user's recycle bin", params: bin("2073290024939201"), wantStatus: 403, wantCode: "NoPermission.<@all>", wantMessage: hostile},
+		{name: "another user", params: bin("2073290024939202"), wantStatus: 200},
+		{name: "another action", params: map[string]string{"Action": "GetUser", "Version": IMSVersion, "UserId": "2073290024939201"}, wantStatus: 200},
+		{name: "ListUsers", params: map[string]string{"Action": "ListUsers", "Version": RAMVersion}, wantStatus: 400, wantCode: "InvalidParameter", wantMessage: "listing refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(t, s, false, tc.params, nil)
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %v", status, tc.wantStatus, body)
+			}
+			if status != 200 && (body["Code"] != tc.wantCode || body["Message"] != tc.wantMessage) {
+				t.Errorf("Code, Message = %q, %q; want %q, %q", body["Code"], body["Message"], tc.wantCode, tc.wantMessage)
+			}
+		})
+	}
+	s.SetFault("ListAccessKeysInRecycleBin", "2073290024939201", NoFault)
+	if status, body := call(t, s, false, bin("2073290024939201"), nil); status != 200 {
+		t.Errorf("after SetFault(NoFault): status %d, want 200: %v", status, body)
+	}
+	s.SetFault("ListUsers", "", Deny)
+	if status, body := call(t, s, false, map[string]string{"Action": "ListUsers", "Version": RAMVersion}, nil); status != 403 || body["Code"] != "NoPermission" {
+		t.Errorf("after SetFault(Deny): %d %v, want the Deny answer, not the earlier error answer", status, body["Code"])
+	}
+}
+
 func TestRawFields(t *testing.T) {
 	opts := testOptions()
 	opts.Users[0].Raw = map[string]any{"UserName": 12, "Extra": "x"}
