@@ -4,7 +4,13 @@
 // never renamed or removed.
 package alert
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
+)
 
 // Event names why a key is alerted.
 type Event string
@@ -26,6 +32,15 @@ const (
 	// ModeDigest lists every key in every run and always posts.
 	ModeDigest = "digest"
 )
+
+// ParseMode validates an alert mode, ALERT_MODE or an event's mode: crossing or digest, in any case.
+func ParseMode(s string) (string, error) {
+	switch m := strings.ToLower(strings.TrimSpace(s)); m {
+	case ModeCrossing, ModeDigest:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
+}
 
 // BinCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
 const BinCapacity = 3

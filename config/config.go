@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +22,6 @@ import (
 
 // DefaultThresholds is ALERT_THRESHOLDS when unset.
 const DefaultThresholds = "7,3,1"
-
-// DefaultRegion is the API region when FC_REGION is unset (RAM and IMS are global services).
-const DefaultRegion = "cn-hangzhou"
 
 // Platform lists the variables the function reads that the platform or the operator's shell sets, not
 // s.yaml: FC's own variables and DEBUG, which is checked so the Alibaba SDK cannot print signed requests.
@@ -49,7 +45,7 @@ type Config struct {
 	AccountLabel string
 	// AccountID is FC_ACCOUNT_ID, the fallback when an invocation does not carry the account.
 	AccountID string
-	// Region is the API region: FC_REGION, else DefaultRegion.
+	// Region is the API region: FC_REGION, else alibaba.DefaultRegion.
 	Region string
 	// DryRun is DRY_RUN.
 	DryRun bool
@@ -120,11 +116,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	bad := func(name, format string, args ...any) {
 		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
 	}
-	c := &Config{Region: DefaultRegion}
+	c := &Config{Region: alibaba.DefaultRegion}
 
 	if v := get("RAM_USERS"); v == "" {
 		bad("RAM_USERS", "required: comma-separated RAM user names, principal names or IDs, or *")
-	} else if users, err := ParseUsers(strings.Split(v, ",")); err != nil {
+	} else if users, err := alibaba.ParseUsers(strings.Split(v, ",")); err != nil {
 		bad("RAM_USERS", "%v", err)
 	} else {
 		c.Users = users
@@ -151,7 +147,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.Mode = alert.ModeCrossing
 	if v := get("ALERT_MODE"); v != "" {
-		m, err := ParseMode(v)
+		m, err := alert.ParseMode(v)
 		if err != nil {
 			bad("ALERT_MODE", "%v", err)
 		}
@@ -179,8 +175,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AccountLabel = get("ACCOUNT_LABEL")
 	c.AccountID = get("FC_ACCOUNT_ID")
 	if v := get("FC_REGION"); v != "" {
-		if !regionID.MatchString(v) {
-			bad("FC_REGION", "%s is not a region ID such as cn-hangzhou", excerpt.Quote(v))
+		if err := alibaba.CheckRegion(v); err != nil {
+			bad("FC_REGION", "%v", err)
 		}
 		c.Region = v
 	}
@@ -264,7 +260,7 @@ func Load(getenv func(string) string) (*Config, error) {
 
 	c.LogLevel = slog.LevelInfo
 	if v := get("LOG_LEVEL"); v != "" {
-		l, err := ParseLogLevel(v)
+		l, err := parseLogLevel(v)
 		if err != nil {
 			bad("LOG_LEVEL", "%v", err)
 		}
@@ -304,51 +300,8 @@ func credentials(get func(string) string, bad func(name, format string, args ...
 	return nil
 }
 
-var (
-	// regionID is an Alibaba Cloud region ID: cn-hangzhou, ap-southeast-1.
-	regionID      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	userName      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	principalName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,63}$`)
-	userID        = regexp.MustCompile(`^[0-9]{1,32}$`)
-)
-
-// ParseUsers validates RAM user entries: names, principal names (name@domain) or IDs (digits only), or
-// a single "*". Spaces around entries are trimmed; duplicates are kept for the reader, which reads a user
-// once.
-func ParseUsers(entries []string) ([]string, error) {
-	var users []string
-	for i, e := range entries {
-		e = strings.TrimSpace(e)
-		switch {
-		case e == "":
-			return nil, fmt.Errorf("entry %d is empty", i+1)
-		case e == "*":
-			if len(entries) != 1 {
-				return nil, errors.New("* (every RAM user) must be the only entry")
-			}
-		case userID.MatchString(e), userName.MatchString(e), principalName.MatchString(e):
-		default:
-			return nil, fmt.Errorf("entry %s is not a RAM user name, principal name (name@domain) or user ID", excerpt.Quote(e))
-		}
-		users = append(users, e)
-	}
-	if len(users) == 0 {
-		return nil, errors.New("no user given")
-	}
-	return users, nil
-}
-
-// ParseMode validates an alert mode.
-func ParseMode(s string) (string, error) {
-	switch m := strings.ToLower(strings.TrimSpace(s)); m {
-	case alert.ModeCrossing, alert.ModeDigest:
-		return m, nil
-	}
-	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
-}
-
-// ParseLogLevel validates a LOG_LEVEL value.
-func ParseLogLevel(s string) (slog.Level, error) {
+// parseLogLevel validates a LOG_LEVEL value.
+func parseLogLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(s) {
 	case "debug":
 		return slog.LevelDebug, nil

@@ -30,7 +30,7 @@ func TestLoadDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, c.Thresholds); diff != "" {
 		t.Errorf("Thresholds (-want +got):\n%s", diff)
 	}
-	if c.Mode != "crossing" || !c.AlertOnRecycle || c.DryRun || c.Location != time.UTC || c.Region != DefaultRegion || c.Schedule != nil {
+	if c.Mode != "crossing" || !c.AlertOnRecycle || c.DryRun || c.Location != time.UTC || c.Region != alibaba.DefaultRegion || c.Schedule != nil {
 		t.Errorf("Load() defaults = mode %q, onRecycle %v, dry %v, loc %v, region %q, schedule %v", c.Mode, c.AlertOnRecycle, c.DryRun, c.Location, c.Region, c.Schedule)
 	}
 	if c.LogLevel.String() != "INFO" {

@@ -53,7 +53,7 @@ func TestBackoff(t *testing.T) {
 	}
 	var sleeps []time.Duration
 	ctx, cancel := context.WithCancel(t.Context())
-	c.sleep = func(_ context.Context, d time.Duration) bool {
+	c.sleep = func(_ context.Context, d time.Duration) error {
 		sleeps = append(sleeps, d)
 		if len(sleeps) == 9 {
 			// The 11th poll blocks: stop there.
@@ -62,7 +62,7 @@ func TestBackoff(t *testing.T) {
 				cancel()
 			}()
 		}
-		return true
+		return nil
 	}
 	c.loop(ctx)
 	ms := time.Millisecond

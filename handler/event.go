@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
-	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
@@ -253,7 +253,7 @@ func overridesFrom(m members, allowNow bool) (Overrides, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return o, errors.New("mode must be a string: crossing or digest")
 		}
-		mode, err := config.ParseMode(s)
+		mode, err := alert.ParseMode(s)
 		if err != nil {
 			return o, fmt.Errorf("mode: %w", err)
 		}
@@ -307,7 +307,7 @@ func decodeUsers(raw json.RawMessage) ([]string, error) {
 	case n == 0:
 		return nil, errors.New("users must not be empty")
 	}
-	u, err := config.ParseUsers(users)
+	u, err := alibaba.ParseUsers(users)
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
@@ -382,14 +383,7 @@ func (h *Handler) sleep(ctx context.Context, d time.Duration) error {
 	if h.Sleep != nil {
 		return h.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep.For(ctx, d)
 }
 
 func (h *Handler) now() time.Time {
@@ -417,18 +411,12 @@ func unreadableSummary(scan *alibaba.Scan, users []string) string {
 	if len(codes) == 1 {
 		code := errs[0].Code
 		s := fmt.Sprintf("%s for all %s users", code, thousands(len(errs)))
-		if hint := hints[code]; hint != "" {
+		if hint := alibaba.Hint(code); hint != "" {
 			s += ": " + hint
 		}
 		return s
 	}
 	return fmt.Sprintf("no user's recycle bin could be read (%s)", codeCounts(errs))
-}
-
-var hints = map[string]string{
-	"NoPermission":        "the role lacks ram:ListAccessKeysInRecycleBin, ram:GetUser or ram:ListUsers (see deploy/ram-policy.json)",
-	"Forbidden.RAM":       "the role lacks ram:ListAccessKeysInRecycleBin, ram:GetUser or ram:ListUsers (see deploy/ram-policy.json)",
-	"EntityNotExist.User": "check RAM_USERS",
 }
 
 func toUserErrors(in []alibaba.UserError) []alert.UserError {

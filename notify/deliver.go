@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // Deliver posts bodies to ch in order, waiting ch.Pace() between two posts, and stops at the first
@@ -19,7 +21,7 @@ func Deliver(ctx context.Context, ch Channel, bodies []json.RawMessage) (sent in
 				return sent, fmt.Errorf("%s: %s not sent: waiting %s between posts (the channel's rate limit) would pass the deadline",
 					ch.Name(), partOf(i, len(bodies)), pace)
 			}
-			if err := sleepCtx(ctx, pace); err != nil {
+			if err := sleep.For(ctx, pace); err != nil {
 				return sent, fmt.Errorf("%s: %s not sent: %w", ch.Name(), partOf(i, len(bodies)), err)
 			}
 		}

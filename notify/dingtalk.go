@@ -14,9 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
 // DingTalk custom robot limits and codes. Sources: the custom robot guide
@@ -179,21 +179,6 @@ func robotRequest(ctx context.Context, u string, body []byte) (*http.Request, er
 	return req, nil
 }
 
-// truncateUTF8 cuts s to at most n bytes on a rune boundary, marking a cut with "…".
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	n -= len("…")
-	if n < 0 {
-		n = 0
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
 // scrubSign removes *sign, an attempt's signature, from what classify says of that attempt's answer
 // (a server may echo the request), in its plain and URL-encoded forms.
 func scrubSign(classify classifyFunc, sign *string) classifyFunc {
@@ -220,7 +205,7 @@ func shrinkToFit(text *string, limit int, encode func() ([]byte, error)) ([]byte
 		if len(*text) <= len("…") {
 			return nil, fmt.Errorf("a message of %d bytes does not fit in %d", len(b), limit)
 		}
-		*text = truncateUTF8(*text, len(*text)-over)
+		*text = excerpt.Cut(*text, len(*text)-over)
 	}
 }
 

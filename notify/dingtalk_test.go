@@ -583,26 +583,6 @@ func TestClassifyErrcode(t *testing.T) {
 	}
 }
 
-func TestTruncateUTF8(t *testing.T) {
-	tests := []struct {
-		name, in string
-		n        int
-		want     string
-	}{
-		{"fits", "abc", 3, "abc"},
-		{"cut ascii", "abcdefgh", 6, "abc…"},
-		{"cut inside a rune", "ab⚠⚠", 7, "ab…"},
-		{"tiny", "abcdef", 2, "…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := truncateUTF8(tt.in, tt.n); got != tt.want {
-				t.Errorf("truncateUTF8(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-			}
-		})
-	}
-}
-
 // TestRobotShrinksAnOversizedPart: a part that cannot fit even with one key (here, a warning of 30 KB)
 // is cut to the vendor's limit rather than refused.
 func TestRobotShrinksAnOversizedPart(t *testing.T) {

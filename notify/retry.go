@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // The shared retry policy of every channel: 429, 5xx and connection errors are retried, up to 3
@@ -95,7 +97,7 @@ type poster struct {
 	secrets secrets
 	// now is the clock (time.Now when nil).
 	now func() time.Time
-	// sleep waits d or until ctx is done (sleepCtx when nil).
+	// sleep waits d or until ctx is done (sleep.For when nil).
 	sleep func(ctx context.Context, d time.Duration) error
 	// jitter returns a factor in [0.75, 1.25) applied to backoffs (random when nil).
 	jitter func() float64
@@ -112,19 +114,7 @@ func (p *poster) wait(ctx context.Context, d time.Duration) error {
 	if p.sleep != nil {
 		return p.sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
-}
-
-// sleepCtx waits d, or returns ctx's error when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep.For(ctx, d)
 }
 
 func (p *poster) backoff(attempt int) time.Duration {

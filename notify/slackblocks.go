@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 	"github.com/slack-go/slack"
 )
 
@@ -60,8 +60,8 @@ func renderSlack(r *alert.Report, channel string) ([]json.RawMessage, error) {
 // slackText or slackCode; the header holds the title only, which holds none.
 func slackBlocks(p Part) []slack.Block {
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(p.Title(), slackMaxHeader), true, false)),
-		slack.NewContextBlock("", slackMrkdwn(cut(slackText(p.Context()), slackMaxSectionText))),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), slackMaxHeader), true, false)),
+		slack.NewContextBlock("", slackMrkdwn(excerpt.Cut(slackText(p.Context()), slackMaxSectionText))),
 	}
 	for i, k := range p.Keys {
 		blocks = append(blocks, slack.NewDividerBlock(), slackKeyBlock(p.Offset+i+1, k))
@@ -106,16 +106,16 @@ func slackKeyBlock(n int, k KeyItem) slack.Block {
 		slackField("Deleted (RecycleDate)", k.Recycled),
 		slackField("Purged (DeleteDate)", k.Purged+"\n"+k.Left),
 	}
-	return slack.NewSectionBlock(slackMrkdwn(cut(text, slackMaxSectionText)),
+	return slack.NewSectionBlock(slackMrkdwn(excerpt.Cut(text, slackMaxSectionText)),
 		fields[:min(len(fields), slackMaxFields)], nil)
 }
 
 func slackField(label, value string) *slack.TextBlockObject {
-	return slackMrkdwn(cut("*"+label+"*\n"+value, slackMaxField))
+	return slackMrkdwn(excerpt.Cut("*"+label+"*\n"+value, slackMaxField))
 }
 
 func slackSection(text string) slack.Block {
-	return slack.NewSectionBlock(slackMrkdwn(cut(text, slackMaxSectionText)), nil, nil)
+	return slack.NewSectionBlock(slackMrkdwn(excerpt.Cut(text, slackMaxSectionText)), nil, nil)
 }
 
 // slackMrkdwn is a mrkdwn text object with verbatim set, so that Slack leaves plain text alone: no
@@ -195,18 +195,6 @@ func slackCode(s string) string {
 		return slackText(s)
 	}
 	return "`" + slackEntities.Replace(s) + "`"
-}
-
-// cut shortens s to at most n bytes on a rune boundary, marking a cut with "…".
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n-len("…")]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }
 
 // slackTextSize sums the text of the blocks, which is what Slack's overall message limit counts.

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // The API versions the emulator serves.
@@ -251,14 +253,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	if s.opts.Latency > 0 {
-		t := time.NewTimer(s.opts.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if s.opts.Latency > 0 && sleep.For(r.Context(), s.opts.Latency) != nil {
+		return
 	}
 	host := "ram.aliyuncs.com"
 	if err := r.ParseForm(); err != nil {

@@ -29,3 +29,25 @@ func TestQuote(t *testing.T) {
 		})
 	}
 }
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"fits", "abc", 3, "abc"},
+		{"cut ascii", "abcdefgh", 6, "abc…"},
+		{"cut inside a rune", "ab⚠⚠", 7, "ab…"},
+		{"cut after a rune", "ab⚠⚠x", 8, "ab⚠…"},
+		{"tiny", "abcdef", 2, "…"},
+		{"only the mark", "abcdef", 3, "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Cut(tt.in, tt.n); got != tt.want {
+				t.Errorf("Cut(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+		})
+	}
+}
