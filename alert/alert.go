@@ -125,28 +125,54 @@ type Window struct {
 	To time.Time `json:"to"`
 }
 
+// Findings are what a run found, with the account, mode and times they belong to: the part of a run's
+// report that the result and the generic webhook's data both carry (each embeds it), in the webhook's
+// order. Its JSON is part of both wire formats: fields are added, never renamed or removed.
+type Findings struct {
+	// Mode is ModeCrossing or ModeDigest.
+	Mode string `json:"mode"`
+	// AccountID is the Alibaba Cloud account ID, empty when unknown.
+	AccountID string `json:"accountId"`
+	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
+	AccountLabel string `json:"accountLabel,omitempty"`
+	// Window is the run's (prev, cur] window.
+	Window Window `json:"window"`
+	// Next is the next fire time: the time of the next check.
+	Next time.Time `json:"next"`
+	// Alerts are every alert of the run, most urgent first (soonest DeleteDate first); never cut.
+	Alerts []Alert `json:"alerts"`
+	// Errors are the users whose bin could not be read.
+	Errors []UserError `json:"errors"`
+	// Warnings are said in the log, the result and every message.
+	Warnings []string `json:"warnings"`
+	// UsersChecked counts the users whose bin was read, so that an empty digest says how many bins
+	// were empty.
+	UsersChecked int `json:"usersChecked"`
+}
+
+// Canonical returns f as the generic webhook carries it: every time in UTC, the alerts most urgent
+// first, and empty lists (never null) where there is nothing. f itself is left as it is.
+func (f Findings) Canonical() Findings {
+	f.Window = Window{From: f.Window.From.UTC(), To: f.Window.To.UTC()}
+	f.Next = f.Next.UTC()
+	alerts := make([]Alert, len(f.Alerts))
+	for i, a := range f.Alerts {
+		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
+		alerts[i] = a
+	}
+	SortByUrgency(alerts)
+	f.Alerts = alerts
+	f.Errors = append(make([]UserError, 0, len(f.Errors)), f.Errors...)
+	f.Warnings = append(make([]string, 0, len(f.Warnings)), f.Warnings...)
+	return f
+}
+
 // Report is everything a run has to say; every channel renders it.
 type Report struct {
-	// Mode is ModeCrossing or ModeDigest.
-	Mode string
-	// AccountID is the Alibaba Cloud account ID, empty when unknown.
-	AccountID string
-	// AccountLabel is ACCOUNT_LABEL, empty when unset.
-	AccountLabel string
+	// Findings are what the run found.
+	Findings
 	// Now is the run's time.
 	Now time.Time
-	// Window is (prev, cur].
-	Window Window
-	// Next is the next fire time: the time of the next check.
-	Next time.Time
-	// Alerts are sorted most urgent first (soonest DeleteDate first).
-	Alerts []Alert
-	// Errors are the users that could not be read.
-	Errors []UserError
-	// Warnings are said in every message.
-	Warnings []string
-	// UsersChecked counts the users whose bin was read.
-	UsersChecked int
 	// RetryCount is the FC retry number of this invocation (0 for the first attempt).
 	RetryCount int
 	// RequestID is the invocation's request ID.

@@ -177,17 +177,19 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		accountID = cfg.AccountID
 	}
 	res := &Result{
-		RequestID:    inv.RequestID,
-		Now:          times.Now,
-		Window:       window,
-		Next:         times.Next,
-		Mode:         mode,
-		AccountID:    accountID,
-		AccountLabel: cfg.AccountLabel,
-		DryRun:       dryRun,
-		Alerts:       []alert.Alert{},
-		Errors:       []alert.UserError{},
-		Warnings:     append([]string{}, times.Warnings...),
+		RequestID: inv.RequestID,
+		Now:       times.Now,
+		Findings: alert.Findings{
+			Mode:         mode,
+			AccountID:    accountID,
+			AccountLabel: cfg.AccountLabel,
+			Window:       window,
+			Next:         times.Next,
+			Alerts:       []alert.Alert{},
+			Errors:       []alert.UserError{},
+			Warnings:     append([]string{}, times.Warnings...),
+		},
+		DryRun: dryRun,
 	}
 	for _, w := range res.Warnings {
 		log.WarnContext(ctx, w)
@@ -231,12 +233,8 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		res.Alerts = []alert.Alert{}
 	}
 
-	report := &alert.Report{
-		Mode: mode, AccountID: accountID, AccountLabel: cfg.AccountLabel, Now: times.Now, Window: window,
-		Next: times.Next, Alerts: res.Alerts, Errors: res.Errors, Warnings: res.Warnings,
-		UsersChecked: res.UsersChecked, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
-		Manual: !ev.Timer, DryRun: dryRun, Location: cfg.Location,
-	}
+	report := &alert.Report{Findings: res.Findings, Now: times.Now, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
+		Manual: !ev.Timer, DryRun: dryRun, Location: cfg.Location}
 	post := mode == alert.ModeDigest || len(res.Alerts) > 0 || len(res.Errors) > 0
 
 	if dryRun {

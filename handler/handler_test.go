@@ -331,13 +331,13 @@ func TestHandleRejected(t *testing.T) {
 }
 
 func TestResultLogValueTruncates(t *testing.T) {
-	r := &Result{Alerts: make([]alert.Alert, 400)}
+	r := &Result{Findings: alert.Findings{Alerts: make([]alert.Alert, 400)}}
 	v, truncated := r.logValue(maxResultLine)
 	b, _ := json.Marshal(v)
 	if !truncated || len(b) > maxResultLine || !strings.Contains(string(b), `"alerts":400`) {
 		t.Errorf("logValue() = %d bytes, truncated %v: %.200s", len(b), truncated, b)
 	}
-	small := &Result{Alerts: make([]alert.Alert, 1)}
+	small := &Result{Findings: alert.Findings{Alerts: make([]alert.Alert, 1)}}
 	v, truncated = small.logValue(maxResultLine)
 	b, _ = json.Marshal(v)
 	if truncated || !strings.Contains(string(b), `"alerts":[{`) {

@@ -13,26 +13,12 @@ type Result struct {
 	RequestID string `json:"requestId,omitempty"`
 	// Now is the run's time.
 	Now time.Time `json:"now"`
-	// Window is (prev, cur].
-	Window alert.Window `json:"window"`
-	// Next is the next fire time: the time of the next check.
-	Next time.Time `json:"next"`
-	// Mode is crossing or digest.
-	Mode string `json:"mode"`
-	// AccountID comes from the invocation, else FC_ACCOUNT_ID, else is empty.
-	AccountID string `json:"accountId"`
-	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
-	AccountLabel string `json:"accountLabel,omitempty"`
-	// UsersChecked counts the users whose bin was read successfully.
-	UsersChecked int `json:"usersChecked"`
+	// Findings are what the run found, as the generic webhook's data carries them: the mode, the
+	// account (ID from the invocation, else FC_ACCOUNT_ID, else empty), the window and the next check,
+	// the alerts most urgent first, the unreadable users, the warnings and how many users were read.
+	alert.Findings
 	// KeysInBins counts the AccessKeys found in the bins read.
 	KeysInBins int `json:"keysInBins"`
-	// Alerts are the alerted keys, most urgent first.
-	Alerts []alert.Alert `json:"alerts"`
-	// Errors are the users whose bin could not be read.
-	Errors []alert.UserError `json:"errors"`
-	// Warnings are said in the log, the result and the messages.
-	Warnings []string `json:"warnings"`
 	// DryRun is true when nothing was sent.
 	DryRun bool `json:"dryRun"`
 	// Deliveries has one entry per configured channel (not in a dry run).

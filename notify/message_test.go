@@ -43,30 +43,32 @@ func sampleReport(t testing.TB) *alert.Report {
 			ThresholdHours: th, RemainingSeconds: int64(purge.Sub(now) / time.Second), BinFull: full}
 	}
 	return &alert.Report{
-		Mode:         alert.ModeCrossing,
-		AccountID:    "1234567890123456",
-		AccountLabel: "prod",
-		Now:          now,
-		Window:       alert.Window{From: sampleTime.Add(-24 * time.Hour), To: sampleTime},
-		Next:         sampleTime.Add(24 * time.Hour),
-		Alerts: []alert.Alert{
-			mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
-				sampleTime.Add(-3*time.Hour), sampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false),
-			mk("alrt_00000000000000000000000000000002", "expiring", "alice", "20732900249392aa", "LTAI5tAliceExpiring0002",
-				time.Date(2026, 11, 4, 8, 12, 0, 0, time.UTC), time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC), hours(72), true),
-			mk("alrt_00000000000000000000000000000003", "expiring", "dave", "20732900249392dd", "LTAI5tDavePastDelete0003",
-				time.Date(2026, 10, 31, 8, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), hours(0), false),
+		Findings: alert.Findings{
+			Mode:         alert.ModeCrossing,
+			AccountID:    "1234567890123456",
+			AccountLabel: "prod",
+			Window:       alert.Window{From: sampleTime.Add(-24 * time.Hour), To: sampleTime},
+			Next:         sampleTime.Add(24 * time.Hour),
+			Alerts: []alert.Alert{
+				mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
+					sampleTime.Add(-3*time.Hour), sampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false),
+				mk("alrt_00000000000000000000000000000002", "expiring", "alice", "20732900249392aa", "LTAI5tAliceExpiring0002",
+					time.Date(2026, 11, 4, 8, 12, 0, 0, time.UTC), time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC), hours(72), true),
+				mk("alrt_00000000000000000000000000000003", "expiring", "dave", "20732900249392dd", "LTAI5tDavePastDelete0003",
+					time.Date(2026, 10, 31, 8, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), hours(0), false),
+			},
+			Errors: []alert.UserError{
+				{User: "bob", Code: "EntityNotExist.User", Message: "The user does not exist."},
+				{User: "eve", Code: "NoPermission", Message: "You are not authorized to do this action."},
+				{User: "frank", Code: "NoPermission", Message: "You are not authorized to do this action."},
+			},
+			Warnings:     []string{"the trigger fired 7m0s after its SCHEDULE time 2026-11-30T09:00:00Z: SCHEDULE may not describe the trigger"},
+			UsersChecked: 4,
 		},
-		Errors: []alert.UserError{
-			{User: "bob", Code: "EntityNotExist.User", Message: "The user does not exist."},
-			{User: "eve", Code: "NoPermission", Message: "You are not authorized to do this action."},
-			{User: "frank", Code: "NoPermission", Message: "You are not authorized to do this action."},
-		},
-		Warnings:     []string{"the trigger fired 7m0s after its SCHEDULE time 2026-11-30T09:00:00Z: SCHEDULE may not describe the trigger"},
-		UsersChecked: 4,
-		RetryCount:   1,
-		RequestID:    "1-6759a3c2-4f8e2b1a9d0c",
-		Location:     shanghai(t),
+		Now:        now,
+		RetryCount: 1,
+		RequestID:  "1-6759a3c2-4f8e2b1a9d0c",
+		Location:   shanghai(t),
 	}
 }
 
@@ -74,15 +76,17 @@ func sampleReport(t testing.TB) *alert.Report {
 func digestReport(t testing.TB) *alert.Report {
 	t.Helper()
 	return &alert.Report{
-		Mode:         alert.ModeDigest,
-		AccountID:    "1234567890123456",
-		Now:          sampleTime,
-		Window:       alert.Window{From: sampleTime.Add(-7 * 24 * time.Hour), To: sampleTime},
-		Next:         sampleTime.Add(7 * 24 * time.Hour),
-		Alerts:       []alert.Alert{},
-		UsersChecked: 12,
-		RequestID:    "1-digest",
-		Location:     time.UTC,
+		Findings: alert.Findings{
+			Mode:         alert.ModeDigest,
+			AccountID:    "1234567890123456",
+			Window:       alert.Window{From: sampleTime.Add(-7 * 24 * time.Hour), To: sampleTime},
+			Next:         sampleTime.Add(7 * 24 * time.Hour),
+			Alerts:       []alert.Alert{},
+			UsersChecked: 12,
+		},
+		Now:       sampleTime,
+		RequestID: "1-digest",
+		Location:  time.UTC,
 	}
 }
 

@@ -32,27 +32,10 @@ type WebhookBody struct {
 	Data WebhookData `json:"data"`
 }
 
-// WebhookData is the data of a WebhookBody.
+// WebhookData is the data of a WebhookBody: the run's findings, and for a manual run its request ID.
 type WebhookData struct {
-	// Mode is crossing or digest.
-	Mode string `json:"mode"`
-	// AccountID is the Alibaba Cloud account ID (empty when unknown).
-	AccountID string `json:"accountId"`
-	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
-	AccountLabel string `json:"accountLabel,omitempty"`
-	// Window is the run's (prev, cur] window.
-	Window alert.Window `json:"window"`
-	// Next is the time of the next check.
-	Next time.Time `json:"next"`
-	// Alerts are every alert of the run, most urgent first; never null and never cut.
-	Alerts []alert.Alert `json:"alerts"`
-	// Errors are the users whose bin could not be read; never null.
-	Errors []alert.UserError `json:"errors"`
-	// Warnings are the run's warnings; never null (an addition to the contract's example).
-	Warnings []string `json:"warnings"`
-	// UsersChecked counts the users whose bin was read (an addition to the contract's example), so that
-	// an empty digest says how many bins were empty.
-	UsersChecked int `json:"usersChecked"`
+	// Findings are what the run found, every time in UTC and every alert, most urgent first.
+	alert.Findings
 	// RequestID is, for a manual invocation only, its request ID (an addition to the contract's example):
 	// the webhook-id covers it, so that two manual runs of one window are two messages while a retried
 	// timer run repeats its webhook-id. Omitted for timer runs.
@@ -61,25 +44,10 @@ type WebhookData struct {
 
 // NewWebhookBody builds the generic webhook's body for r, with every time in UTC.
 func NewWebhookBody(r *alert.Report) WebhookBody {
-	d := WebhookData{
-		Mode:         r.Mode,
-		AccountID:    r.AccountID,
-		AccountLabel: r.AccountLabel,
-		Window:       alert.Window{From: r.Window.From.UTC(), To: r.Window.To.UTC()},
-		Next:         r.Next.UTC(),
-		Alerts:       make([]alert.Alert, 0, len(r.Alerts)),
-		Errors:       append(make([]alert.UserError, 0, len(r.Errors)), r.Errors...),
-		Warnings:     append(make([]string, 0, len(r.Warnings)), r.Warnings...),
-		UsersChecked: r.UsersChecked,
-	}
+	d := WebhookData{Findings: r.Findings.Canonical()}
 	if r.Manual {
 		d.RequestID = r.RequestID
 	}
-	for _, a := range r.Alerts {
-		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
-		d.Alerts = append(d.Alerts, a)
-	}
-	alert.SortByUrgency(d.Alerts)
 	return WebhookBody{Type: WebhookType, Timestamp: r.Window.To.UTC(), Data: d}
 }
 
