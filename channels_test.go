@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 )
@@ -137,8 +138,11 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	if h.ConfigErr != nil {
 		t.Fatal(h.ConfigErr)
 	}
-	ch := h.Channels[0]
-	err := ch.Send(t.Context(), json.RawMessage(`{"text":"AccessKey"}`))
+	posts, err := h.Channels[0].Render(&alert.Report{Findings: alert.Findings{Mode: alert.ModeDigest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = posts[0].Send(t.Context())
 	if err == nil || elsewhere != 0 {
 		t.Errorf("Send() = %v, with %d posts to the redirect target; want an error and none", err, elsewhere)
 	}

@@ -32,6 +32,11 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/fcruntime"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/dingtalk"
+	"github.com/akrecycle/ak-recycle-alert/notify/feishu"
+	"github.com/akrecycle/ak-recycle-alert/notify/slack"
+	"github.com/akrecycle/ak-recycle-alert/notify/webhook"
+	"github.com/akrecycle/ak-recycle-alert/notify/wecom"
 )
 
 // Exit statuses of the command line.
@@ -233,22 +238,22 @@ func channels(cfg *config.Config, client *http.Client) ([]notify.Channel, error)
 		build func() (notify.Channel, error)
 	}{
 		{"SLACK_WEBHOOK_URL", cfg.SlackWebhookURL != "", func() (notify.Channel, error) {
-			return notify.NewSlackWebhook(cfg.SlackWebhookURL, client)
+			return slack.NewWebhook(cfg.SlackWebhookURL, client)
 		}},
 		{"SLACK_BOT_TOKEN, SLACK_CHANNEL", cfg.SlackBotToken != "", func() (notify.Channel, error) {
-			return notify.NewSlackBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)
+			return slack.NewBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)
 		}},
 		{"WEBHOOK_URL, WEBHOOK_SECRET", cfg.WebhookURL != "", func() (notify.Channel, error) {
-			return notify.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret, client)
+			return webhook.New(cfg.WebhookURL, cfg.WebhookSecret, client)
 		}},
 		{"DINGTALK_WEBHOOK_URL, DINGTALK_SECRET", cfg.DingTalkURL != "", func() (notify.Channel, error) {
-			return notify.NewDingTalk(cfg.DingTalkURL, cfg.DingTalkSecret, client)
+			return dingtalk.New(cfg.DingTalkURL, cfg.DingTalkSecret, client)
 		}},
 		{"FEISHU_WEBHOOK_URL, FEISHU_SECRET", cfg.FeishuURL != "", func() (notify.Channel, error) {
-			return notify.NewFeishu(cfg.FeishuURL, cfg.FeishuSecret, client)
+			return feishu.New(cfg.FeishuURL, cfg.FeishuSecret, client)
 		}},
 		{"WECOM_WEBHOOK_URL", cfg.WeComURL != "", func() (notify.Channel, error) {
-			return notify.NewWeCom(cfg.WeComURL, client)
+			return wecom.New(cfg.WeComURL, client)
 		}},
 	}
 	var out []notify.Channel
@@ -273,15 +278,15 @@ func channels(cfg *config.Config, client *http.Client) ([]notify.Channel, error)
 // previewChannels render a dry run's preview when no channel is configured: the Slack message and the
 // webhook body. They are never sent.
 func previewChannels(client *http.Client) ([]notify.Channel, error) {
-	slack, err := notify.NewSlackWebhook("https://hooks.slack.com/services/preview", client)
+	sw, err := slack.NewWebhook("https://hooks.slack.com/services/preview", client)
 	if err != nil {
 		return nil, err
 	}
-	hook, err := notify.NewWebhook("https://webhook.invalid/preview", "", client)
+	hook, err := webhook.New("https://webhook.invalid/preview", "", client)
 	if err != nil {
 		return nil, err
 	}
-	return []notify.Channel{slack, hook}, nil
+	return []notify.Channel{sw, hook}, nil
 }
 
 // adapt turns the handler into the runtime's handler: the invocation's facts in, the result JSON out.

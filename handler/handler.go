@@ -245,11 +245,13 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, inv Invocation, 
 		for _, ch := range channels {
 			p := Preview{Channel: ch.Name(), Messages: []json.RawMessage{}}
 			if post {
-				bodies, err := ch.Render(report)
+				posts, err := ch.Render(report)
 				if err != nil {
 					failures = append(failures, fmt.Sprintf("%s: rendering failed: %v", ch.Name(), err))
 				}
-				p.Messages = append(p.Messages, bodies...)
+				for _, post := range posts {
+					p.Messages = append(p.Messages, post.Body)
+				}
 			}
 			res.Preview = append(res.Preview, p)
 		}
@@ -286,14 +288,14 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.R
 	if !post {
 		return out, nil
 	}
-	rendered := make([][]json.RawMessage, len(h.Channels))
+	rendered := make([][]notify.Post, len(h.Channels))
 	var problems []string
 	for i, ch := range h.Channels {
-		bodies, err := render(ch, report)
+		posts, err := render(ch, report)
 		if err != nil {
 			problems = append(problems, ch.Name()+": "+err.Error())
 		}
-		rendered[i] = bodies
+		rendered[i] = posts
 	}
 	if len(problems) > 0 {
 		err := errors.New("rendering failed for " + strings.Join(problems, "; "))
@@ -305,18 +307,18 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.R
 	}
 	var wg sync.WaitGroup
 	for i, ch := range h.Channels {
-		bodies := rendered[i]
+		posts := rendered[i]
 		wg.Add(1)
 		h.spawn(ctx, func() {
 			defer wg.Done()
 			d := &out[i]
 			d.OK = false
 			d.Error = "panicked"
-			sent, err := notify.Deliver(ctx, ch, bodies)
+			sent, err := notify.Deliver(ctx, ch, posts)
 			d.Messages = sent
 			if err != nil {
 				d.Error = err.Error()
-				log.ErrorContext(ctx, "delivery failed", "channel", ch.Name(), "sent", sent, "of", len(bodies), "error", d.Error)
+				log.ErrorContext(ctx, "delivery failed", "channel", ch.Name(), "sent", sent, "of", len(posts), "error", d.Error)
 				return
 			}
 			d.OK, d.Error = true, ""
@@ -328,10 +330,10 @@ func (h *Handler) deliver(ctx context.Context, log *slog.Logger, report *alert.R
 }
 
 // render renders the report for ch; a panic in it is an error.
-func render(ch notify.Channel, report *alert.Report) (bodies []json.RawMessage, err error) {
+func render(ch notify.Channel, report *alert.Report) (posts []notify.Post, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			bodies, err = nil, fmt.Errorf("panicked: %v", v)
+			posts, err = nil, fmt.Errorf("panicked: %v", v)
 		}
 	}()
 	return ch.Render(report)

@@ -17,6 +17,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
 // fakeReader returns a fixed scan and records what it was asked.
@@ -42,20 +43,25 @@ func (f *fakeReader) Read(_ context.Context, creds *alibaba.Credentials, entries
 type fakeChannel struct {
 	name    string
 	sendErr error
-	mu      sync.Mutex
-	sent    []string
+	// onSend, when set, sees the context of every send.
+	onSend func(ctx context.Context)
+	mu     sync.Mutex
+	sent   []string
 }
 
 func (c *fakeChannel) Name() string { return c.name }
-func (c *fakeChannel) Render(r *alert.Report) ([]json.RawMessage, error) {
+func (c *fakeChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	var ids []string
 	for _, a := range r.Alerts {
 		ids = append(ids, string(a.Event)+":"+a.AccessKeyID)
 	}
 	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "retry": r.RetryCount})
-	return []json.RawMessage{b}, nil
+	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return c.send(ctx, b) })}, nil
 }
-func (c *fakeChannel) Send(_ context.Context, body json.RawMessage) error {
+func (c *fakeChannel) send(ctx context.Context, body []byte) error {
+	if c.onSend != nil {
+		c.onSend(ctx)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sendErr != nil {

@@ -80,14 +80,14 @@ func TestDecodeEventAtTheLimits(t *testing.T) {
 // renderFailing renders nothing: its Render fails.
 type renderFailing struct{ fakeChannel }
 
-func (c *renderFailing) Render(*alert.Report) ([]json.RawMessage, error) {
+func (c *renderFailing) Render(*alert.Report) ([]notify.Post, error) {
 	return nil, errors.New("json: error calling MarshalJSON for type time.Time: year outside of range [0,9999]")
 }
 
 // renderPanicking panics in Render.
 type renderPanicking struct{ fakeChannel }
 
-func (c *renderPanicking) Render(*alert.Report) ([]json.RawMessage, error) { panic("render bug") }
+func (c *renderPanicking) Render(*alert.Report) ([]notify.Post, error) { panic("render bug") }
 
 // TestHandleRendersEveryChannelFirst: when one channel cannot render the report (an error or a panic),
 // no channel is sent anything, so that no channel is posted while another is not.
@@ -155,19 +155,22 @@ func TestResultLogKeepsUnencodableAlerts(t *testing.T) {
 	}
 }
 
-// deadlineChannel records the deadline of the context each Send gets.
+// deadlineChannel records the deadline of the context each send gets.
 type deadlineChannel struct {
 	fakeChannel
 	mu        sync.Mutex
 	deadlines []time.Time
 }
 
-func (c *deadlineChannel) Send(ctx context.Context, body json.RawMessage) error {
-	d, _ := ctx.Deadline()
-	c.mu.Lock()
-	c.deadlines = append(c.deadlines, d)
-	c.mu.Unlock()
-	return nil
+func newDeadlineChannel(name string) *deadlineChannel {
+	c := &deadlineChannel{fakeChannel: fakeChannel{name: name}}
+	c.onSend = func(ctx context.Context) {
+		d, _ := ctx.Deadline()
+		c.mu.Lock()
+		c.deadlines = append(c.deadlines, d)
+		c.mu.Unlock()
+	}
+	return c
 }
 
 // deadlineReader records the deadline of the context Read gets.
@@ -193,7 +196,7 @@ func TestHandleLeavesTimeToAnswer(t *testing.T) {
 	} {
 		t.Run(tt.timeout.String(), func(t *testing.T) {
 			r := &deadlineReader{fakeReader: fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}}
-			ch := &deadlineChannel{fakeChannel: fakeChannel{name: "slack-webhook"}}
+			ch := newDeadlineChannel("slack-webhook")
 			h, _ := newHandler(t, testConfig(t), nil)
 			h.Reader, h.Channels = r, append(h.Channels, ch)
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)

@@ -1,88 +1,86 @@
-package notify
+package robot
 
-// This file is the text that a Part renders by itself: the markdown of the robots (DingTalk and WeCom
-// markdown, and, through KeyItem.lines, Feishu's lark_md) and plain text, with the escaper that makes
-// text from outside inert in that markdown.
+// This file is the robots' markdown (DingTalk and WeCom markdown, and, through KeyLines, Feishu's
+// lark_md), with the escaper that makes text from outside inert in it.
 
 import (
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/escape"
 )
 
-// textFormat is how Part.text and KeyItem.lines write one format.
-type textFormat struct {
-	// nl is the line break.
-	nl string
-	// text turns text from outside into inert text of the format, on one line.
-	text func(string) string
-	// bold sets the renderer's own words, or escaped text, in bold.
-	bold func(string) string
-	// code shows a command to copy, exactly, or returns "" when the format cannot.
-	code func(string) string
+// Format is how Markdown and KeyLines write one dialect.
+type Format struct {
+	// NL is the line break.
+	NL string
+	// Text turns text from outside into inert text of the dialect, on one line.
+	Text func(string) string
+	// Bold sets the renderer's own words, or escaped text, in bold.
+	Bold func(string) string
+	// Code shows a command to copy, exactly, or returns "" when the dialect cannot.
+	Code func(string) string
 }
-
-// plainFormat is plain text: no markup, only line breaks to keep out of values.
-var plainFormat = textFormat{nl: "\n", text: oneLine, bold: func(s string) string { return s }, code: oneLine}
 
 // markdownFormat is the robots' markdown with line break nl.
-func markdownFormat(nl string) textFormat {
-	return textFormat{nl: nl, text: markdownText, bold: markdownBold, code: markdownCode}
+func markdownFormat(nl string) Format {
+	return Format{NL: nl, Text: Text, Bold: Bold, Code: Code}
 }
 
-func markdownBold(s string) string { return "**" + s + "**" }
+// Bold is s in bold: **s**.
+func Bold(s string) string { return "**" + s + "**" }
 
 // Markdown renders the part as the markdown every robot understands: **bold**, `code`, "- " lists;
 // paragraphs are separated by a blank line and lines by lineBreak ("\n", or "  \n" where a single
-// newline does not break). The first line is the title. Text from outside is escaped (markdownText).
-func (p Part) Markdown(lineBreak string) string { return p.text(markdownFormat(lineBreak)) }
-
-// Plain renders the part as plain text, one line per fact, for text-only messages and fallbacks.
-func (p Part) Plain() string { return p.text(plainFormat) }
-
-func (p Part) text(f textFormat) string {
+// newline does not break). The first line is the title. Text from outside is escaped (Text).
+func Markdown(p notify.Part, lineBreak string) string {
+	f := markdownFormat(lineBreak)
 	var paras []string
-	paras = append(paras, f.bold(p.Title())+f.nl+f.text(p.Context()))
+	paras = append(paras, f.Bold(p.Title())+f.NL+f.Text(p.Context()))
 	for i, k := range p.Keys {
-		paras = append(paras, k.lines(p.Offset+i+1, f))
+		paras = append(paras, KeyLines(k, p.Offset+i+1, f))
 	}
 	if eg := p.Errors(); len(eg) > 0 {
-		lines := []string{f.bold("Users whose recycle bin could not be read")}
+		lines := []string{f.Bold("Users whose recycle bin could not be read")}
 		for _, g := range eg {
-			lines = append(lines, "- "+f.text(g.Text()))
+			lines = append(lines, "- "+f.Text(g.Text()))
 		}
-		paras = append(paras, strings.Join(lines, f.nl))
+		paras = append(paras, strings.Join(lines, f.NL))
 	}
 	if w := p.Warnings(); len(w) > 0 {
-		lines := []string{f.bold("Warnings")}
+		lines := []string{f.Bold("Warnings")}
 		for _, s := range w {
-			lines = append(lines, "- "+f.text(s))
+			lines = append(lines, "- "+f.Text(s))
 		}
-		paras = append(paras, strings.Join(lines, f.nl))
+		paras = append(paras, strings.Join(lines, f.NL))
 	}
 	if r := p.RestLine(); r != "" {
 		paras = append(paras, r)
 	}
-	return strings.Join(paras, f.nl+f.nl)
+	return strings.Join(paras, f.NL+f.NL)
 }
 
-func (k KeyItem) lines(n int, f textFormat) string {
+// KeyLines is the paragraph of key k, numbered n, in format f: the key, the user and the event; when it
+// is purged; the bin-full warning; the restore command.
+func KeyLines(k notify.KeyItem, n int, f Format) string {
 	l := []string{
-		fmt.Sprintf("%d. %s, %s: %s", n, f.bold(f.text(k.Alert.AccessKeyID)), f.text(k.User), f.text(k.Event)),
+		fmt.Sprintf("%d. %s, %s: %s", n, f.Bold(f.Text(k.Alert.AccessKeyID)), f.Text(k.User), f.Text(k.Event)),
 		fmt.Sprintf("Purged %s (%s), deleted %s", k.Left, k.Purged, k.Recycled),
 	}
 	if k.Past {
 		l[1] = fmt.Sprintf("DeleteDate %s: past DeleteDate, may already be gone (deleted %s)", k.Purged, k.Recycled)
 	}
 	if k.BinFull != "" {
-		l = append(l, "⚠ "+f.text(k.BinFull))
+		l = append(l, "⚠ "+f.Text(k.BinFull))
 	}
-	l = append(l, "Restore: "+k.restoreText(f.code, f.text))
-	return strings.Join(l, f.nl)
+	l = append(l, "Restore: "+k.RestoreText(f.Code, f.Text))
+	return strings.Join(l, f.NL)
 }
 
-// markdownText makes text from outside (a value, or a phrase holding values) inert in the robots'
+// Text makes text from outside (a value, or a phrase holding values) inert in the robots'
 // markdown, wherever it is put, also at the start of a line or of a list item. The dialects document
 // what they read but no escape, neither backslashes nor HTML entities:
 //
@@ -100,10 +98,10 @@ func (k KeyItem) lines(n int, f textFormat) string {
 // starts a word (@all; alice@corp stays); ＆ for an & before a letter or # (HTML entities). "://"
 // gets a zero-width space after its colon, so that no client links a bare URL; a text that starts
 // like a block (a space, #, -, +, =, |, or a number and "." or ")" as in "1. ") gets one in front, so
-// that it starts no heading, list, table or thematic break. Line breaks become spaces (oneLine).
-// Ordinary names, IDs and messages come out as they went in.
-func markdownText(s string) string {
-	out := escapeRunes(s, markdownMarks, func(before string, r rune, after string) string {
+// that it starts no heading, list, table or thematic break. Line breaks become spaces
+// (escape.OneLine). Ordinary names, IDs and messages come out as they went in.
+func Text(s string) string {
+	out := escape.Runes(s, marks, func(before string, r rune, after string) string {
 		switch r {
 		case '*':
 			return "∗"
@@ -112,7 +110,7 @@ func markdownText(s string) string {
 		case '~':
 			return "∼"
 		case '_':
-			if !inWord(lastRune(before)) || !inWord(firstRune(after)) {
+			if !escape.WordBefore(before) || !escape.WordAfter(after) {
 				return "ˍ"
 			}
 		case '[':
@@ -126,35 +124,35 @@ func markdownText(s string) string {
 		case '\\':
 			return "＼"
 		case '@':
-			if !inWord(lastRune(before)) {
+			if !escape.WordBefore(before) {
 				return "＠"
 			}
 		case '&':
-			if next := firstRune(after); next == '#' || next < utf8.RuneSelf && unicode.IsLetter(next) {
+			if next, _ := utf8.DecodeRuneInString(after); next == '#' || next < utf8.RuneSelf && unicode.IsLetter(next) {
 				return "＆"
 			}
 		case ':':
 			if strings.HasPrefix(after, "//") {
-				return ":" + zwsp
+				return ":" + escape.ZWSP
 			}
 		}
 		return ""
 	})
 	if startsBlock(out) {
-		return zwsp + out
+		return escape.ZWSP + out
 	}
 	return out
 }
 
-// markdownMarks are the ASCII characters markdownText may change.
-var markdownMarks = marks("*`~_[]<>\\@&:")
+// marks are the ASCII characters Text may change.
+var marks = escape.Marks("*`~_[]<>\\@&:")
 
-// markdownCode shows a command in a code span when it holds nothing that markdownText would change,
+// Code shows a command in a code span when it holds nothing that Text would change,
 // and otherwise returns "": none of the robots documents what its code spans read (DingTalk documents
 // no code span at all, and a <@userid> inside one may still mention), so a span only holds what is
 // inert outside one too. Commands made of IDs of letters and digits always qualify.
-func markdownCode(s string) string {
-	if s == "" || markdownText(s) != s {
+func Code(s string) string {
+	if s == "" || Text(s) != s {
 		return ""
 	}
 	return "`" + s + "`"

@@ -1,92 +1,89 @@
-package notify
+package slack
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/slack-go/slack"
+
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
-	"github.com/slack-go/slack"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/escape"
 )
 
 // Block Kit limits (docs.slack.dev/reference/block-kit/blocks). Slack counts characters; these limits
 // are applied to bytes, which is stricter.
 const (
-	slackMaxBlocks      = 50
-	slackMaxHeader      = 150
-	slackMaxSectionText = 3000
-	slackMaxFields      = 10
-	slackMaxField       = 2000
-	// slackMaxTotalText keeps a message under the ~13,000 characters at which Slack answers
+	maxBlocks      = 50
+	maxHeader      = 150
+	maxSectionText = 3000
+	maxFields      = 10
+	maxField       = 2000
+	// maxTotalText keeps a message under the ~13,000 characters at which Slack answers
 	// msg_blocks_too_long although every block is within its limits (slackapi/bolt-js #2509).
-	slackMaxTotalText = 11000
-	// slackKeysPerPart bounds a part to a screenful a person can act on.
-	slackKeysPerPart = 20
+	maxTotalText = 11000
+	// maxKeysPerPart bounds a part to a screenful a person can act on.
+	maxKeysPerPart = 20
 )
 
-// renderSlack renders r as Slack messages: one per part, each a slack.WebhookMessage with Block Kit
+// messages lays r out as Slack messages: one per part, each a slack.WebhookMessage with Block Kit
 // blocks and a text fallback; channel is set for chat.postMessage, empty for an incoming webhook.
-func renderSlack(r *alert.Report, channel string) ([]json.RawMessage, error) {
-	m := NewMessage(r)
-	parts := m.Split(func(p Part) bool {
-		if len(p.Keys) > slackKeysPerPart {
+func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
+	m := notify.NewMessage(r)
+	parts := m.Split(func(p notify.Part) bool {
+		if len(p.Keys) > maxKeysPerPart {
 			return false
 		}
-		blocks := slackBlocks(p)
-		return len(blocks) <= slackMaxBlocks && slackTextSize(blocks) <= slackMaxTotalText
+		blocks := partBlocks(p)
+		return len(blocks) <= maxBlocks && textSize(blocks) <= maxTotalText
 	})
-	out := make([]json.RawMessage, 0, len(parts))
-	for _, p := range parts {
-		msg := slack.WebhookMessage{
+	out := make([]*slack.WebhookMessage, len(parts))
+	for i, p := range parts {
+		out[i] = &slack.WebhookMessage{
 			Channel: channel,
 			// The fallback is the notification; Slack reads it as mrkdwn too.
-			Text:   p.Title() + " · " + slackText(p.Message.Account),
-			Blocks: &slack.Blocks{BlockSet: slackBlocks(p)},
+			Text:   p.Title() + " · " + Text(p.Message.Account),
+			Blocks: &slack.Blocks{BlockSet: partBlocks(p)},
 		}
-		b, err := json.Marshal(msg)
-		if err != nil {
-			return nil, fmt.Errorf("rendering a Slack message: %w", err)
-		}
-		out = append(out, b)
 	}
-	return out, nil
+	return out
 }
 
-// slackBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
+// partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
 // per key a section (a line with the event and time left, the bin-full warning and the restore
 // command; fields with user, AccessKey ID, RecycleDate and DeleteDate) between dividers, then the
 // unreadable users, the warnings and the line about unlisted keys. Text from outside goes through
-// slackText or slackCode; the header holds the title only, which holds none.
-func slackBlocks(p Part) []slack.Block {
+// Text or Code; the header holds the title only, which holds none.
+func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), slackMaxHeader), true, false)),
-		slack.NewContextBlock("", slackMrkdwn(excerpt.Cut(slackText(p.Context()), slackMaxSectionText))),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
+		slack.NewContextBlock("", mrkdwn(excerpt.Cut(Text(p.Context()), maxSectionText))),
 	}
 	for i, k := range p.Keys {
-		blocks = append(blocks, slack.NewDividerBlock(), slackKeyBlock(p.Offset+i+1, k))
+		blocks = append(blocks, slack.NewDividerBlock(), keyBlock(p.Offset+i+1, k))
 	}
 	if eg := p.Errors(); len(eg) > 0 {
 		lines := []string{"*:no_entry: Users whose recycle bin could not be read*"}
 		for _, g := range eg {
-			lines = append(lines, "• "+slackText(g.Text()))
+			lines = append(lines, "• "+Text(g.Text()))
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), slackSection(strings.Join(lines, "\n")))
+		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
 	}
 	if w := p.Warnings(); len(w) > 0 {
 		lines := []string{"*:warning: Warnings*"}
 		for _, s := range w {
-			lines = append(lines, "• "+slackText(s))
+			lines = append(lines, "• "+Text(s))
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), slackSection(strings.Join(lines, "\n")))
+		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
 	}
 	if r := p.RestLine(); r != "" {
-		blocks = append(blocks, slack.NewDividerBlock(), slackSection(slackText(r)))
+		blocks = append(blocks, slack.NewDividerBlock(), section(Text(r)))
 	}
 	return blocks
 }
 
-func slackKeyBlock(n int, k KeyItem) slack.Block {
+func keyBlock(n int, k notify.KeyItem) slack.Block {
 	icon := ":hourglass_flowing_sand:"
 	if k.Urgent {
 		icon = ":rotating_light:"
@@ -95,43 +92,43 @@ func slackKeyBlock(n int, k KeyItem) slack.Block {
 	if k.Past {
 		when = k.Left
 	}
-	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, slackText(k.Event), when)
+	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, Text(k.Event), when)
 	if k.BinFull != "" {
-		text += "\n:warning: " + slackText(k.BinFull)
+		text += "\n:warning: " + Text(k.BinFull)
 	}
-	text += "\nRestore: " + k.restoreText(slackCode, slackText)
+	text += "\nRestore: " + k.RestoreText(Code, Text)
 	fields := []*slack.TextBlockObject{
-		slackField("User", slackText(k.User)),
-		slackField("AccessKey ID", slackCode(k.Alert.AccessKeyID)),
-		slackField("Deleted (RecycleDate)", k.Recycled),
-		slackField("Purged (DeleteDate)", k.Purged+"\n"+k.Left),
+		field("User", Text(k.User)),
+		field("AccessKey ID", Code(k.Alert.AccessKeyID)),
+		field("Deleted (RecycleDate)", k.Recycled),
+		field("Purged (DeleteDate)", k.Purged+"\n"+k.Left),
 	}
-	return slack.NewSectionBlock(slackMrkdwn(excerpt.Cut(text, slackMaxSectionText)),
-		fields[:min(len(fields), slackMaxFields)], nil)
+	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(text, maxSectionText)),
+		fields[:min(len(fields), maxFields)], nil)
 }
 
-func slackField(label, value string) *slack.TextBlockObject {
-	return slackMrkdwn(excerpt.Cut("*"+label+"*\n"+value, slackMaxField))
+func field(label, value string) *slack.TextBlockObject {
+	return mrkdwn(excerpt.Cut("*"+label+"*\n"+value, maxField))
 }
 
-func slackSection(text string) slack.Block {
-	return slack.NewSectionBlock(slackMrkdwn(excerpt.Cut(text, slackMaxSectionText)), nil, nil)
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(text, maxSectionText)), nil, nil)
 }
 
-// slackMrkdwn is a mrkdwn text object with verbatim set, so that Slack leaves plain text alone: no
+// mrkdwn is a mrkdwn text object with verbatim set, so that Slack leaves plain text alone: no
 // links made of bare URLs or channel names, no mentions parsed from it. The markup the renderer writes
 // still works (docs.slack.dev/reference/block-kit/composition-objects/text-object, "verbatim").
-func slackMrkdwn(text string) *slack.TextBlockObject {
+func mrkdwn(text string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
 }
 
-// slackEntities escapes the three characters Slack's mrkdwn reads as control characters, its only
+// entities escapes the three characters Slack's mrkdwn reads as control characters, its only
 // escapes (docs.slack.dev/messaging/formatting-message-text, "Escaping text"). It is built once: a
 // Replacer of single bytes allocates a 256-entry table, which per call was most of what a Slack
 // render allocated.
-var slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// slackText makes text from outside (a value, or a phrase holding values) inert in Slack's mrkdwn,
+// Text makes text from outside (a value, or a phrase holding values) inert in Slack's mrkdwn,
 // in blocks and in the fallback text, wherever it is put, also at the start of a line:
 //
 //   - &, < and > become &amp;, &lt; and &gt;, so that no control sequence (<!channel>, <!here>,
@@ -144,11 +141,11 @@ var slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 //   - a > or ＞ that starts the text becomes ›: at the start of a line it would open a quote;
 //   - "://" gets a zero-width space after its colon, so that no client links a bare URL (the
 //     fallback text has no verbatim switch);
-//   - line breaks become spaces (oneLine).
+//   - line breaks become spaces (escape.OneLine).
 //
 // Ordinary names, IDs and messages come out as they went in.
-func slackText(s string) string {
-	out := escapeRunes(s, slackMarks, func(before string, r rune, after string) string {
+func Text(s string) string {
+	out := escape.Runes(s, marks, func(before string, r rune, after string) string {
 		switch r {
 		case '&':
 			return "&amp;"
@@ -159,7 +156,7 @@ func slackText(s string) string {
 		case '*', '＊':
 			return "∗"
 		case '_', '＿':
-			if r == '＿' || !inWord(lastRune(before)) || !inWord(firstRune(after)) {
+			if r == '＿' || !escape.WordBefore(before) || !escape.WordAfter(after) {
 				return "ˍ"
 			}
 		case '~':
@@ -168,7 +165,7 @@ func slackText(s string) string {
 			return "ˋ"
 		case ':':
 			if strings.HasPrefix(after, "//") {
-				return ":" + zwsp
+				return ":" + escape.ZWSP
 			}
 		}
 		return ""
@@ -182,23 +179,23 @@ func slackText(s string) string {
 	return out
 }
 
-// slackMarks are the ASCII characters slackText may change.
-var slackMarks = marks("&<>*_~`:")
+// marks are the ASCII characters Text may change.
+var marks = escape.Marks("&<>*_~`:")
 
-// slackCode shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
+// Code shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
 // reads &, < and >, which are escaped. mrkdwn cannot escape a backtick, which would close the span, so
 // s with one (or empty) is shown as escaped text instead; RestoreCommand never makes one with a
 // backtick, so a restore command is always shown exactly.
-func slackCode(s string) string {
-	s = oneLine(s)
+func Code(s string) string {
+	s = escape.OneLine(s)
 	if s == "" || strings.ContainsRune(s, '`') {
-		return slackText(s)
+		return Text(s)
 	}
-	return "`" + slackEntities.Replace(s) + "`"
+	return "`" + entities.Replace(s) + "`"
 }
 
-// slackTextSize sums the text of the blocks, which is what Slack's overall message limit counts.
-func slackTextSize(blocks []slack.Block) int {
+// textSize sums the text of the blocks, which is what Slack's overall message limit counts.
+func textSize(blocks []slack.Block) int {
 	n := 0
 	add := func(t *slack.TextBlockObject) {
 		if t != nil {
