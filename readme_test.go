@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"regexp"
 	"strings"
@@ -12,9 +11,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/internal/env"
+	"github.com/akrecycle/ak-recycle-alert/internal/golden"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files (and the README's configuration reference)")
 
 const (
 	readmePath  = "README.md"
@@ -22,9 +22,9 @@ const (
 	configEnd   = "<!-- config:end -->"
 )
 
-// configTable renders config.Vars as the README's configuration reference: one row per variable, in
+// configTable renders the variables as the README's configuration reference: one row per variable, in
 // order. A concrete default is code; a description of one, "(required)", is text; none is empty.
-func configTable(vars []config.Var) string {
+func configTable(vars []env.Var) string {
 	var b strings.Builder
 	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
 	for _, v := range vars {
@@ -66,13 +66,14 @@ func readReadme(t *testing.T) string {
 	return string(raw)
 }
 
-// TestReadmeConfigTable keeps the README's configuration reference equal to config.Vars.
+// TestReadmeConfigTable keeps the README's configuration reference equal to config.Vars, the
+// configuration's own variables and the registry's channels'.
 // go test -run ReadmeConfigTable -update . rewrites it.
 func TestReadmeConfigTable(t *testing.T) {
 	readme := readReadme(t)
 	before, got, after := readmeSections(t, readme)
-	want := configTable(config.Vars)
-	if *update {
+	want := configTable(config.Vars(channels.All))
+	if golden.Update() {
 		if got != want {
 			if err := os.WriteFile(readmePath, []byte(before+want+after), 0o644); err != nil {
 				t.Fatal(err)
@@ -88,16 +89,16 @@ func TestReadmeConfigTable(t *testing.T) {
 func TestReadmeConfigTableRender(t *testing.T) {
 	tests := []struct {
 		name string
-		v    config.Var
+		v    env.Var
 		want string
 	}{
-		{"concrete default", config.Var{Name: "A", Default: "7,3,1", Help: "h"}, "| `A` | `7,3,1` | h |\n"},
-		{"described default", config.Var{Name: "B", Default: "(required)", Help: "h"}, "| `B` | (required) | h |\n"},
-		{"no default", config.Var{Name: "C", Help: "x | y"}, "| `C` |  | x \\| y |\n"},
+		{"concrete default", env.Var{Name: "A", Default: "7,3,1", Help: "h"}, "| `A` | `7,3,1` | h |\n"},
+		{"described default", env.Var{Name: "B", Default: "(required)", Help: "h"}, "| `B` | (required) | h |\n"},
+		{"no default", env.Var{Name: "C", Help: "x | y"}, "| `C` |  | x \\| y |\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := strings.CutPrefix(configTable([]config.Var{tt.v}), "| variable | default | meaning |\n|---|---|---|\n")
+			got, _ := strings.CutPrefix(configTable([]env.Var{tt.v}), "| variable | default | meaning |\n|---|---|---|\n")
 			if got != tt.want {
 				t.Errorf("configTable(%+v) row = %q, want %q", tt.v, got, tt.want)
 			}

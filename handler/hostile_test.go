@@ -105,7 +105,7 @@ func TestHandleRendersEveryChannelFirst(t *testing.T) {
 			r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
 				Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
 			slack := &fakeChannel{name: "slack-webhook"}
-			h, _ := newHandler(t, testConfig(t, "WEBHOOK_URL", "https://example.com/hook"), r, slack)
+			h, _ := newHandler(t, testSettings(t), r, slack)
 			h.Channels = append(h.Channels, tc.hook)
 			res, err := h.Handle(context.Background(), Invocation{RequestID: "req-render"}, []byte(timerEvent))
 			if err == nil || !strings.Contains(err.Error(), "nothing sent: "+tc.want) {
@@ -132,7 +132,7 @@ func TestResultLogKeepsUnencodableAlerts(t *testing.T) {
 		key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour)),
 		key("LTAI5tBeyondYear99990001", cur.Add(-2*time.Hour), beyond),
 	}}}}}
-	h, logs := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	h, logs := newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
 	if _, err := h.Handle(context.Background(), Invocation{RequestID: "req-beyond"}, []byte(timerEvent)); err != nil {
 		t.Logf("Handle() = %v", err)
 	}
@@ -197,7 +197,7 @@ func TestHandleLeavesTimeToAnswer(t *testing.T) {
 		t.Run(tt.timeout.String(), func(t *testing.T) {
 			r := &deadlineReader{fakeReader: fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}}
 			ch := newDeadlineChannel("slack-webhook")
-			h, _ := newHandler(t, testConfig(t), nil)
+			h, _ := newHandler(t, testSettings(t), nil)
 			h.Reader, h.Channels = r, append(h.Channels, ch)
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
