@@ -42,8 +42,8 @@ func ParseMode(s string) (string, error) {
 	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
 }
 
-// BinCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
-const BinCapacity = 3
+// binCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
+const binCapacity = 3
 
 // The years every date of a run falls in: a date the API answers outside them is an invalid answer, and
 // a run's now outside them is rejected. Two such dates are less than 292 years apart, so the difference
@@ -83,7 +83,7 @@ type Bin struct {
 
 // Alert is one AccessKey the run tells people about.
 type Alert struct {
-	// ID is alrt_ and 32 hex digits, stable across runs and retries (see ID).
+	// ID is alrt_ and 32 hex digits, stable across runs and retries (see alertID).
 	ID string `json:"id"`
 	// Event says why the key is alerted.
 	Event Event `json:"event"`
@@ -103,7 +103,7 @@ type Alert struct {
 	ThresholdHours *int `json:"thresholdHours,omitempty"`
 	// RemainingSeconds counts from the run's now to DeleteDate; negative when past it.
 	RemainingSeconds int64 `json:"remainingSeconds"`
-	// BinFull is true when the user's bin holds BinCapacity keys or more.
+	// BinFull is true when the user's bin holds binCapacity keys or more.
 	BinFull bool `json:"binFull"`
 }
 

@@ -50,9 +50,9 @@ func TestEvaluate(t *testing.T) {
 	}
 	thresholds := []time.Duration{day, 3 * day, 7 * day}
 	alertOf := func(b Bin, k Key, ev Event, th *int, remaining int64) Alert {
-		return Alert{ID: ID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
+		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
 			AccessKeyID: k.AccessKeyID, CreateDate: k.CreateDate, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate,
-			ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= BinCapacity}
+			ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= binCapacity}
 	}
 	bob, alice, carol := bins[0], bins[1], bins[2]
 	tests := []struct {

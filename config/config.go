@@ -29,44 +29,43 @@ type Config struct {
 	// IMS endpoints, and the environment's credentials (nil when unset: the SDK's default credential
 	// chain applies; on FC the role's per-invocation credentials win over them).
 	Reader alibaba.Config
-	// Channels are the configured channels, in the registry's order.
-	Channels []Channel
+	// channels are the configured channels, in the registry's order: NewChannels builds them.
+	channels []channel
 	// LogLevel is LOG_LEVEL.
 	LogLevel slog.Level
 }
 
-// Channel is a configured channel: its kind, and the values of its variables.
-type Channel struct {
-	Spec   notify.Spec
-	Values map[string]string
+// channel is a configured channel: its kind, and the values of its variables.
+type channel struct {
+	spec   notify.Spec
+	values map[string]string
 }
 
-// Error is an invalid configuration: every problem found, each naming its variable.
-type Error struct {
-	// Problems are "NAME: what is wrong" sentences.
-	Problems []string
+// configError is an invalid configuration: every problem found, each a "NAME: what is wrong" sentence.
+type configError struct {
+	problems []string
 }
 
-func (e *Error) Error() string {
-	return "configuration error: " + strings.Join(e.Problems, "; ")
+func (e *configError) Error() string {
+	return "configuration error: " + strings.Join(e.problems, "; ")
 }
 
 // Load reads the configuration through getenv (os.Getenv in main), with the channels of specs. An empty
-// variable counts as unset. The error, if any, is an *Error listing every problem.
+// variable counts as unset. The error, if any, lists every problem.
 func Load(getenv func(string) string, specs []notify.Spec) (*Config, error) {
 	l := &loader{getenv: getenv}
 	c := &Config{
 		Handler:  l.handler(),
-		Channels: l.channels(specs),
+		channels: l.channels(specs),
 		Reader:   l.reader(),
 		LogLevel: l.logLevel(),
 	}
 	l.checkDebug()
-	if !c.Handler.DryRun && len(c.Channels) == 0 && len(l.problems) == 0 {
+	if !c.Handler.DryRun && len(c.channels) == 0 && len(l.problems) == 0 {
 		l.problems = append(l.problems, "no channel configured: set "+channelSwitches(specs)+", or DRY_RUN=true")
 	}
 	if len(l.problems) > 0 {
-		return nil, &Error{Problems: l.problems}
+		return nil, &configError{problems: l.problems}
 	}
 	return c, nil
 }
@@ -76,11 +75,11 @@ func Load(getenv func(string) string, specs []notify.Spec) (*Config, error) {
 func (c *Config) NewChannels(client *http.Client) ([]notify.Channel, error) {
 	var out []notify.Channel
 	var problems []string
-	for _, ch := range c.Channels {
-		built, err := ch.Spec.New(func(name string) string { return ch.Values[name] }, client)
+	for _, ch := range c.channels {
+		built, err := ch.spec.New(func(name string) string { return ch.values[name] }, client)
 		if err != nil {
-			names := make([]string, len(ch.Spec.Vars))
-			for i, v := range ch.Spec.Vars {
+			names := make([]string, len(ch.spec.Vars))
+			for i, v := range ch.spec.Vars {
 				names[i] = v.Name
 			}
 			problems = append(problems, strings.Join(names, ", ")+": "+err.Error())
@@ -89,7 +88,7 @@ func (c *Config) NewChannels(client *http.Client) ([]notify.Channel, error) {
 		out = append(out, built)
 	}
 	if len(problems) > 0 {
-		return nil, &Error{Problems: problems}
+		return nil, &configError{problems: problems}
 	}
 	return out, nil
 }
@@ -127,7 +126,7 @@ func (l *loader) handler() handler.Settings {
 	}
 	thresholds := l.get("ALERT_THRESHOLDS")
 	if thresholds == "" {
-		thresholds = DefaultThresholds
+		thresholds = defaultThresholds
 	}
 	if t, err := alert.ParseThresholds(thresholds); err != nil {
 		l.bad("ALERT_THRESHOLDS", "%v", err)
@@ -163,8 +162,8 @@ func (l *loader) handler() handler.Settings {
 // channel is configured when its first variable is set. A set value must pass its Var's Check; a
 // Required variable must be set with the first; any other variable without a default must not be set
 // without it.
-func (l *loader) channels(specs []notify.Spec) []Channel {
-	var out []Channel
+func (l *loader) channels(specs []notify.Spec) []channel {
+	var out []channel
 	for _, spec := range specs {
 		first := spec.Vars[0].Name
 		on := l.get(first) != ""
@@ -191,7 +190,7 @@ func (l *loader) channels(specs []notify.Spec) []Channel {
 			values[v.Name] = val
 		}
 		if on {
-			out = append(out, Channel{Spec: spec, Values: values})
+			out = append(out, channel{spec: spec, values: values})
 		}
 	}
 	return out

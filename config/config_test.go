@@ -36,8 +36,8 @@ func TestLoadDefaults(t *testing.T) {
 	if h.Mode != "crossing" || !h.AlertOnRecycle || h.DryRun || h.Location != time.UTC || c.Reader.Region != alibaba.DefaultRegion || h.Schedule != nil {
 		t.Errorf("Load() defaults = mode %q, onRecycle %v, dry %v, loc %v, region %q, schedule %v", h.Mode, h.AlertOnRecycle, h.DryRun, h.Location, c.Reader.Region, h.Schedule)
 	}
-	if len(c.Channels) != 1 || c.Channels[0].Spec.Name != "slack-webhook" {
-		t.Errorf("Load() channels = %+v, want the Slack webhook", c.Channels)
+	if len(c.channels) != 1 || c.channels[0].spec.Name != "slack-webhook" {
+		t.Errorf("Load() channels = %+v, want the Slack webhook", c.channels)
 	}
 	if c.LogLevel.String() != "INFO" {
 		t.Errorf("LogLevel = %v, want INFO", c.LogLevel)
@@ -80,13 +80,13 @@ func TestLoadValues(t *testing.T) {
 		t.Errorf("LogLevel = %v, want DEBUG", c.LogLevel)
 	}
 	var names []string
-	for _, ch := range c.Channels {
-		names = append(names, ch.Spec.Name)
+	for _, ch := range c.channels {
+		names = append(names, ch.spec.Name)
 	}
 	if diff := cmp.Diff([]string{"slack-webhook", "slack", "webhook", "dingtalk"}, names); diff != "" {
 		t.Errorf("Channels (-want +got):\n%s", diff)
 	}
-	if got := c.Channels[1].Values; got["SLACK_CHANNEL"] != "C0123" || got["SLACK_API_URL"] != "http://127.0.0.1:9/api" {
+	if got := c.channels[1].values; got["SLACK_CHANNEL"] != "C0123" || got["SLACK_API_URL"] != "http://127.0.0.1:9/api" {
 		t.Errorf("the bot's values = %v", got)
 	}
 }
@@ -138,9 +138,9 @@ func TestLoadErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load() = %+v, want an error", c)
 			}
-			var ce *Error
+			var ce *configError
 			if !errors.As(err, &ce) {
-				t.Fatalf("Load() error %T, want *Error", err)
+				t.Fatalf("Load() error %T, want *configError", err)
 			}
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "configuration error: ") {
@@ -248,7 +248,7 @@ func TestNewChannels(t *testing.T) {
 		t.Errorf("NewChannels() (-want +got):\n%s", diff)
 	}
 	// A channel that cannot be built is a configuration error naming its variables.
-	bad := &Config{Channels: []Channel{{Spec: channels.All[2], Values: map[string]string{"WEBHOOK_URL": "ftp://x/S3CRET"}}}}
+	bad := &Config{channels: []channel{{spec: channels.All[2], values: map[string]string{"WEBHOOK_URL": "ftp://x/S3CRET"}}}}
 	if _, err := bad.NewChannels(http.DefaultClient); err == nil || !strings.HasPrefix(err.Error(), "configuration error: WEBHOOK_URL, WEBHOOK_SECRET: webhook: URL:") ||
 		strings.Contains(err.Error(), "S3CRET") {
 		t.Errorf("NewChannels(ftp) = %v, want a configuration error naming the variables, not the URL's path", err)

@@ -6,8 +6,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
-// DefaultThresholds is ALERT_THRESHOLDS when unset.
-const DefaultThresholds = "7,3,1"
+// defaultThresholds is ALERT_THRESHOLDS when unset.
+const defaultThresholds = "7,3,1"
 
 // Vars lists every environment variable the function reads but the platform's, in the README's order:
 // the configuration's own, and the channels' (those of specs) among them. It is the single source of the
@@ -23,7 +23,7 @@ func Vars(specs []notify.Spec) []env.Var {
 // head are the variables before the channels'.
 var head = []env.Var{
 	{Name: "RAM_USERS", Default: "(required)", Help: "comma-separated RAM users: names (`alice`), principal names (`alice@corp.onaliyun.com`), user IDs (digits), or `*` for every RAM user"},
-	{Name: "ALERT_THRESHOLDS", Default: DefaultThresholds, Help: "lead times before DeleteDate: whole days (`7`, `7d`) or hours (`36h`); `0` = purged before the next check"},
+	{Name: "ALERT_THRESHOLDS", Default: defaultThresholds, Help: "lead times before DeleteDate: whole days (`7`, `7d`) or hours (`36h`); `0` = purged before the next check"},
 	{Name: "ALERT_ON_RECYCLE", Default: "true", Help: "also alert when a key enters the recycle bin"},
 	{Name: "ALERT_MODE", Default: "crossing", Help: "`crossing` (alert once per threshold) or `digest` (list every key every run)"},
 	{Name: "SCHEDULE", Default: "(required for timer events)", Help: "the timer trigger's own cron expression (6 fields, optional `CRON_TZ=Zone ` prefix, day-of-week by name) or `@every <duration>`"},

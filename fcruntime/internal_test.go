@@ -161,7 +161,7 @@ func TestFrameOf(t *testing.T) {
 }
 
 func TestPanicStackIsCapped(t *testing.T) {
-	var pe *PanicError
+	var pe *panicError
 	var deep func(n int)
 	deep = func(n int) {
 		if n == 0 {
@@ -170,7 +170,7 @@ func TestPanicStackIsCapped(t *testing.T) {
 		deep(n - 1)
 	}
 	func() {
-		defer func() { pe = NewPanicError(recover()) }()
+		defer func() { pe = newPanicError(recover()) }()
 		deep(100)
 	}()
 	if len(pe.Stack) != maxFrames || pe.Stack[0].Label != "TestPanicStackIsCapped.func1" {

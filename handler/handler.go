@@ -89,18 +89,18 @@ type RejectedError struct{ Err error }
 func (e *RejectedError) Error() string { return e.Err.Error() }
 func (e *RejectedError) Unwrap() error { return e.Err }
 
-// RunError is a run that started and failed; the result still says everything that was done.
-type RunError struct {
+// runError is a run that started and failed; the result still says everything that was done.
+type runError struct {
 	// Summary is one line: what failed.
 	Summary string
 }
 
-func (e *RunError) Error() string { return e.Summary }
+func (e *runError) Error() string { return e.Summary }
 
 // manualLead is how far ahead of the clock a manual now may be, unless the run is dry.
 const manualLead = 5 * time.Minute
 
-// Handle runs one invocation. The result is nil only for a rejected invocation; with a RunError it holds
+// Handle runs one invocation. The result is nil only for a rejected invocation; with a runError it holds
 // what the run did before failing. It logs the run and its result.
 func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Result, error) {
 	start := h.now()
@@ -123,7 +123,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 	if h.ConfigErr != nil {
 		return nil, &RejectedError{h.ConfigErr}
 	}
-	ev, err := DecodeEvent(body)
+	ev, err := decodeEvent(body)
 	if err != nil {
 		return nil, &RejectedError{err}
 	}
@@ -136,7 +136,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 		return nil, &RejectedError{err}
 	}
 	if err := h.waitForFireTime(ctx, times.Cur, clock); err != nil {
-		return nil, &RunError{Summary: "waiting for the fire time: " + err.Error()}
+		return nil, &runError{Summary: "waiting for the fire time: " + err.Error()}
 	}
 	res := newResult(inv, s, times)
 	for _, w := range res.Warnings {
@@ -145,7 +145,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 
 	scan, err := h.read(ctx, inv.Credentials, s.Users)
 	if err != nil {
-		return res, &RunError{Summary: "reading the recycle bins failed: " + err.Error()}
+		return res, &runError{Summary: "reading the recycle bins failed: " + err.Error()}
 	}
 	failures := res.record(ctx, h.Logger, scan, s.Users)
 	res.Alerts = alert.Evaluate(scan.Bins, times.Now, res.Window, times.Next, alert.Policy{
@@ -156,7 +156,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 		Manual: !ev.Timer, DryRun: s.DryRun, Location: s.Location}
 	failures = append(failures, h.tell(ctx, res, report)...)
 	if len(failures) > 0 {
-		return res, &RunError{Summary: strings.Join(failures, "; ")}
+		return res, &runError{Summary: strings.Join(failures, "; ")}
 	}
 	return res, nil
 }
@@ -164,7 +164,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 // settle returns the run's settings: h's, with the event's overrides applied. An event that asks to
 // send with no channel configured, or a manual now more than 5 minutes ahead of the clock (unless
 // dry), is an error.
-func (h *Handler) settle(ev Event, clock time.Time) (Settings, error) {
+func (h *Handler) settle(ev event, clock time.Time) (Settings, error) {
 	s, o := h.Settings, ev.Overrides
 	if o.Users != nil {
 		s.Users = o.Users
@@ -190,7 +190,7 @@ func (h *Handler) settle(ev Event, clock time.Time) (Settings, error) {
 
 // times are the run's times: a timer event's from its trigger time and SCHEDULE; a manual run's from
 // its now (the event's, else the clock) and SCHEDULE, or without one the day before and after now.
-func (s Settings) times(ev Event, clock time.Time) (schedule.Times, error) {
+func (s Settings) times(ev event, clock time.Time) (schedule.Times, error) {
 	switch {
 	case ev.Timer && s.Schedule == nil:
 		return schedule.Times{}, errors.New("SCHEDULE is not set: a timer event needs the trigger's schedule to compute its window (set SCHEDULE to the trigger's cronExpression)")

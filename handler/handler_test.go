@@ -220,9 +220,9 @@ func TestHandleUnreadableUsers(t *testing.T) {
 		slack := &fakeChannel{name: "slack-webhook"}
 		h, _ := newHandler(t, testSettings(t), r, slack)
 		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
-		var re *RunError
+		var re *runError
 		if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "NoPermission for all 1,000 users: the role lacks ram:ListAccessKeysInRecycleBin") {
-			t.Fatalf("Handle() = %v, want a RunError summary", err)
+			t.Fatalf("Handle() = %v, want a runError summary", err)
 		}
 		if res == nil || len(res.Errors) != 1000 || len(slack.sent) != 1 {
 			t.Errorf("result errors %d, sent %d; want 1000 and the message still posted", len(res.Errors), len(slack.sent))

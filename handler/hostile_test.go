@@ -45,12 +45,12 @@ func TestDecodeEventLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeEvent([]byte(tt.body))
+			got, err := decodeEvent([]byte(tt.body))
 			if err == nil {
-				t.Fatalf("DecodeEvent(%.80s) = %+v, want an error containing %.100q", tt.body, got, tt.want)
+				t.Fatalf("decodeEvent(%.80s) = %+v, want an error containing %.100q", tt.body, got, tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) || len(err.Error()) > 300 {
-				t.Errorf("DecodeEvent(%.80s) = %.300q, want a short error containing %.100q", tt.body, err, tt.want)
+				t.Errorf("decodeEvent(%.80s) = %.300q, want a short error containing %.100q", tt.body, err, tt.want)
 			}
 		})
 	}
@@ -63,17 +63,17 @@ func TestDecodeEventAtTheLimits(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"users": users, "thresholds": []any{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, "365d"},
 		"now": "2000-01-01T00:00:00Z"})
-	ev, err := DecodeEvent(body)
+	ev, err := decodeEvent(body)
 	if err != nil {
-		t.Fatalf("DecodeEvent(5000 users, 20 thresholds) = %v", err)
+		t.Fatalf("decodeEvent(5000 users, 20 thresholds) = %v", err)
 	}
 	if len(ev.Overrides.Users) != 5000 || len(ev.Overrides.Thresholds) != 20 || ev.Overrides.Thresholds[19] != 365*24*time.Hour {
-		t.Errorf("DecodeEvent() = %d users, thresholds %v", len(ev.Overrides.Users), ev.Overrides.Thresholds)
+		t.Errorf("decodeEvent() = %d users, thresholds %v", len(ev.Overrides.Users), ev.Overrides.Thresholds)
 	}
 	// Unknown fields of a timer event are ignored, however many.
 	timer := `{"triggerTime":"2200-12-31T23:59:59Z"` + strings.Repeat(`,"x":[1,2,{"y":null}]`, 20000) + `}`
-	if ev, err := DecodeEvent([]byte(timer)); err != nil || !ev.Timer {
-		t.Errorf("DecodeEvent(timer with 20,000 extra fields) = %+v, %v", ev, err)
+	if ev, err := decodeEvent([]byte(timer)); err != nil || !ev.Timer {
+		t.Errorf("decodeEvent(timer with 20,000 extra fields) = %+v, %v", ev, err)
 	}
 }
 
@@ -241,7 +241,7 @@ func BenchmarkDecodeHostileEvent(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.event)))
 			for b.Loop() {
-				DecodeEvent(bc.event) //nolint:errcheck // most are rejected
+				decodeEvent(bc.event) //nolint:errcheck // most are rejected
 			}
 		})
 	}

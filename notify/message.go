@@ -12,8 +12,8 @@ package notify
 // The Message carries the texts that come from outside (the account label, user names and IDs,
 // AccessKey IDs, error codes and messages, warnings, the request ID) as they came, on their own or in
 // plain phrases ("alice (2073…)"); each format escapes them where they enter it. The Message's own
-// words (Title, RestLine, dates, counts) hold no outside text. RestoreCommand alone is made safe here,
-// for a shell.
+// words (Title, RestLine, dates, counts) hold no outside text. The restore command alone is made safe
+// here, for a shell.
 
 import (
 	"fmt"
@@ -85,7 +85,8 @@ type KeyItem struct {
 	// BinFull is the warning for a full bin, or empty.
 	BinFull string
 	// Restore is the CLI command that restores the key, safe to paste into a shell; empty when the IDs
-	// allow none (see RestoreCommand).
+	// allow none: an ID that is empty, or holds a control character, a character beyond ASCII, a quote or
+	// a backtick.
 	Restore string
 }
 
@@ -164,21 +165,21 @@ func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 		Past:     a.RemainingSeconds <= 0,
 		Urgent:   a.RemainingSeconds < 86400,
 	}
-	k.Restore, _ = RestoreCommand(a.UserID, a.AccessKeyID)
+	k.Restore, _ = restoreCommand(a.UserID, a.AccessKeyID)
 	if a.BinFull {
 		k.BinFull = fmt.Sprintf("bin full: deleting another AccessKey of %s purges the oldest one at once", a.UserName)
 	}
 	return k
 }
 
-// RestoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
+// restoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
 // safe to paste into a POSIX shell: an ID of letters and digits is written as it is, any other in
 // single quotes, inside which a shell reads nothing. ok is false, and there is no command, when an ID
 // is empty or holds a character that no quoting makes safe to show: a control character or line
 // break, a character beyond ASCII (some reorder or hide text), a single quote (quoting it needs a
 // backslash, which chat formats may eat) or a backtick (which no chat code span can hold). The API's
 // AccessKey IDs are letters and digits and its user IDs digits; this does not rely on it.
-func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
+func restoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	u, uok := shellWord(userID)
 	a, aok := shellWord(accessKeyID)
 	if !uok || !aok {
@@ -187,11 +188,11 @@ func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + u + " --UserAccessKeyId " + a, true
 }
 
-// restoreUnsafe is said instead of a restore command that RestoreCommand refused, or that a format
+// restoreUnsafe is said instead of a restore command that restoreCommand refused, or that a format
 // cannot show exactly.
 const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell or in this message; restore the key in the RAM console"
 
-// shellWord is s as one shell word, for RestoreCommand.
+// shellWord is s as one shell word, for restoreCommand.
 func shellWord(s string) (string, bool) {
 	if s == "" {
 		return "", false

@@ -152,9 +152,9 @@ func TestRestoreCommand(t *testing.T) {
 		{"empty", "", "LTAI5t", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := notify.RestoreCommand(tt.userID, tt.accessKeyID)
+		got, ok := restoreCommand(tt.userID, tt.accessKeyID)
 		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("%s: notify.RestoreCommand(%q, %q) = %q, %v; want %q, %v", tt.name, tt.userID, tt.accessKeyID, got, ok, tt.want, tt.wantOK)
+			t.Errorf("%s: the restore command of (%q, %q) = %q, %v; want %q, %v", tt.name, tt.userID, tt.accessKeyID, got, ok, tt.want, tt.wantOK)
 		}
 	}
 }
@@ -166,20 +166,29 @@ func FuzzRestoreCommand(f *testing.F) {
 		f.Add(s, nt.HostileSeeds[(i+7)%len(nt.HostileSeeds)])
 	}
 	f.Fuzz(func(t *testing.T, userID, accessKeyID string) {
-		cmd, ok := notify.RestoreCommand(userID, accessKeyID)
+		cmd, ok := restoreCommand(userID, accessKeyID)
 		want, wantOK := nt.RestoreArgv(alert.Alert{UserID: userID, AccessKeyID: accessKeyID})
 		if ok != wantOK {
-			t.Fatalf("notify.RestoreCommand(%q, %q) ok = %v, want %v", userID, accessKeyID, ok, wantOK)
+			t.Fatalf("restoreCommand(%q, %q) ok = %v, want %v", userID, accessKeyID, ok, wantOK)
 		}
 		if !ok {
 			if cmd != "" {
-				t.Fatalf("notify.RestoreCommand(%q, %q) = %q with ok false", userID, accessKeyID, cmd)
+				t.Fatalf("restoreCommand(%q, %q) = %q with ok false", userID, accessKeyID, cmd)
 			}
 			return
 		}
 		got, err := nt.ShellWords(cmd)
 		if err != nil || !cmp.Equal(got, want) {
-			t.Fatalf("notify.RestoreCommand(%q, %q) = %q, which splits into %q, %v; want %q", userID, accessKeyID, cmd, got, err, want)
+			t.Fatalf("restoreCommand(%q, %q) = %q, which splits into %q, %v; want %q", userID, accessKeyID, cmd, got, err, want)
 		}
 	})
+}
+
+// restoreCommand is the restore command a message shows for a key of userID and accessKeyID, and
+// whether it shows one.
+func restoreCommand(userID, accessKeyID string) (string, bool) {
+	r := &alert.Report{Findings: alert.Findings{Mode: alert.ModeCrossing,
+		Alerts: []alert.Alert{{Event: alert.Recycled, UserName: "u", UserID: userID, AccessKeyID: accessKeyID}}}}
+	cmd := notify.NewMessage(r).Keys[0].Restore
+	return cmd, cmd != ""
 }

@@ -27,7 +27,7 @@
 // Text from outside the function (names, IDs, error messages, warnings, the account label) is data,
 // never markup: the Message carries it as it came, and each format escapes it where it enters it
 // (package escape holds the pieces every escaper is made of); a restore command is shown exactly or
-// not at all, and is safe to paste into a shell (RestoreCommand).
+// not at all, and is safe to paste into a shell (KeyItem.Restore).
 //
 // # Adding a channel
 //

@@ -12,17 +12,6 @@ import (
 // redacted replaces a secret in error text.
 const redacted = "[redacted]"
 
-// RedactURL returns the scheme and host of u ("https://oapi.dingtalk.com"): the only parts of a webhook
-// URL that may appear in an error or a log line, since the path, the query and the user info carry
-// tokens. An unparsable URL gives "[invalid URL]", never the input.
-func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" || p.Host == "" {
-		return "[invalid URL]"
-	}
-	return p.Scheme + "://" + p.Host
-}
-
 // CheckURL validates a channel's URL: https://, or http:// to a loopback address only (tests, local
 // receivers). Its error names the scheme and host at most, never the path, query or user info, which
 // carry tokens.

@@ -134,9 +134,6 @@ func parseEvery(s *Schedule, rest string) (*Schedule, error) {
 // String returns the schedule as it was written.
 func (s *Schedule) String() string { return s.spec }
 
-// Location returns the zone whose wall clock the schedule matches (UTC unless CRON_TZ says otherwise).
-func (s *Schedule) Location() *time.Location { return s.loc }
-
 // Next returns the first fire time strictly after t, in UTC, or the zero time when there is none within
 // about 10 years.
 func (s *Schedule) Next(t time.Time) time.Time {

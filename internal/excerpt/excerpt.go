@@ -10,19 +10,19 @@ import (
 	"unicode/utf8"
 )
 
-// Max is how many bytes of a text an excerpt keeps.
-const Max = 40
+// maxBytes is how many bytes of a text an excerpt keeps.
+const maxBytes = 40
 
 // ellipsis marks a cut.
 const ellipsis = "…"
 
 // Quote returns s in double quotes, every character but ASCII letters, digits, space and . , : ; _ + - /
-// @ = % shown as ?: all of it when it is at most Max bytes long, else its first Max bytes (cut at a
+// @ = % shown as ?: all of it when it is at most maxBytes bytes long, else its first maxBytes bytes (cut at a
 // character boundary) followed by "…" after the closing quote.
 func Quote(s string) string {
 	cut := len(s)
-	if cut > Max {
-		cut = boundary(s, Max)
+	if cut > maxBytes {
+		cut = boundary(s, maxBytes)
 	}
 	var b strings.Builder
 	b.WriteByte('"')

@@ -16,10 +16,10 @@ func TestQuote(t *testing.T) {
 		{name: "control characters", in: "a\nb\x1b[0m", want: `"a?b??0m"`},
 		{name: "markup", in: "<!channel> *x* [a](http://b) `c` ~d~ &amp; \"e\" 'f'", want: `"??channel? ?x? ?a??http://b? ?c? ?d? ?am"…`},
 		{name: "non-ASCII", in: "é中", want: `"??"`},
-		{name: "exactly Max", in: strings.Repeat("a", Max), want: `"` + strings.Repeat("a", Max) + `"`},
-		{name: "long", in: strings.Repeat("a", 10000), want: `"` + strings.Repeat("a", Max) + `"…`},
-		{name: "cut at a character", in: strings.Repeat("a", Max-1) + "ééé", want: `"` + strings.Repeat("a", Max-1) + `"…`},
-		{name: "cut after a character", in: strings.Repeat("a", Max-2) + "ééé", want: `"` + strings.Repeat("a", Max-2) + `?"…`},
+		{name: "exactly maxBytes", in: strings.Repeat("a", maxBytes), want: `"` + strings.Repeat("a", maxBytes) + `"`},
+		{name: "long", in: strings.Repeat("a", 10000), want: `"` + strings.Repeat("a", maxBytes) + `"…`},
+		{name: "cut at a character", in: strings.Repeat("a", maxBytes-1) + "ééé", want: `"` + strings.Repeat("a", maxBytes-1) + `"…`},
+		{name: "cut after a character", in: strings.Repeat("a", maxBytes-2) + "ééé", want: `"` + strings.Repeat("a", maxBytes-2) + `?"…`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,15 +27,20 @@ var All = []notify.Spec{
 }
 
 // Preview returns the channels a dry run renders when none is configured: the Slack message and the
-// webhook body. They are never sent.
+// webhook body, built from their specs with URLs that are never posted to.
 func Preview(client *http.Client) ([]notify.Channel, error) {
-	s, err := slack.NewWebhook("https://hooks.slack.com/services/preview", client)
-	if err != nil {
-		return nil, err
+	urls := map[string]string{
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/preview",
+		"WEBHOOK_URL":       "https://webhook.invalid/preview",
 	}
-	w, err := webhook.New("https://webhook.invalid/preview", "", client)
-	if err != nil {
-		return nil, err
+	get := func(name string) string { return urls[name] }
+	var out []notify.Channel
+	for _, spec := range []notify.Spec{slack.WebhookSpec, webhook.Spec} {
+		ch, err := spec.New(get, client)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
 	}
-	return []notify.Channel{s, w}, nil
+	return out, nil
 }

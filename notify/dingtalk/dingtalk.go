@@ -20,8 +20,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
 
-// Name is the channel's name, as it appears in the result.
-const Name = "dingtalk"
+// name is the channel's name, as it appears in the result.
+const name = "dingtalk"
 
 // DingTalk custom robot limits and codes. Sources: the custom robot guide
 // (open.dingtalk.com/document/robots/custom-robot-access: 20 messages a minute per robot, throttled for 10
@@ -37,9 +37,9 @@ const (
 	tooFast = 130101
 )
 
-// Channel posts to a DingTalk custom robot. Each part of a message is a markdown message; with a
+// channel posts to a DingTalk custom robot. Each part of a message is a markdown message; with a
 // secret every attempt is signed anew.
-type Channel struct {
+type channel struct {
 	url    string
 	secret string
 	poster notify.Poster
@@ -49,32 +49,32 @@ type Channel struct {
 // (https://oapi.dingtalk.com/robot/send?access_token=…). secret is the robot's signing secret (SEC…),
 // or empty when the robot does not use signing. client must have a timeout; nil means a client with
 // a 10 s timeout. The error never holds the URL's path or query, nor the secret.
-func New(webhookURL, secret string, client *http.Client) (*Channel, error) {
+func newChannel(webhookURL, secret string, client *http.Client) (*channel, error) {
 	if secret != "" {
-		if err := CheckSecret(secret); err != nil {
-			return nil, fmt.Errorf("%s: signing secret: %w", Name, err)
+		if err := checkSecret(secret); err != nil {
+			return nil, fmt.Errorf("%s: signing secret: %w", name, err)
 		}
 	}
-	p, err := robot.NewPoster(Name, webhookURL, secret, client)
+	p, err := robot.NewPoster(name, webhookURL, secret, client)
 	if err != nil {
 		return nil, err
 	}
-	return &Channel{url: webhookURL, secret: secret, poster: p}, nil
+	return &channel{url: webhookURL, secret: secret, poster: p}, nil
 }
 
-// CheckSecret is the rule of a robot's signing secret: it starts with SEC.
-func CheckSecret(secret string) error {
+// checkSecret is the rule of a robot's signing secret: it starts with SEC.
+func checkSecret(secret string) error {
 	if !strings.HasPrefix(secret, "SEC") {
 		return errors.New("not a DingTalk signing secret: it should start with SEC")
 	}
 	return nil
 }
 
-// Name is Name.
-func (d *Channel) Name() string { return Name }
+// Name is the channel's name.
+func (d *channel) Name() string { return name }
 
 // Pace is 3 s: the robot takes 20 posts a minute.
-func (d *Channel) Pace() time.Duration { return pace }
+func (d *channel) Pace() time.Duration { return pace }
 
 // body is the robot's markdown message.
 type body struct {
@@ -90,7 +90,7 @@ type markdown struct {
 // Render returns one markdown message per part; a part holds as many keys as fit in the robot's
 // 20,000 bytes. The title (shown in notifications) is the part's first line; in the text a line ends
 // with two spaces, which DingTalk's markdown needs for a line break.
-func (d *Channel) Render(r *alert.Report) ([]notify.Post, error) {
+func (d *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	bodyOf := func(p notify.Part) body {
 		return body{MsgType: "markdown", Markdown: markdown{Title: p.Title(), Text: robot.Markdown(p, "  \n")}}
 	}
@@ -104,7 +104,7 @@ func (d *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 		// A part that still does not fit (one key with long errors and warnings) loses the end of its text.
 		b, err := robot.ShrinkToFit(&v.Markdown.Text, maxBody, func() ([]byte, error) { return robot.JSON(v) })
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", Name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, notify.NewPost(b, func(ctx context.Context) error { return d.send(ctx, b) }))
 	}
@@ -114,7 +114,7 @@ func (d *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 // send posts one rendered body. With a secret, each attempt appends that attempt's timestamp and
 // signature to the URL. Errcode 130101 (sent too fast) is retried like a 429; any other errcode is
 // permanent and reported as "errcode N: errmsg".
-func (d *Channel) send(ctx context.Context, body []byte) error {
+func (d *channel) send(ctx context.Context, body []byte) error {
 	var sign string // this attempt's, scrubbed from its error (attempts run one after another)
 	return d.poster.Post(ctx, func(ctx context.Context, at time.Time) (*http.Request, error) {
 		u := d.url

@@ -54,9 +54,9 @@ func robotCheck(secret string, clock *nt.Clock) nt.Check {
 }
 
 // newTest returns the channel for a server at base, signing with secret, with instant waits.
-func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *Channel {
+func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *channel {
 	t.Helper()
-	d, err := New(base+path, secret, nt.Client())
+	d, err := newChannel(base+path, secret, nt.Client())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -137,10 +137,10 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := New(tt.url, tt.secret, nil)
+			d, err := newChannel(tt.url, tt.secret, nil)
 			if tt.wantErr == "" {
-				if err != nil || d == nil || d.Name() != Name || d.Pace() != 3*time.Second {
-					t.Fatalf("New = %v, %v; want a channel named %q paced 3s", d, err, Name)
+				if err != nil || d == nil || d.Name() != name || d.Pace() != 3*time.Second {
+					t.Fatalf("New = %v, %v; want a channel named %q paced 3s", d, err, name)
 				}
 				return
 			}
@@ -152,7 +152,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestRenderGolden(t *testing.T) {
-	d, err := New("https://oapi.dingtalk.com"+path, secret, nil)
+	d, err := newChannel("https://oapi.dingtalk.com"+path, secret, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

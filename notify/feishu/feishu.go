@@ -20,8 +20,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
 
-// Name is the channel's name, as it appears in the result.
-const Name = "feishu"
+// name is the channel's name, as it appears in the result.
+const name = "feishu"
 
 // Feishu / Lark custom bot limits and codes. Source: "自定义机器人使用指南"
 // (open.larkoffice.com/document/ukTMukTMukTM/ucTM5YjL3ETO24yNxkjN, English version
@@ -42,10 +42,10 @@ const (
 // rateLimited are the codes that mean "too many requests": they are retried.
 var rateLimited = map[int]bool{11232: true, 9499: true, 99991400: true}
 
-// Channel posts to a Feishu or Lark custom bot; hosts open.feishu.cn and open.larksuite.com work
+// channel posts to a Feishu or Lark custom bot; hosts open.feishu.cn and open.larksuite.com work
 // alike. Each part of a message is an interactive card; with a secret every attempt carries its own
 // timestamp and signature in the body.
-type Channel struct {
+type channel struct {
 	url    string
 	secret string
 	poster notify.Poster
@@ -55,19 +55,19 @@ type Channel struct {
 // (https://open.feishu.cn/open-apis/bot/v2/hook/…). secret is the bot's signing secret, or empty.
 // client must have a timeout; nil means a client with a 10 s timeout. The error never holds the URL's
 // path or query, nor the secret.
-func New(webhookURL, secret string, client *http.Client) (*Channel, error) {
-	p, err := robot.NewPoster(Name, webhookURL, secret, client)
+func newChannel(webhookURL, secret string, client *http.Client) (*channel, error) {
+	p, err := robot.NewPoster(name, webhookURL, secret, client)
 	if err != nil {
 		return nil, err
 	}
-	return &Channel{url: webhookURL, secret: secret, poster: p}, nil
+	return &channel{url: webhookURL, secret: secret, poster: p}, nil
 }
 
-// Name is Name.
-func (f *Channel) Name() string { return Name }
+// Name is the channel's name.
+func (f *channel) Name() string { return name }
 
 // Pace is 200 ms: the bot takes 5 posts a second.
-func (f *Channel) Pace() time.Duration { return pace }
+func (f *channel) Pace() time.Duration { return pace }
 
 // card is an interactive message: a colored header and lark_md blocks. A signed attempt sets
 // Timestamp and Sign, which go first; the rendered card has neither.
@@ -107,7 +107,7 @@ type element struct {
 // Render returns one card per part; a part holds as many keys as fit in the bot's 20 KB, leaving room
 // for the signature. The header is the part's title, red when a key is purged within a day, orange for
 // other news, blue for a quiet digest. The bodies carry no signature: each attempt adds its own.
-func (f *Channel) Render(r *alert.Report) ([]notify.Post, error) {
+func (f *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	m := notify.NewMessage(r)
 	limit := maxBody - signOverhead
 	parts := m.Split(func(p notify.Part) bool {
@@ -122,7 +122,7 @@ func (f *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 		last := c.Card.Elements[len(c.Card.Elements)-1].Text
 		b, err := robot.ShrinkToFit(&last.Content, limit, func() ([]byte, error) { return robot.JSON(c) })
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", Name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, notify.NewPost(b, func(ctx context.Context) error { return f.send(ctx, c) }))
 	}
@@ -199,7 +199,7 @@ func color(m *notify.Message) string {
 // send posts one card. With a secret, each attempt adds that attempt's "timestamp" and "sign" to it.
 // Codes 11232, 9499 and 99991400 (throttled) are retried like a 429; any other non-zero code, 19021
 // (bad signature) among them, is permanent and reported as "code N: msg".
-func (f *Channel) send(ctx context.Context, c card) error {
+func (f *channel) send(ctx context.Context, c card) error {
 	var sign string // this attempt's, scrubbed from its error (attempts run one after another)
 	return f.poster.Post(ctx, func(ctx context.Context, at time.Time) (*http.Request, error) {
 		if f.secret != "" {

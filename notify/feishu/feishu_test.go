@@ -65,9 +65,9 @@ func botCheck(secret string, clock *nt.Clock) nt.Check {
 	})
 }
 
-func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *Channel {
+func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *channel {
 	t.Helper()
-	f, err := New(base+path, secret, nt.Client())
+	f, err := newChannel(base+path, secret, nt.Client())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -166,10 +166,10 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := New(tt.url, secret, nil)
+			f, err := newChannel(tt.url, secret, nil)
 			if tt.wantErr == "" {
-				if err != nil || f.Name() != Name {
-					t.Fatalf("New = %v, %v; want a channel named %q", f, err, Name)
+				if err != nil || f.Name() != name {
+					t.Fatalf("New = %v, %v; want a channel named %q", f, err, name)
 				}
 				return
 			}
@@ -181,7 +181,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestRenderGolden(t *testing.T) {
-	f, err := New("https://open.feishu.cn"+path, secret, nil)
+	f, err := newChannel("https://open.feishu.cn"+path, secret, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

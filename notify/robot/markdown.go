@@ -27,7 +27,7 @@ type Format struct {
 
 // markdownFormat is the robots' markdown with line break nl.
 func markdownFormat(nl string) Format {
-	return Format{NL: nl, Text: Text, Bold: Bold, Code: Code}
+	return Format{NL: nl, Text: Text, Bold: Bold, Code: code}
 }
 
 // Bold is s in bold: **s**.
@@ -147,11 +147,11 @@ func Text(s string) string {
 // marks are the ASCII characters Text may change.
 var marks = escape.Marks("*`~_[]<>\\@&:")
 
-// Code shows a command in a code span when it holds nothing that Text would change,
+// code shows a command in a code span when it holds nothing that Text would change,
 // and otherwise returns "": none of the robots documents what its code spans read (DingTalk documents
 // no code span at all, and a <@userid> inside one may still mention), so a span only holds what is
 // inert outside one too. Commands made of IDs of letters and digits always qualify.
-func Code(s string) string {
+func code(s string) string {
 	if s == "" || Text(s) != s {
 		return ""
 	}

@@ -55,8 +55,8 @@ func TestMarkdownCode(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := Code(tt.in); got != tt.want {
-			t.Errorf("Code(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := code(tt.in); got != tt.want {
+			t.Errorf("code(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -80,10 +80,10 @@ func FuzzMarkdownCode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := Code(s)
+		out := code(s)
 		if out == "" {
 			if s != "" && Text(s) == s {
-				t.Fatalf("Code(%q) = \"\", but the text is inert as it is", s)
+				t.Fatalf("code(%q) = \"\", but the text is inert as it is", s)
 			}
 			return
 		}
@@ -92,7 +92,7 @@ func FuzzMarkdownCode(f *testing.F) {
 			inner, ok = strings.CutSuffix(inner, "`")
 		}
 		if !ok || inner != s || Text(inner) != inner {
-			t.Fatalf("Code(%q) = %q: a span must hold the text, inert as it is", s, out)
+			t.Fatalf("code(%q) = %q: a span must hold the text, inert as it is", s, out)
 		}
 	})
 }

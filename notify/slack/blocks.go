@@ -43,7 +43,7 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 		out[i] = &slack.WebhookMessage{
 			Channel: channel,
 			// The fallback is the notification; Slack reads it as mrkdwn too.
-			Text:   p.Title() + " · " + Text(p.Message.Account),
+			Text:   p.Title() + " · " + escapeText(p.Message.Account),
 			Blocks: &slack.Blocks{BlockSet: partBlocks(p)},
 		}
 	}
@@ -58,7 +58,7 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
-		slack.NewContextBlock("", mrkdwn(excerpt.Cut(Text(p.Context()), maxSectionText))),
+		slack.NewContextBlock("", mrkdwn(excerpt.Cut(escapeText(p.Context()), maxSectionText))),
 	}
 	for i, k := range p.Keys {
 		blocks = append(blocks, slack.NewDividerBlock(), keyBlock(p.Offset+i+1, k))
@@ -66,19 +66,19 @@ func partBlocks(p notify.Part) []slack.Block {
 	if eg := p.Errors(); len(eg) > 0 {
 		lines := []string{"*:no_entry: Users whose recycle bin could not be read*"}
 		for _, g := range eg {
-			lines = append(lines, "• "+Text(g.Text()))
+			lines = append(lines, "• "+escapeText(g.Text()))
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
 	}
 	if w := p.Warnings(); len(w) > 0 {
 		lines := []string{"*:warning: Warnings*"}
 		for _, s := range w {
-			lines = append(lines, "• "+Text(s))
+			lines = append(lines, "• "+escapeText(s))
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
 	}
 	if r := p.RestLine(); r != "" {
-		blocks = append(blocks, slack.NewDividerBlock(), section(Text(r)))
+		blocks = append(blocks, slack.NewDividerBlock(), section(escapeText(r)))
 	}
 	return blocks
 }
@@ -92,14 +92,14 @@ func keyBlock(n int, k notify.KeyItem) slack.Block {
 	if k.Past {
 		when = k.Left
 	}
-	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, Text(k.Event), when)
+	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), when)
 	if k.BinFull != "" {
-		text += "\n:warning: " + Text(k.BinFull)
+		text += "\n:warning: " + escapeText(k.BinFull)
 	}
-	text += "\nRestore: " + k.RestoreText(Code, Text)
+	text += "\nRestore: " + k.RestoreText(codeSpan, escapeText)
 	fields := []*slack.TextBlockObject{
-		field("User", Text(k.User)),
-		field("AccessKey ID", Code(k.Alert.AccessKeyID)),
+		field("User", escapeText(k.User)),
+		field("AccessKey ID", codeSpan(k.Alert.AccessKeyID)),
 		field("Deleted (RecycleDate)", k.Recycled),
 		field("Purged (DeleteDate)", k.Purged+"\n"+k.Left),
 	}
@@ -128,7 +128,7 @@ func mrkdwn(text string) *slack.TextBlockObject {
 // render allocated.
 var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// Text makes text from outside (a value, or a phrase holding values) inert in Slack's mrkdwn,
+// escapeText makes text from outside (a value, or a phrase holding values) inert in Slack's mrkdwn,
 // in blocks and in the fallback text, wherever it is put, also at the start of a line:
 //
 //   - &, < and > become &amp;, &lt; and &gt;, so that no control sequence (<!channel>, <!here>,
@@ -144,7 +144,7 @@ var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 //   - line breaks become spaces (escape.OneLine).
 //
 // Ordinary names, IDs and messages come out as they went in.
-func Text(s string) string {
+func escapeText(s string) string {
 	out := escape.Runes(s, marks, func(before string, r rune, after string) string {
 		switch r {
 		case '&':
@@ -182,14 +182,14 @@ func Text(s string) string {
 // marks are the ASCII characters Text may change.
 var marks = escape.Marks("&<>*_~`:")
 
-// Code shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
+// codeSpan shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
 // reads &, < and >, which are escaped. mrkdwn cannot escape a backtick, which would close the span, so
-// s with one (or empty) is shown as escaped text instead; RestoreCommand never makes one with a
+// s with one (or empty) is shown as escaped text instead; a restore command (notify.KeyItem.Restore) never holds a
 // backtick, so a restore command is always shown exactly.
-func Code(s string) string {
+func codeSpan(s string) string {
 	s = escape.OneLine(s)
 	if s == "" || strings.ContainsRune(s, '`') {
-		return Text(s)
+		return escapeText(s)
 	}
 	return "`" + entities.Replace(s) + "`"
 }

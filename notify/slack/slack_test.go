@@ -29,9 +29,9 @@ const (
 	token = "xoxb-000000000-111111111-T0KENT0KENT0KENT0KEN"
 )
 
-func newWebhook(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
+func testWebhook(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
-	w, err := NewWebhook(base+hookPath, nt.Client())
+	w, err := newWebhook(base+hookPath, nt.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +39,9 @@ func newWebhook(t testing.TB, base string, waits *[]time.Duration) notify.Channe
 	return w
 }
 
-func newBot(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
+func testBot(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
-	b, err := NewBot(token, "C0123", base+"/api", nt.Client())
+	b, err := newBot(token, "C0123", base+"/api", nt.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func decode(t *testing.T, posts []notify.Post) []slack.WebhookMessage {
 func renderTest(t *testing.T, r *alert.Report) []slack.WebhookMessage {
 	t.Helper()
 	var waits []time.Duration
-	return decode(t, nt.Render(t, newWebhook(t, "https://hooks.slack.com", &waits), r))
+	return decode(t, nt.Render(t, testWebhook(t, "https://hooks.slack.com", &waits), r))
 }
 
 // checkBlockKitLimits fails when a message breaks a Block Kit limit or lacks the word AccessKey.
@@ -156,18 +156,18 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: "ok"}, newWebhook)
+	nt.CheckRetries(t, nt.Answer{Status: 200, Body: "ok"}, testWebhook)
 	t.Run("429 with an HTTP date", func(t *testing.T) {
 		srv := nt.NewServer(t, nil, nt.Answer{Status: 429, Header: map[string]string{"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}}, nt.Answer{Status: 200})
 		var waits []time.Duration
-		if err := nt.Render(t, newWebhook(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context()); err != nil || srv.Hits() != 2 {
+		if err := nt.Render(t, testWebhook(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context()); err != nil || srv.Hits() != 2 {
 			t.Errorf("Send() = %v after %d posts, want nil after 2", err, srv.Hits())
 		}
 	})
 	t.Run("posts the blocks", func(t *testing.T) {
 		srv := nt.NewServer(t, nil)
 		var waits []time.Duration
-		if err := nt.Render(t, newWebhook(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context()); err != nil {
+		if err := nt.Render(t, testWebhook(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		var got slack.WebhookMessage
@@ -178,7 +178,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestBot(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: `{"ok":true,"channel":"C0123","ts":"1.2"}`}, newBot)
+	nt.CheckRetries(t, nt.Answer{Status: 200, Body: `{"ok":true,"channel":"C0123","ts":"1.2"}`}, testBot)
 	tests := []struct {
 		name     string
 		answers  []nt.Answer
@@ -194,7 +194,7 @@ func TestBot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := nt.NewServer(t, nil, tt.answers...)
 			var waits []time.Duration
-			err := nt.Render(t, newBot(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context())
+			err := nt.Render(t, testBot(t, srv.URL, &waits), nt.Sample(t))[0].Send(t.Context())
 			if got := srv.Hits(); got != tt.wantHits {
 				t.Errorf("hits = %d, want %d", got, tt.wantHits)
 			}
@@ -211,11 +211,11 @@ func TestBot(t *testing.T) {
 }
 
 func TestErrorsHoldNoSecret(t *testing.T) {
-	t.Run(WebhookName, func(t *testing.T) {
-		nt.CheckNoSecrets(t, newWebhook, nt.Leaks{Secrets: []string{hookPath}})
+	t.Run(webhookName, func(t *testing.T) {
+		nt.CheckNoSecrets(t, testWebhook, nt.Leaks{Secrets: []string{hookPath}})
 	})
-	t.Run(BotName, func(t *testing.T) {
-		nt.CheckNoSecrets(t, newBot, nt.Leaks{Secrets: []string{token}, Echoes: []nt.Echo{
+	t.Run(botName, func(t *testing.T) {
+		nt.CheckNoSecrets(t, testBot, nt.Leaks{Secrets: []string{token}, Echoes: []nt.Echo{
 			func(r *http.Request, _ []byte, pad string) nt.Answer {
 				msg, _ := json.Marshal("invalid_auth " + pad + " " + r.Header.Get("Authorization"))
 				return nt.Answer{Status: 200, Body: fmt.Sprintf(`{"ok":false,"error":%s}`, msg)}
@@ -231,14 +231,14 @@ func TestNewRejects(t *testing.T) {
 		want string
 	}{
 		{"webhook http remote", func() error {
-			_, err := NewWebhook("http://hooks.slack.com/services/T000/B000/SECRETSECRETSECRET", nil)
+			_, err := newWebhook("http://hooks.slack.com/services/T000/B000/SECRETSECRETSECRET", nil)
 			return err
 		}, "slack webhook: URL: http://hooks.slack.com is not allowed"},
-		{"bot no token", func() error { _, err := NewBot("", "C1", "", nil); return err }, "slack bot: not a Slack token"},
-		{"bot token with a space", func() error { _, err := NewBot("xoxb-1 2", "C1", "", nil); return err }, "slack bot: not a Slack token"},
-		{"bot no channel", func() error { _, err := NewBot(token, "", "", nil); return err }, "slack bot: the channel is empty"},
+		{"bot no token", func() error { _, err := newBot("", "C1", "", nil); return err }, "slack bot: not a Slack token"},
+		{"bot token with a space", func() error { _, err := newBot("xoxb-1 2", "C1", "", nil); return err }, "slack bot: not a Slack token"},
+		{"bot no channel", func() error { _, err := newBot(token, "", "", nil); return err }, "slack bot: the channel is empty"},
 		{"bot bad api", func() error {
-			_, err := NewBot(token, "C1", "ftp://x/SECRETSECRETSECRET", nil)
+			_, err := newBot(token, "C1", "ftp://x/SECRETSECRETSECRET", nil)
 			return err
 		}, `slack bot: API URL: scheme "ftp" is not allowed`},
 	}
@@ -256,8 +256,8 @@ func TestNewRejects(t *testing.T) {
 
 func TestBotDefaultAPIURL(t *testing.T) {
 	for _, base := range []string{"", "https://slack.example/api", "https://slack.example/api/"} {
-		if _, err := NewBot(token, "#alerts", base, nil); err != nil {
-			t.Errorf("NewBot(api %q) = %v", base, err)
+		if _, err := newBot(token, "#alerts", base, nil); err != nil {
+			t.Errorf("newBot(api %q) = %v", base, err)
 		}
 	}
 }
@@ -279,8 +279,8 @@ func TestText(t *testing.T) {
 		{"a > b", "a &gt; b"},
 	}
 	for _, tt := range tests {
-		if got := Text(tt.in); got != tt.want {
-			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := escapeText(tt.in); got != tt.want {
+			t.Errorf("escapeText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -292,7 +292,7 @@ func FuzzText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkSlackInert(t, s, Text(s))
+		checkSlackInert(t, s, escapeText(s))
 	})
 }
 
@@ -303,22 +303,22 @@ func FuzzCode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := Code(s)
+		out := codeSpan(s)
 		inner, ok := strings.CutPrefix(out, "`")
 		if !ok {
-			if out != Text(s) {
-				t.Fatalf("Code(%q) = %q, neither a code span nor Text's %q", s, out, Text(s))
+			if out != escapeText(s) {
+				t.Fatalf("codeSpan(%q) = %q, neither a code span nor Text's %q", s, out, escapeText(s))
 			}
 			return
 		}
 		inner, ok = strings.CutSuffix(inner, "`")
 		switch {
 		case !ok || strings.ContainsAny(inner, "`<>\n\r") || strings.ContainsFunc(inner, escape.BreaksLine):
-			t.Fatalf("Code(%q) = %q: the span can be closed or broken", s, out)
+			t.Fatalf("codeSpan(%q) = %q: the span can be closed or broken", s, out)
 		case strings.Count(inner, "&") != len(slackEntity.FindAllString(inner, -1)):
-			t.Fatalf("Code(%q) = %q: an & is not an entity", s, out)
+			t.Fatalf("codeSpan(%q) = %q: an & is not an entity", s, out)
 		case slackUnescape(inner) != escape.OneLine(s):
-			t.Fatalf("Code(%q) = %q: the span shows %q", s, out, slackUnescape(inner))
+			t.Fatalf("codeSpan(%q) = %q: the span shows %q", s, out, slackUnescape(inner))
 		}
 	})
 }
@@ -328,18 +328,18 @@ func checkSlackInert(t *testing.T, s, out string) {
 	t.Helper()
 	switch {
 	case !utf8.ValidString(out):
-		t.Fatalf("Text(%q) = %q, not UTF-8", s, out)
+		t.Fatalf("escapeText(%q) = %q, not UTF-8", s, out)
 	case strings.ContainsAny(out, "<>*~`＊＿｀\n\r") || strings.Contains(out, "://"):
-		t.Fatalf("Text(%q) = %q, holds markup", s, out)
+		t.Fatalf("escapeText(%q) = %q, holds markup", s, out)
 	case strings.ContainsFunc(out, escape.BreaksLine):
-		t.Fatalf("Text(%q) = %q, holds a line break or control character", s, out)
+		t.Fatalf("escapeText(%q) = %q, holds a line break or control character", s, out)
 	case strings.Count(out, "&") != len(slackEntity.FindAllString(out, -1)):
-		t.Fatalf("Text(%q) = %q: an & is not an entity", s, out)
+		t.Fatalf("escapeText(%q) = %q: an & is not an entity", s, out)
 	case slackLineKind(out) != "text":
-		t.Fatalf("Text(%q) = %q, starts a %s", s, out, slackLineKind(out))
+		t.Fatalf("escapeText(%q) = %q, starts a %s", s, out, slackLineKind(out))
 	}
 	if e := nt.Emphasis("x " + out + " x"); len(e) > 0 {
-		t.Fatalf("Text(%q) = %q, holds emphasis %q", s, out, e)
+		t.Fatalf("escapeText(%q) = %q, holds emphasis %q", s, out, e)
 	}
 }
 
@@ -390,7 +390,7 @@ func TestHostile(t *testing.T) {
 		name    string
 		channel string
 		golden  string
-	}{{WebhookName, "", "slack-hostile.json.golden"}, {BotName, "C0123", "slack-bot-hostile.json.golden"}} {
+	}{{webhookName, "", "slack-hostile.json.golden"}, {botName, "C0123", "slack-bot-hostile.json.golden"}} {
 		t.Run(ch.name, func(t *testing.T) {
 			msgs := renderSlackChannel(t, r, ch.channel)
 			twins := renderSlackChannel(t, nt.BenignTwin(r), ch.channel)
@@ -426,9 +426,9 @@ func TestHostile(t *testing.T) {
 func renderSlackChannel(t *testing.T, r *alert.Report, channel string) []slack.WebhookMessage {
 	t.Helper()
 	var waits []time.Duration
-	ch := newWebhook(t, "https://hooks.slack.com", &waits)
+	ch := testWebhook(t, "https://hooks.slack.com", &waits)
 	if channel != "" {
-		ch = newBot(t, "https://slack.example", &waits)
+		ch = testBot(t, "https://slack.example", &waits)
 	}
 	return decode(t, nt.Render(t, ch, r))
 }
@@ -531,12 +531,14 @@ func FuzzRestoreCommandInCode(f *testing.F) {
 		f.Add(s, nt.HostileSeeds[(i+7)%len(nt.HostileSeeds)])
 	}
 	f.Fuzz(func(t *testing.T, userID, accessKeyID string) {
-		cmd, ok := notify.RestoreCommand(userID, accessKeyID)
-		if !ok {
+		r := &alert.Report{Findings: alert.Findings{Mode: alert.ModeCrossing,
+			Alerts: []alert.Alert{{Event: alert.Recycled, UserName: "u", UserID: userID, AccessKeyID: accessKeyID}}}}
+		cmd := notify.NewMessage(r).Keys[0].Restore
+		if cmd == "" {
 			return
 		}
-		if span := Code(cmd); span != "`"+entities.Replace(cmd)+"`" {
-			t.Fatalf("Code(%q) = %q, want the command in a code span", cmd, span)
+		if span := codeSpan(cmd); span != "`"+entities.Replace(cmd)+"`" {
+			t.Fatalf("codeSpan(%q) = %q, want the command in a code span", cmd, span)
 		}
 	})
 }
@@ -544,5 +546,5 @@ func FuzzRestoreCommandInCode(f *testing.F) {
 // BenchmarkRender renders the split run (150 keys) for an incoming webhook.
 func BenchmarkRender(b *testing.B) {
 	var waits []time.Duration
-	nt.BenchRender(b, newWebhook(b, "https://hooks.slack.com", &waits))
+	nt.BenchRender(b, testWebhook(b, "https://hooks.slack.com", &waits))
 }

@@ -1,5 +1,5 @@
 // Package slack posts a run's message to Slack, as Block Kit messages: through an incoming webhook
-// (Webhook, SLACK_WEBHOOK_URL) or the Web API's chat.postMessage with a bot token (Bot, SLACK_BOT_TOKEN
+// (webhook, SLACK_WEBHOOK_URL) or the Web API's chat.postMessage with a bot token (bot, SLACK_BOT_TOKEN
 // and SLACK_CHANNEL). Both send the same blocks, with slack-go, under the shared retry policy.
 package slack
 
@@ -21,47 +21,47 @@ import (
 
 // The channels' names, as they appear in the result.
 const (
-	// WebhookName is the incoming webhook's.
-	WebhookName = "slack-webhook"
-	// BotName is the bot token's.
-	BotName = "slack"
+	// webhookName is the incoming webhook's.
+	webhookName = "slack-webhook"
+	// botName is the bot token's.
+	botName = "slack"
 )
 
 // timeout is the request timeout of the client the constructors make when given none.
 const timeout = 10 * time.Second
 
-// Webhook is a Slack incoming webhook. Its URL is a secret.
-type Webhook struct {
+// webhook is a Slack incoming webhook. Its URL is a secret.
+type webhook struct {
 	url    string
 	poster notify.Poster
 }
 
-// NewWebhook returns the Slack incoming webhook posting to url. client should have a timeout; nil
+// newWebhook returns the Slack incoming webhook posting to url. client should have a timeout; nil
 // means a client with a 10 s one. Errors never echo the URL's path or query.
-func NewWebhook(url string, client *http.Client) (*Webhook, error) {
+func newWebhook(url string, client *http.Client) (*webhook, error) {
 	if err := notify.CheckURL(url); err != nil {
 		return nil, fmt.Errorf("slack webhook: URL: %w", err)
 	}
 	if client == nil {
 		client = &http.Client{Timeout: timeout}
 	}
-	return &Webhook{url: url, poster: notify.Poster{Name: WebhookName, Client: client, Secrets: notify.URLSecrets(url)}}, nil
+	return &webhook{url: url, poster: notify.Poster{Name: webhookName, Client: client, Secrets: notify.URLSecrets(url)}}, nil
 }
 
-// Name is WebhookName.
-func (w *Webhook) Name() string { return WebhookName }
+// Name is the channel's name.
+func (w *webhook) Name() string { return webhookName }
 
 // Pace is 0: Slack allows about one message a second per channel and a run's parts are few; a 429
 // is retried after its Retry-After.
-func (w *Webhook) Pace() time.Duration { return 0 }
+func (w *webhook) Pace() time.Duration { return 0 }
 
 // Render returns the Block Kit messages, one post per part.
-func (w *Webhook) Render(r *alert.Report) ([]notify.Post, error) {
+func (w *webhook) Render(r *alert.Report) ([]notify.Post, error) {
 	return render(r, "", w.send)
 }
 
 // send posts one message with slack-go, retrying as the notify package says.
-func (w *Webhook) send(ctx context.Context, msg *slack.WebhookMessage) error {
+func (w *webhook) send(ctx context.Context, msg *slack.WebhookMessage) error {
 	return w.poster.Retry(ctx, func(ctx context.Context, _ time.Time) error {
 		return classify(slack.PostWebhookCustomHTTPContext(ctx, w.url, w.poster.Client, msg))
 	})

@@ -9,7 +9,7 @@ import (
 
 // Spec is the generic webhook's entry in the registry.
 var Spec = notify.Spec{
-	Name: Name,
+	Name: name,
 	Vars: []env.Var{
 		{Name: "WEBHOOK_URL", Secret: true, Check: notify.CheckURL, Help: "generic JSON webhook (Standard Webhooks)",
 			Example: "https://alerts.example.com/hooks/ak-recycle-alert/0f1e2d3c4b5a6978"},
@@ -17,11 +17,11 @@ var Spec = notify.Spec{
 			Example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 	},
 	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return New(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), client)
+		return newChannel(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), client)
 	},
 }
 
 func checkSecret(s string) error {
-	_, err := ParseSecret(s)
+	_, err := parseSecret(s)
 	return err
 }

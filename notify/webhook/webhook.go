@@ -22,16 +22,16 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
-// Name is the channel's name, as it appears in the result.
-const Name = "webhook"
+// name is the channel's name, as it appears in the result.
+const name = "webhook"
 
-// Type is the type of the body (a Standard Webhooks event type).
-const Type = "ram.accesskey.recyclebin"
+// eventType is the type of the body (a Standard Webhooks event type).
+const eventType = "ram.accesskey.recyclebin"
 
 // Body is the JSON body the generic webhook receives. It is a public contract: fields are added,
 // never renamed or removed.
 type Body struct {
-	// Type is Type.
+	// Type is "ram.accesskey.recyclebin".
 	Type string `json:"type"`
 	// Timestamp is the run's fire time cur (the window's end), in UTC.
 	Timestamp time.Time `json:"timestamp"`
@@ -49,13 +49,13 @@ type Data struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// NewBody builds the body for r, with every time in UTC.
-func NewBody(r *alert.Report) Body {
+// newBody builds the body for r, with every time in UTC.
+func newBody(r *alert.Report) Body {
 	d := Data{Findings: r.Findings.Canonical()}
 	if r.Manual {
 		d.RequestID = r.RequestID
 	}
-	return Body{Type: Type, Timestamp: r.Window.To.UTC(), Data: d}
+	return Body{Type: eventType, Timestamp: r.Window.To.UTC(), Data: d}
 }
 
 // id is the body's webhook-id (alert.MessageID): the same on every retry of the same run.
@@ -68,8 +68,8 @@ func (b *Body) id() string {
 	return alert.MessageID(b.Data.AccountID, b.Data.Mode, b.Data.Window, ids, b.Data.RequestID)
 }
 
-// Channel is the generic JSON webhook.
-type Channel struct {
+// channel is the generic JSON webhook.
+type channel struct {
 	url    string
 	key    []byte // the decoded signing secret; nil: unsigned
 	poster notify.Poster
@@ -79,17 +79,17 @@ type Channel struct {
 // 15-30 s.
 const timeout = 15 * time.Second
 
-// New returns the generic webhook posting to url, signing with secret (see ParseSecret) unless it is
+// New returns the generic webhook posting to url, signing with secret (see parseSecret) unless it is
 // empty. client should have a timeout; nil means a client with a 15 s one. Redirects are not followed:
 // a 3xx answer is a failure. Errors never echo the URL's path or query, nor the secret.
-func New(url, secret string, client *http.Client) (*Channel, error) {
+func newChannel(url, secret string, client *http.Client) (*channel, error) {
 	if err := notify.CheckURL(url); err != nil {
 		return nil, fmt.Errorf("webhook: URL: %w", err)
 	}
-	w := &Channel{url: url}
+	w := &channel{url: url}
 	s := notify.URLSecrets(url)
 	if secret != "" {
-		key, err := ParseSecret(secret)
+		key, err := parseSecret(secret)
 		if err != nil {
 			return nil, fmt.Errorf("webhook: signing secret: %w", err)
 		}
@@ -102,13 +102,13 @@ func New(url, secret string, client *http.Client) (*Channel, error) {
 		c = &cc
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	w.poster = notify.Poster{Name: Name, Client: c, Secrets: s}
+	w.poster = notify.Poster{Name: name, Client: c, Secrets: s}
 	return w, nil
 }
 
-// ParseSecret decodes a Standard Webhooks signing secret: "whsec_" and the base64 of 24 to 64 random
+// parseSecret decodes a Standard Webhooks signing secret: "whsec_" and the base64 of 24 to 64 random
 // bytes (Standard Webhooks specification, "Signature scheme").
-func ParseSecret(secret string) ([]byte, error) {
+func parseSecret(secret string) ([]byte, error) {
 	b64, ok := strings.CutPrefix(secret, "whsec_")
 	if !ok {
 		return nil, errors.New("must be whsec_ followed by base64 (Standard Webhooks)")
@@ -123,15 +123,15 @@ func ParseSecret(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// Name is Name.
-func (w *Channel) Name() string { return Name }
+// Name is the channel's name.
+func (w *channel) Name() string { return name }
 
 // Pace is 0: the webhook sends one body per run.
-func (w *Channel) Pace() time.Duration { return 0 }
+func (w *channel) Pace() time.Duration { return 0 }
 
 // Render returns exactly one post, a Body with every alert: the webhook is never split.
-func (w *Channel) Render(r *alert.Report) ([]notify.Post, error) {
-	body := NewBody(r)
+func (w *channel) Render(r *alert.Report) ([]notify.Post, error) {
+	body := newBody(r)
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: rendering: %w", err)
@@ -142,7 +142,7 @@ func (w *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 
 // send posts body with the Standard Webhooks headers: webhook-id (the same on every retry),
 // webhook-timestamp (the time of each attempt) and, with a secret, webhook-signature over that attempt.
-func (w *Channel) send(ctx context.Context, id string, body []byte) error {
+func (w *channel) send(ctx context.Context, id string, body []byte) error {
 	return w.poster.Post(ctx, func(ctx context.Context, at time.Time) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 		if err != nil {

@@ -26,7 +26,7 @@ const (
 
 func newTest(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
-	w, err := New(base+path, secret, nt.Client())
+	w, err := newChannel(base+path, secret, nt.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +45,9 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 
 func TestSignVector(t *testing.T) {
 	// The Standard Webhooks specification's test vector.
-	key, err := ParseSecret(secret)
+	key, err := parseSecret(secret)
 	if err != nil {
-		t.Fatalf("ParseSecret: %v", err)
+		t.Fatalf("parseSecret: %v", err)
 	}
 	got := sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", []byte(`{"test": 2432232314}`))
 	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
@@ -68,21 +68,21 @@ func TestNewRejects(t *testing.T) {
 		{"short", "https://example.com/hook", "whsec_" + base64.StdEncoding.EncodeToString([]byte("short-secret")), "the key is 12 bytes"},
 	}
 	for _, tt := range tests {
-		_, err := New(tt.url, tt.secret, nil)
+		_, err := newChannel(tt.url, tt.secret, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: New() = %v, want %q", tt.name, err, tt.want)
+			t.Errorf("%s: newChannel() = %v, want %q", tt.name, err, tt.want)
 			continue
 		}
 		for _, bad := range []string{"tok3n", secretPart, "/hook"} {
 			if strings.Contains(err.Error(), bad) {
-				t.Errorf("%s: New() = %q, echoes %q", tt.name, err, bad)
+				t.Errorf("%s: newChannel() = %q, echoes %q", tt.name, err, bad)
 			}
 		}
 	}
 }
 
 func TestRenderGolden(t *testing.T) {
-	w, err := New("https://example.com/hook", "", nil)
+	w, err := newChannel("https://example.com/hook", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRenderGolden(t *testing.T) {
 func TestSend(t *testing.T) {
 	srv := nt.NewServer(t, nil, nt.Answer{Status: 503}, nt.Answer{Status: 200})
 	var waits []time.Duration
-	w := newTest(t, srv.URL, &waits).(*Channel)
+	w := newTest(t, srv.URL, &waits).(*channel)
 	clock := time.Unix(1764493200, 0)
 	w.poster.Now = func() time.Time { clock = clock.Add(2 * time.Second); return clock }
 	r := nt.Sample(t)
@@ -128,13 +128,13 @@ func TestSend(t *testing.T) {
 	if srv.Hits() != 2 {
 		t.Fatalf("hits = %d, want 2", srv.Hits())
 	}
-	key, _ := ParseSecret(secret)
+	key, _ := parseSecret(secret)
 	wantID := alert.MessageID(r.AccountID, r.Mode, r.Window, []string{r.Alerts[0].ID, r.Alerts[1].ID, r.Alerts[2].ID}, "")
 	var stamps []string
 	for i := range 2 {
 		req := srv.Request(i)
 		if got := req.Header.Get("Content-Type"); got != "application/json" {
-			t.Errorf("Content-Type = %q, want application/json", got)
+			t.Errorf("Content-eventType = %q, want application/json", got)
 		}
 		if !bytes.Equal(req.Body, post.Body) {
 			t.Errorf("attempt %d body differs from the rendered body", i+1)
@@ -159,7 +159,7 @@ func TestSend(t *testing.T) {
 
 func TestIDManual(t *testing.T) {
 	srv := nt.NewServer(t, nil)
-	w, err := New(srv.URL, "", nt.Client())
+	w, err := newChannel(srv.URL, "", nt.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestIDManual(t *testing.T) {
 // JSON-encoded.
 func TestHostile(t *testing.T) {
 	r := nt.Hostile(t)
-	w, err := New("https://example.com/hook", "", nil)
+	w, err := newChannel("https://example.com/hook", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestHostile(t *testing.T) {
 	if err := json.Unmarshal(posts[0].Body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(NewBody(r), got); diff != "" {
+	if diff := cmp.Diff(newBody(r), got); diff != "" {
 		t.Errorf("webhook body does not carry the values exactly (-want +got):\n%s", diff)
 	}
 	if strings.ContainsAny(string(posts[0].Body), "<>\n") {

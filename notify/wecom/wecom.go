@@ -13,8 +13,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
 
-// Name is the channel's name, as it appears in the result.
-const Name = "wecom"
+// name is the channel's name, as it appears in the result.
+const name = "wecom"
 
 // WeCom group robot limits and codes. Sources: developer.work.weixin.qq.com/document/path/91770
 // ("markdown content, at most 4096 bytes, UTF-8"; 20 messages a minute per robot), the robot's answer
@@ -30,9 +30,9 @@ const (
 	tooFast = 45009
 )
 
-// Channel posts to a WeCom group robot. The robot has no signing: the key in the URL is the secret.
+// channel posts to a WeCom group robot. The robot has no signing: the key in the URL is the secret.
 // Each part of a message is a markdown message.
-type Channel struct {
+type channel struct {
 	url    string
 	poster notify.Poster
 }
@@ -40,19 +40,19 @@ type Channel struct {
 // New returns the WeCom channel for the robot's webhook URL
 // (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…). client must have a timeout; nil means a
 // client with a 10 s timeout. The error never holds the URL's path or query.
-func New(webhookURL string, client *http.Client) (*Channel, error) {
-	p, err := robot.NewPoster(Name, webhookURL, "", client)
+func newChannel(webhookURL string, client *http.Client) (*channel, error) {
+	p, err := robot.NewPoster(name, webhookURL, "", client)
 	if err != nil {
 		return nil, err
 	}
-	return &Channel{url: webhookURL, poster: p}, nil
+	return &channel{url: webhookURL, poster: p}, nil
 }
 
-// Name is Name.
-func (w *Channel) Name() string { return Name }
+// Name is the channel's name.
+func (w *channel) Name() string { return name }
 
 // Pace is 3 s: the robot takes 20 posts a minute.
-func (w *Channel) Pace() time.Duration { return pace }
+func (w *channel) Pace() time.Duration { return pace }
 
 type body struct {
 	MsgType  string   `json:"msgtype"`
@@ -65,7 +65,7 @@ type markdown struct {
 
 // Render returns one markdown message per part; a part holds as many keys as fit in the robot's 4096
 // bytes of content.
-func (w *Channel) Render(r *alert.Report) ([]notify.Post, error) {
+func (w *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	parts := notify.NewMessage(r).Split(func(p notify.Part) bool {
 		return len(robot.Markdown(p, "\n")) <= maxContent
 	})
@@ -74,11 +74,11 @@ func (w *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 		text := robot.Markdown(p, "\n")
 		// A part that still does not fit (one key with long errors and warnings) loses its end.
 		if _, err := robot.ShrinkToFit(&text, maxContent, func() ([]byte, error) { return []byte(text), nil }); err != nil {
-			return nil, fmt.Errorf("%s: %w", Name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		b, err := robot.JSON(body{MsgType: "markdown", Markdown: markdown{Content: text}})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", Name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, notify.NewPost(b, func(ctx context.Context) error { return w.send(ctx, b) }))
 	}
@@ -87,7 +87,7 @@ func (w *Channel) Render(r *alert.Report) ([]notify.Post, error) {
 
 // send posts one rendered body. Errcode 45009 (api freq out of limit) is retried like a 429; any
 // other errcode is permanent and reported as "errcode N: errmsg".
-func (w *Channel) send(ctx context.Context, body []byte) error {
+func (w *channel) send(ctx context.Context, body []byte) error {
 	return w.poster.Post(ctx, func(ctx context.Context, _ time.Time) (*http.Request, error) {
 		return robot.Request(ctx, w.url, body)
 	}, robot.ClassifyErrcode(tooFast))

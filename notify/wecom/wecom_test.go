@@ -34,7 +34,7 @@ var robotCheck = nt.JSONPost(func(r *http.Request, b []byte) *nt.Answer {
 
 func newTest(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
-	w, err := New(base+path, nt.Client())
+	w, err := newChannel(base+path, nt.Client())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -76,18 +76,18 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	w, err := New("https://qyapi.weixin.qq.com"+path, nil)
-	if err != nil || w.Name() != Name || w.Pace() != 3*time.Second {
-		t.Fatalf("New = %v, %v; want a channel named %q paced 3s", w, err, Name)
+	w, err := newChannel("https://qyapi.weixin.qq.com"+path, nil)
+	if err != nil || w.Name() != name || w.Pace() != 3*time.Second {
+		t.Fatalf("New = %v, %v; want a channel named %q paced 3s", w, err, name)
 	}
-	_, err = New("qyapi.weixin.qq.com"+path, nil)
+	_, err = newChannel("qyapi.weixin.qq.com"+path, nil)
 	if want := "wecom: webhook URL: not an absolute URL: it must start with https://"; err == nil || err.Error() != want {
-		t.Fatalf("New(no scheme) error = %v, want %q", err, want)
+		t.Fatalf("newChannel(no scheme) error = %v, want %q", err, want)
 	}
 }
 
 func TestRenderGolden(t *testing.T) {
-	w, err := New("https://qyapi.weixin.qq.com"+path, nil)
+	w, err := newChannel("https://qyapi.weixin.qq.com"+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSend(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := nt.NewServer(t, robotCheck, tt.answers...)
 			var waits []time.Duration
-			w := newTest(t, srv.URL, &waits).(*Channel)
+			w := newTest(t, srv.URL, &waits).(*channel)
 			if tt.key != "" {
 				w.url = srv.URL + "/cgi-bin/webhook/send?key=" + tt.key
 			}
