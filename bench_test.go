@@ -1,6 +1,6 @@
 package main
 
-// Benchmarks of the whole run (issue 7), against the project's RAM/IMS emulator (ramfake) and local
+// Benchmarks of the whole run, against the project's RAM/IMS emulator (ramfake) and local
 // receivers standing in for Slack and the generic webhook, all on 127.0.0.1. They run with `make bench`,
 // never with `make test` (go test skips Benchmark* without -bench).
 

@@ -317,7 +317,8 @@ func TestPolicyRAM(t *testing.T) {
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
 	}
-	// ListAccessKeysInRecycleBin has no resource-level permission (alibaba-api.md section 1).
+	// ListAccessKeysInRecycleBin has no resource-level permission: "All Resources" in its authorization
+	// table (https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-listaccesskeysinrecyclebin).
 	if got := resources["ram:ListAccessKeysInRecycleBin"]; !slices.Equal(got, []string{"*"}) {
 		t.Errorf("ram:ListAccessKeysInRecycleBin Resource = %v, want [*]", got)
 	}

@@ -83,7 +83,9 @@ type Bin struct {
 
 // Alert is one AccessKey the run tells people about.
 type Alert struct {
-	// ID is alrt_ and 32 hex digits, stable across runs and retries (see alertID).
+	// ID is alrt_ and 32 hex digits of a SHA-256 over the account ID, event, AccessKey ID, DeleteDate
+	// and threshold (and the window, for digest): the same across runs and retries, so that a receiver
+	// can de-duplicate alert by alert.
 	ID string `json:"id"`
 	// Event says why the key is alerted.
 	Event Event `json:"event"`

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// alertID returns an alert's id (contract section 6): alrt_ and the first 32 hex digits of a SHA-256 over the
+// alertID returns an alert's id: alrt_ and the first 32 hex digits of a SHA-256 over the
 // account ID, event, AccessKey ID, DeleteDate and threshold (nil for none), and for digest alerts only the
 // window. It is the same across runs and retries, so receivers can de-duplicate alert by alert.
 func alertID(accountID string, ev Event, accessKeyID string, deleteDate time.Time, threshold *int, w Window) string {

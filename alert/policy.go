@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Policy is what decides which keys a run alerts (contract section 4).
+// Policy is what decides which keys a run alerts: the settings Evaluate applies.
 type Policy struct {
 	// Mode is ModeCrossing (also when empty) or ModeDigest.
 	Mode string

@@ -42,7 +42,8 @@
 //  2. In that folder, a Spec: the channel's name, its environment variables (the first turns the
 //     channel on; Secret for every value that must never be shown; Check for a value's rule; an
 //     Example of a valid value) and New, which builds the channel from their values.
-//  3. One line in notify/channels: the Spec in All.
+//  3. One line in notify/channels: the Spec in All. The folder exports only its Spec: the registry
+//     is how the rest of the function meets a channel.
 //  4. Tests with notify/notifytest: the shared report fixtures and golden files, the fake vendor
 //     server, the retry-status table (CheckRetries) and the no-secret check (CheckNoSecrets).
 //  5. s.yaml's environmentVariables and the README's configuration table get the new variables

@@ -184,8 +184,8 @@ var marks = escape.Marks("&<>*_~`:")
 
 // codeSpan shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
 // reads &, < and >, which are escaped. mrkdwn cannot escape a backtick, which would close the span, so
-// s with one (or empty) is shown as escaped text instead; a restore command (notify.KeyItem.Restore) never holds a
-// backtick, so a restore command is always shown exactly.
+// s with one (or empty) is shown as escaped text instead; a restore command (notify.KeyItem.Restore)
+// never holds a backtick, so it is always shown exactly.
 func codeSpan(s string) string {
 	s = escape.OneLine(s)
 	if s == "" || strings.ContainsRune(s, '`') {

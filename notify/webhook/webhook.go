@@ -28,7 +28,7 @@ const name = "webhook"
 // eventType is the type of the body (a Standard Webhooks event type).
 const eventType = "ram.accesskey.recyclebin"
 
-// Body is the JSON body the generic webhook receives. It is a public contract: fields are added,
+// Body is the JSON body the generic webhook receives. It is a public wire format: fields are added,
 // never renamed or removed.
 type Body struct {
 	// Type is "ram.accesskey.recyclebin".
