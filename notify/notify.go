@@ -36,8 +36,8 @@
 //  1. notify/teams: a type with Name, Render and Pace (the Channel interface). Render builds the
 //     message with NewMessage and Message.Split (as few numbered parts as the vendor's limits allow)
 //     and returns one Post per part, made with NewPost from the exact JSON body and a function that
-//     sends it with a Poster: Poster{Name: Name, Client: client, Secrets: URLSecrets(url)}.Post, with
-//     a classify function for the vendor's answers (start from ClassifyHTTP; mark a rate-limit answer
+//     sends it with a Poster (Poster{Name: "teams", Client: client, Secrets: URLSecrets(url)}) and a
+//     classify function for the vendor's answers (start from ClassifyHTTP; mark a rate-limit answer
 //     with Retryable). Constructors check URLs with CheckURL, and name no secret in their errors.
 //  2. In that folder, a Spec: the channel's name, its environment variables (the first turns the
 //     channel on; Secret for every value that must never be shown; Check for a value's rule; an
