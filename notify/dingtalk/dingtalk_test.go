@@ -151,15 +151,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestRenderGolden(t *testing.T) {
-	d, err := newChannel("https://oapi.dingtalk.com"+path, secret, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nt.GoldenBodies(t, "dingtalk_sample.json.golden", nt.Render(t, d, nt.Sample(t)))
-	nt.GoldenBodies(t, "dingtalk_split.json.golden", nt.Render(t, d, nt.Many(t, 150)))
-}
-
 func TestSend(t *testing.T) {
 	tooFast := nt.Answer{Status: 200, Body: `{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}`}
 	keyword := nt.Answer{Status: 200, Body: `{"errcode":310000,"errmsg":"keywords not in content"}`}

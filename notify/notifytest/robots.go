@@ -33,12 +33,18 @@ type Robot struct {
 // unposted is the base URL of a robot whose posts are only rendered.
 const unposted = "https://robot.example.com"
 
-// CheckRobot runs the checks every chat robot shares: the retry-status table; the parts of a split
-// run; the pace; the cut of a part too large for one post; values from outside shown as text; and
-// the hostile report read as the robot reads it, pinned in testdata/<name>_hostile.json.golden.
+// CheckRobot runs the checks every chat robot shares: the retry-status table; the sample and the split
+// run (150 keys) pinned in testdata/<name>_sample.json.golden and <name>_split.json.golden; the parts of
+// the split run; the pace; the cut of a part too large for one post; values from outside shown as text;
+// and the hostile report read as the robot reads it, pinned in testdata/<name>_hostile.json.golden.
 func CheckRobot(t *testing.T, rb Robot) {
 	t.Helper()
 	CheckRetries(t, rb.OK, rb.New)
+	t.Run("golden", func(t *testing.T) {
+		ch := rb.channel(t)
+		GoldenBodies(t, ch.Name()+"_sample.json.golden", Render(t, ch, Sample(t)))
+		GoldenBodies(t, ch.Name()+"_split.json.golden", Render(t, ch, Many(t, 150)))
+	})
 	t.Run("parts", func(t *testing.T) { checkParts(t, rb) })
 	t.Run("pace", func(t *testing.T) { checkPace(t, rb) })
 	t.Run("shrinks an oversized part", func(t *testing.T) { checkShrink(t, rb) })

@@ -86,15 +86,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestRenderGolden(t *testing.T) {
-	w, err := newChannel("https://qyapi.weixin.qq.com"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nt.GoldenBodies(t, "wecom_sample.json.golden", nt.Render(t, w, nt.Sample(t)))
-	nt.GoldenBodies(t, "wecom_split.json.golden", nt.Render(t, w, nt.Many(t, 150)))
-}
-
 func TestSend(t *testing.T) {
 	tooFast := nt.Answer{Status: 200, Body: `{"errcode":45009,"errmsg":"api freq out of limit, hint: [3], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=45009"}`}
 	tooLong := nt.Answer{Status: 200, Body: `{"errcode":40058,"errmsg":"markdown.content exceed max length 4096. invalid Request Parameter, hint: [1]"}`}
