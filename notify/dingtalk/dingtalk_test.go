@@ -58,7 +58,7 @@ func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *channel
 	t.Helper()
 	d, err := newChannel(base+path, secret, nt.Client())
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("newChannel: %v", err)
 	}
 	nt.NoWait(&d.poster, waits)
 	return d
@@ -140,12 +140,12 @@ func TestNew(t *testing.T) {
 			d, err := newChannel(tt.url, tt.secret, nil)
 			if tt.wantErr == "" {
 				if err != nil || d == nil || d.Name() != name || d.Pace() != 3*time.Second {
-					t.Fatalf("New = %v, %v; want a channel named %q paced 3s", d, err, name)
+					t.Fatalf("newChannel = %v, %v; want a channel named %q paced 3s", d, err, name)
 				}
 				return
 			}
 			if err == nil || err.Error() != tt.wantErr {
-				t.Fatalf("New error = %v, want %q", err, tt.wantErr)
+				t.Fatalf("newChannel error = %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

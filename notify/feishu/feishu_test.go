@@ -69,7 +69,7 @@ func newTest(t testing.TB, base, secret string, waits *[]time.Duration) *channel
 	t.Helper()
 	f, err := newChannel(base+path, secret, nt.Client())
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("newChannel: %v", err)
 	}
 	nt.NoWait(&f.poster, waits)
 	return f
@@ -169,12 +169,12 @@ func TestNew(t *testing.T) {
 			f, err := newChannel(tt.url, secret, nil)
 			if tt.wantErr == "" {
 				if err != nil || f.Name() != name {
-					t.Fatalf("New = %v, %v; want a channel named %q", f, err, name)
+					t.Fatalf("newChannel = %v, %v; want a channel named %q", f, err, name)
 				}
 				return
 			}
 			if err == nil || err.Error() != tt.wantErr {
-				t.Fatalf("New error = %v, want %q", err, tt.wantErr)
+				t.Fatalf("newChannel error = %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

@@ -36,7 +36,7 @@ func newTest(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
 	w, err := newChannel(base+path, nt.Client())
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("newChannel: %v", err)
 	}
 	nt.NoWait(&w.poster, waits)
 	return w
@@ -78,7 +78,7 @@ func TestErrorsHoldNoSecret(t *testing.T) {
 func TestNew(t *testing.T) {
 	w, err := newChannel("https://qyapi.weixin.qq.com"+path, nil)
 	if err != nil || w.Name() != name || w.Pace() != 3*time.Second {
-		t.Fatalf("New = %v, %v; want a channel named %q paced 3s", w, err, name)
+		t.Fatalf("newChannel = %v, %v; want a channel named %q paced 3s", w, err, name)
 	}
 	_, err = newChannel("qyapi.weixin.qq.com"+path, nil)
 	if want := "wecom: webhook URL: not an absolute URL: it must start with https://"; err == nil || err.Error() != want {
