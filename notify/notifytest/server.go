@@ -20,17 +20,22 @@ import (
 
 // Answer is one canned reply of a Server.
 type Answer struct {
+	// Status is the HTTP status code.
 	Status int
+	// Header are headers to set (Retry-After, Date).
 	Header map[string]string
-	Body   string
+	// Body is the answer's body.
+	Body string
 }
 
 // Request is one request a Server received.
 type Request struct {
-	Path   string
-	Query  string
+	// Path and Query are the request URL's path and raw query.
+	Path, Query string
+	// Header are the request's headers.
 	Header http.Header
-	Body   []byte
+	// Body is the request's body.
+	Body []byte
 }
 
 // Check looks at a request as the vendor does and returns the vendor's refusal, or nil to answer it.
