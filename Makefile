@@ -1,8 +1,9 @@
 # ak-recycle-alert: `make help` lists the targets.
 SHELL := /bin/bash
 GO    ?= go
-# Packages whose tests define the -update flag for golden files: go test ./notify -update
-GOLDEN_PKGS := ./notify . 
+# The packages whose tests take -update (internal/golden defines it; every channel's tests use it
+# through notify/notifytest): the root package (the README's configuration table) and notify's.
+GOLDEN_PKGS := . ./notify/...
 
 # Serverless Devs, the `s` command of deploy, invoke and preview: the one on PATH if there is one,
 # else the version pinned in package-lock.json, which `npm ci` installs into node_modules/ on first
@@ -15,7 +16,7 @@ S_DEPS    := $(if $(filter $(S_PINNED),$(S)),$(NPM_STAMP))
 # or export ACCESS=prod. s.yaml names `default`; `s -a` overrides it.
 ACCESS    ?= default
 
-.PHONY: help build test demo bench deploy invoke preview clean
+.PHONY: help build test golden demo bench deploy invoke preview clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -29,6 +30,9 @@ test: $(NPM_STAMP) ## gofmt, go vet and every test with the race detector (what 
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+golden: $(NPM_STAMP) ## rewrite the golden files (testdata/*.golden, the README's configuration table) after a deliberate change
+	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
 demo: build ## the main job end to end, offline, on the sample data in testdata/
 	$(GO) run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json

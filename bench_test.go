@@ -1,6 +1,6 @@
 package main
 
-// Benchmarks of the whole run (issue 7), against the project's RAM/IMS emulator (ramfake) and local
+// Benchmarks of the whole run, against the project's RAM/IMS emulator (ramfake) and local
 // receivers standing in for Slack and the generic webhook, all on 127.0.0.1. They run with `make bench`,
 // never with `make test` (go test skips Benchmark* without -bench).
 
@@ -25,6 +25,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
 
 // Fake credentials: the emulator checks the signatures they make; nothing leaves 127.0.0.1.
@@ -120,7 +121,7 @@ func benchmarkRun(b *testing.B, n int, latency time.Duration, rateLimit int) {
 			Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
 		b.StartTimer()
 
-		h, _ := build(func(k string) string { return env[k] }, io.Discard)
+		h, _ := build(func(k string) string { return env[k] }, io.Discard, channels.All)
 		res, err := h.Handle(ctx, inv, []byte(benchEvent))
 
 		b.StopTimer()

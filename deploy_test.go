@@ -27,6 +27,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
 
 // sPinned is the Serverless Devs CLI that npm ci installs from package-lock.json.
@@ -101,7 +102,7 @@ func deployedProps(exported map[string]string) fc3Props {
 	}
 	schedule := get("SCHEDULE", defaultSchedule)
 	vars := map[string]string{}
-	for _, v := range config.Vars {
+	for _, v := range config.Vars(channels.All) {
 		if v.Credential {
 			continue // the function's role provides them
 		}
@@ -426,7 +427,7 @@ func TestDeployServerlessDevs(t *testing.T) {
 		// The function accepts what the README's minimal deploy gives it: a default that the code
 		// rejected would fail every invocation.
 		vars := rec.Props.EnvironmentVariables
-		if _, err := config.Load(func(k string) string { return vars[k] }); err != nil {
+		if _, err := config.Load(func(k string) string { return vars[k] }, channels.All); err != nil {
 			t.Errorf("the deployed configuration is rejected: %v", err)
 		}
 	})

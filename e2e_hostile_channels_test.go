@@ -12,10 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,7 +24,8 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
-	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/internal/golden"
+	"github.com/akrecycle/ak-recycle-alert/notify/webhook"
 )
 
 // e2eHostileText carries the markup of every channel, and line breaks followed by what would be a
@@ -97,8 +95,8 @@ func e2eHostileUsers(cur time.Time) []e2eHostileUser {
 
 // e2eChatChannels maps each channel's name to the chatFake path its URL starts with.
 var e2eChatChannels = map[string]string{
-	notify.SlackWebhookName: "slack", notify.SlackBotName: "slackapi", notify.WebhookName: "webhook",
-	notify.DingTalkName: "dingtalk", notify.FeishuName: "feishu", notify.WeComName: "wecom",
+	"slack-webhook": "slack", "slack": "slackapi", "webhook": "webhook",
+	"dingtalk": "dingtalk", "feishu": "feishu", "wecom": "wecom",
 }
 
 // TestE2EHostileEveryChannel runs a timer event through the binary with all six channels configured,
@@ -125,9 +123,8 @@ func TestE2EHostileEveryChannel(t *testing.T) {
 	}
 	entries = append(entries, "carol", "dave")
 
-	chat := &chatFake{posts: map[string][]string{}}
-	srv := httptest.NewServer(chat)
-	t.Cleanup(srv.Close)
+	chat := newChatFake(t, false)
+	srv := chat.Server
 	for k, v := range map[string]string{
 		"RAM_USERS":            strings.Join(entries, ","),
 		"ACCOUNT_LABEL":        e2eHostileLabel,
@@ -198,7 +195,7 @@ func TestE2EHostileEveryChannel(t *testing.T) {
 	norm := e2eNormalizer(e.cur, r)
 	for _, name := range wantNames {
 		t.Run(name, func(t *testing.T) {
-			posts := chat.bodies(e2eChatChannels[name])
+			posts := chat.postsTo(e2eChatChannels[name])
 			if len(posts) != 1 {
 				t.Fatalf("%s received %d posts, want 1", name, len(posts))
 			}
@@ -210,7 +207,7 @@ func TestE2EHostileEveryChannel(t *testing.T) {
 			if err := json.Indent(&indented, body, "", "  "); err != nil {
 				t.Fatalf("the body is not JSON: %v\n%s", err, body)
 			}
-			e2eGolden(t, "e2e-hostile-"+name+".json.golden", norm(indented.String()+"\n"))
+			golden.Check(t, "e2e-hostile-"+name+".json.golden", []byte(norm(indented.String()+"\n")))
 
 			for _, a := range r.Alerts {
 				if !bytes.Contains(body, []byte(a.AccessKeyID)) {
@@ -225,7 +222,7 @@ func TestE2EHostileEveryChannel(t *testing.T) {
 			if !bytes.Contains(body, []byte("InvalidResponse")) || !bytes.Contains(body, []byte("NoPermission")) {
 				t.Errorf("the message names neither InvalidResponse nor NoPermission")
 			}
-			if name == notify.WebhookName {
+			if name == "webhook" {
 				e2eCheckHostileWebhook(t, body, r)
 				return
 			}
@@ -262,7 +259,7 @@ type e2eSlackForm struct {
 // nothing else: no field that makes Slack link names (link_names, parse) is sent.
 func e2eReceivedJSON(t *testing.T, channel, body string) []byte {
 	t.Helper()
-	if channel != notify.SlackBotName {
+	if channel != "slack" {
 		return []byte(body)
 	}
 	form, err := url.ParseQuery(body)
@@ -280,25 +277,6 @@ func e2eReceivedJSON(t *testing.T, channel, body string) []byte {
 		t.Fatalf("chat.postMessage blocks are not JSON: %v", err)
 	}
 	return b
-}
-
-// e2eGolden compares got with testdata/name, or writes it there with -update.
-func e2eGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run HostileEveryChannel -update .)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 var (
@@ -389,7 +367,7 @@ func e2eChatTexts(t *testing.T, channel string, body []byte) []e2eChatText {
 		}
 	}
 	switch channel {
-	case notify.SlackWebhookName, notify.SlackBotName:
+	case "slack-webhook", "slack":
 		add("fallback text", "slack", v["text"])
 		for _, f := range []string{"link_names", "parse"} {
 			if v[f] != nil {
@@ -407,7 +385,7 @@ func e2eChatTexts(t *testing.T, channel string, body []byte) []e2eChatText {
 				add(where, "plain", obj["text"])
 			}
 		})
-	case notify.DingTalkName, notify.WeComName:
+	case "dingtalk", "wecom":
 		md, _ := v["markdown"].(map[string]any)
 		add("title", "plain", md["title"])
 		add("markdown", "markdown", md["text"])
@@ -418,7 +396,7 @@ func e2eChatTexts(t *testing.T, channel string, body []byte) []e2eChatText {
 		if md["mentioned_list"] != nil || md["mentioned_mobile_list"] != nil {
 			t.Errorf("the body mentions people: %v", md)
 		}
-	case notify.FeishuName:
+	case "feishu":
 		e2eWalk(v["card"], "card", func(where string, obj map[string]any) {
 			switch obj["tag"] {
 			case "lark_md":
@@ -513,7 +491,7 @@ func e2eCheckInert(t *testing.T, o e2eChatText) {
 // in the result, JSON-encoded, so that no raw <, > or line break is in the bytes.
 func e2eCheckHostileWebhook(t *testing.T, body []byte, r handler.Result) {
 	t.Helper()
-	var got notify.WebhookBody
+	var got webhook.Body
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatalf("the body is not a webhook body: %v", err)
 	}

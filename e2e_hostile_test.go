@@ -28,7 +28,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/fcruntime"
 	"github.com/akrecycle/ak-recycle-alert/fcruntime/fcfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
-	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/webhook"
 )
 
 // A fifth user whose API answers are hostile.
@@ -46,11 +46,11 @@ func e2eWithMallory(cur time.Time) []ramfake.User {
 }
 
 // e2eWebhookBodies decodes the webhook bodies the receiver got.
-func (e *e2eEnv) webhookBodies() []notify.WebhookBody {
+func (e *e2eEnv) webhookBodies() []webhook.Body {
 	e.t.Helper()
-	var out []notify.WebhookBody
+	var out []webhook.Body
 	for _, p := range e.rx.postsTo(e2eWebhookPath) {
-		var b notify.WebhookBody
+		var b webhook.Body
 		if err := json.Unmarshal(p.Body, &b); err != nil {
 			e.t.Fatalf("webhook body is not JSON: %v\n%s", err, p.Body)
 		}

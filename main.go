@@ -32,6 +32,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/fcruntime"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
 
 // Exit statuses of the command line.
@@ -73,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 	if api := getenv("FC_RUNTIME_API"); api != "" {
 		out := fcruntime.NewSyncWriter(stdout)
-		h, logger := build(getenv, out)
+		h, logger := build(getenv, out, channels.All)
 		err := fcruntime.Start(ctx, api, adapt(h), runtimeOptions(out, logger))
 		if err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("runtime stopped", "error", err.Error())
@@ -93,7 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			port = "9000"
 		}
 		out := fcruntime.NewSyncWriter(stdout)
-		h, logger := build(getenv, out)
+		h, logger := build(getenv, out, channels.All)
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", ":"+port)
 		if err != nil {
@@ -165,7 +166,7 @@ func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitRejected
 	}
 
-	h, _ := build(getenv, stderr)
+	h, _ := build(getenv, stderr, channels.All)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	inv := handler.Invocation{RequestID: "local-" + randomHex(8), AccountID: ""}
@@ -190,10 +191,11 @@ func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return exitOK
 }
 
-// build turns the environment into a handler and the logger it writes to. An invalid configuration does
-// not stop the process: every invocation fails with it.
-func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slog.Logger) {
-	cfg, err := config.Load(getenv)
+// build turns the environment into a handler, with the channels of specs (the registry, channels.All),
+// and the logger it writes to. An invalid configuration does not stop the process: every invocation
+// fails with it.
+func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) (*handler.Handler, *slog.Logger) {
+	cfg, err := config.Load(getenv, specs)
 	level := slog.LevelInfo
 	if cfg != nil {
 		level = cfg.LogLevel
@@ -201,87 +203,36 @@ func build(getenv func(string) string, logOut io.Writer) (*handler.Handler, *slo
 	logger := slog.New(handler.NewLogHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
 	h := &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}
 	if err == nil {
-		// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
-		// its alerts to a host the https-only rule never saw.
-		client := &http.Client{Timeout: postTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
-		h.Reader, err = alibaba.New(alibaba.Config{Region: cfg.Region, RAMEndpoint: cfg.RAMEndpoint, IMSEndpoint: cfg.IMSEndpoint,
-			Credentials: cfg.Credentials, Logger: logger})
-		if err == nil {
-			h.Channels, err = channels(cfg, client)
-		}
-		if err == nil {
-			h.PreviewChannels, err = previewChannels(client)
-		}
+		err = wire(h, cfg, logger)
 	}
 	if err != nil {
 		h.ConfigErr = err
 		logger.Error("invalid configuration: every invocation will fail until it is fixed", "error", err.Error())
-		return h, logger
 	}
-	h.Config = cfg
 	return h, logger
 }
 
-// channels builds every configured channel; each is its own. A channel that cannot be built is a
-// configuration error naming its variables.
-func channels(cfg *config.Config, client *http.Client) ([]notify.Channel, error) {
-	specs := []struct {
-		vars  string
-		set   bool
-		build func() (notify.Channel, error)
-	}{
-		{"SLACK_WEBHOOK_URL", cfg.SlackWebhookURL != "", func() (notify.Channel, error) {
-			return notify.NewSlackWebhook(cfg.SlackWebhookURL, client)
-		}},
-		{"SLACK_BOT_TOKEN, SLACK_CHANNEL", cfg.SlackBotToken != "", func() (notify.Channel, error) {
-			return notify.NewSlackBot(cfg.SlackBotToken, cfg.SlackChannel, cfg.SlackAPIURL, client)
-		}},
-		{"WEBHOOK_URL, WEBHOOK_SECRET", cfg.WebhookURL != "", func() (notify.Channel, error) {
-			return notify.NewWebhook(cfg.WebhookURL, cfg.WebhookSecret, client)
-		}},
-		{"DINGTALK_WEBHOOK_URL, DINGTALK_SECRET", cfg.DingTalkURL != "", func() (notify.Channel, error) {
-			return notify.NewDingTalk(cfg.DingTalkURL, cfg.DingTalkSecret, client)
-		}},
-		{"FEISHU_WEBHOOK_URL, FEISHU_SECRET", cfg.FeishuURL != "", func() (notify.Channel, error) {
-			return notify.NewFeishu(cfg.FeishuURL, cfg.FeishuSecret, client)
-		}},
-		{"WECOM_WEBHOOK_URL", cfg.WeComURL != "", func() (notify.Channel, error) {
-			return notify.NewWeCom(cfg.WeComURL, client)
-		}},
+// wire gives h its settings, the API reader and the channels of cfg.
+func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
+	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
+	// its alerts to a host the https-only rule never saw.
+	client := &http.Client{Timeout: postTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	rc := cfg.Reader
+	rc.Logger = logger
+	var err error
+	if h.Reader, err = alibaba.New(rc); err != nil {
+		return err
 	}
-	var out []notify.Channel
-	var problems []string
-	for _, s := range specs {
-		if !s.set {
-			continue
-		}
-		ch, err := s.build()
-		if err != nil {
-			problems = append(problems, s.vars+": "+err.Error())
-			continue
-		}
-		out = append(out, ch)
+	if h.Channels, err = cfg.NewChannels(client); err != nil {
+		return err
 	}
-	if len(problems) > 0 {
-		return nil, &config.Error{Problems: problems}
+	if h.PreviewChannels, err = channels.Preview(client); err != nil {
+		return err
 	}
-	return out, nil
-}
-
-// previewChannels render a dry run's preview when no channel is configured: the Slack message and the
-// webhook body. They are never sent.
-func previewChannels(client *http.Client) ([]notify.Channel, error) {
-	slack, err := notify.NewSlackWebhook("https://hooks.slack.com/services/preview", client)
-	if err != nil {
-		return nil, err
-	}
-	hook, err := notify.NewWebhook("https://webhook.invalid/preview", "", client)
-	if err != nil {
-		return nil, err
-	}
-	return []notify.Channel{slack, hook}, nil
+	h.Settings = cfg.Handler
+	return nil
 }
 
 // adapt turns the handler into the runtime's handler: the invocation's facts in, the result JSON out.

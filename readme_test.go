@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,9 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/internal/env"
+	"github.com/akrecycle/ak-recycle-alert/internal/golden"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files (and the README's configuration reference)")
 
 const (
 	readmePath  = "README.md"
@@ -22,9 +24,9 @@ const (
 	configEnd   = "<!-- config:end -->"
 )
 
-// configTable renders config.Vars as the README's configuration reference: one row per variable, in
+// configTable renders the variables as the README's configuration reference: one row per variable, in
 // order. A concrete default is code; a description of one, "(required)", is text; none is empty.
-func configTable(vars []config.Var) string {
+func configTable(vars []env.Var) string {
 	var b strings.Builder
 	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
 	for _, v := range vars {
@@ -66,13 +68,14 @@ func readReadme(t *testing.T) string {
 	return string(raw)
 }
 
-// TestReadmeConfigTable keeps the README's configuration reference equal to config.Vars.
+// TestReadmeConfigTable keeps the README's configuration reference equal to config.Vars, the
+// configuration's own variables and the registry's channels'.
 // go test -run ReadmeConfigTable -update . rewrites it.
 func TestReadmeConfigTable(t *testing.T) {
 	readme := readReadme(t)
 	before, got, after := readmeSections(t, readme)
-	want := configTable(config.Vars)
-	if *update {
+	want := configTable(config.Vars(channels.All))
+	if golden.Update() {
 		if got != want {
 			if err := os.WriteFile(readmePath, []byte(before+want+after), 0o644); err != nil {
 				t.Fatal(err)
@@ -88,16 +91,16 @@ func TestReadmeConfigTable(t *testing.T) {
 func TestReadmeConfigTableRender(t *testing.T) {
 	tests := []struct {
 		name string
-		v    config.Var
+		v    env.Var
 		want string
 	}{
-		{"concrete default", config.Var{Name: "A", Default: "7,3,1", Help: "h"}, "| `A` | `7,3,1` | h |\n"},
-		{"described default", config.Var{Name: "B", Default: "(required)", Help: "h"}, "| `B` | (required) | h |\n"},
-		{"no default", config.Var{Name: "C", Help: "x | y"}, "| `C` |  | x \\| y |\n"},
+		{"concrete default", env.Var{Name: "A", Default: "7,3,1", Help: "h"}, "| `A` | `7,3,1` | h |\n"},
+		{"described default", env.Var{Name: "B", Default: "(required)", Help: "h"}, "| `B` | (required) | h |\n"},
+		{"no default", env.Var{Name: "C", Help: "x | y"}, "| `C` |  | x \\| y |\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := strings.CutPrefix(configTable([]config.Var{tt.v}), "| variable | default | meaning |\n|---|---|---|\n")
+			got, _ := strings.CutPrefix(configTable([]env.Var{tt.v}), "| variable | default | meaning |\n|---|---|---|\n")
 			if got != tt.want {
 				t.Errorf("configTable(%+v) row = %q, want %q", tt.v, got, tt.want)
 			}
@@ -172,6 +175,77 @@ func TestReadmeMakeTargets(t *testing.T) {
 	for _, target := range strings.Fields(string(phony[1])) {
 		if !strings.Contains(readme, "| `make "+target+"` |") {
 			t.Errorf("%s Makefile targets table lacks `make %s`", readmePath, target)
+		}
+	}
+}
+
+// TestMakefileGoldenPkgs checks that the Makefile's GOLDEN_PKGS (what make golden runs with -update)
+// names every package that has golden files, and only packages whose tests take -update: their test
+// files import internal/golden or notify/notifytest, which uses it.
+func TestMakefileGoldenPkgs(t *testing.T) {
+	mk, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^GOLDEN_PKGS\s*:?=(.*)$`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("Makefile has no GOLDEN_PKGS")
+	}
+	patterns := strings.Fields(string(m[1]))
+	// covered reports whether a pattern names dir ("." or "notify/slack").
+	covered := func(dir string) bool {
+		for _, p := range patterns {
+			root, tree := strings.CutSuffix(filepath.Clean(p), "/...")
+			if root == dir || tree && strings.HasPrefix(dir, root+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".golden") {
+			return nil
+		}
+		if dir := filepath.Dir(filepath.Dir(path)); !covered(dir) {
+			t.Errorf("%s has golden files but is not in GOLDEN_PKGS %v", dir, patterns)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range patterns {
+		dirs := []string{p}
+		if root, ok := strings.CutSuffix(p, "/..."); ok {
+			dirs = nil
+			filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && d.IsDir() && d.Name() != "testdata" {
+					dirs = append(dirs, path)
+				}
+				return nil
+			})
+		}
+		for _, dir := range dirs {
+			tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+			if len(tests) == 0 {
+				continue
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+			takesUpdate := false
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				takesUpdate = takesUpdate || bytes.Contains(b, []byte(`"github.com/akrecycle/ak-recycle-alert/internal/golden"`)) ||
+					strings.HasSuffix(f, "_test.go") && bytes.Contains(b, []byte(`"github.com/akrecycle/ak-recycle-alert/notify/notifytest"`))
+			}
+			if !takesUpdate {
+				t.Errorf("GOLDEN_PKGS covers %s, whose tests do not take -update", dir)
+			}
 		}
 	}
 }

@@ -10,6 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
 
 // sFile is the part of s.yaml (Serverless Devs, edition 3.0.0) that the tests check.
@@ -126,6 +129,25 @@ func TestSYamlFunction(t *testing.T) {
 	}
 	if !builds {
 		t.Errorf("s.yaml actions[pre-deploy] = %v, want a step `run: make build`", r.Actions["pre-deploy"])
+	}
+}
+
+// TestSYamlEnvironment checks that s.yaml wires exactly the variables of config.Vars (the
+// configuration's own and the registry's channels'), credentials excepted (the function's role gives
+// them), each from the deployer's environment with its default, no secret written in the file.
+// SCHEDULE is vars.schedule (TestSYamlTriggers).
+func TestSYamlEnvironment(t *testing.T) {
+	_, r := readSYaml(t)
+	got := r.Props.EnvironmentVariables
+	want := map[string]string{}
+	for _, v := range config.Vars(channels.All) {
+		if !v.Credential {
+			want[v.Name] = sYamlValue(v)
+		}
+	}
+	want["SCHEDULE"] = "${vars.schedule}"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("s.yaml environmentVariables (-want +got):\n%s", diff)
 	}
 }
 
@@ -295,7 +317,8 @@ func TestPolicyRAM(t *testing.T) {
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
 	}
-	// ListAccessKeysInRecycleBin has no resource-level permission (alibaba-api.md section 1).
+	// ListAccessKeysInRecycleBin has no resource-level permission: "All Resources" in its authorization
+	// table (https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-listaccesskeysinrecyclebin).
 	if got := resources["ram:ListAccessKeysInRecycleBin"]; !slices.Equal(got, []string{"*"}) {
 		t.Errorf("ram:ListAccessKeysInRecycleBin Resource = %v, want [*]", got)
 	}

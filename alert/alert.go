@@ -4,7 +4,13 @@
 // never renamed or removed.
 package alert
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
+)
 
 // Event names why a key is alerted.
 type Event string
@@ -27,8 +33,17 @@ const (
 	ModeDigest = "digest"
 )
 
-// BinCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
-const BinCapacity = 3
+// ParseMode validates an alert mode, ALERT_MODE or an event's mode: crossing or digest, in any case.
+func ParseMode(s string) (string, error) {
+	switch m := strings.ToLower(strings.TrimSpace(s)); m {
+	case ModeCrossing, ModeDigest:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
+}
+
+// binCapacity is how many AccessKeys a user's recycle bin holds; deleting one more purges the oldest.
+const binCapacity = 3
 
 // The years every date of a run falls in: a date the API answers outside them is an invalid answer, and
 // a run's now outside them is rejected. Two such dates are less than 292 years apart, so the difference
@@ -68,7 +83,9 @@ type Bin struct {
 
 // Alert is one AccessKey the run tells people about.
 type Alert struct {
-	// ID is alrt_ and 32 hex digits, stable across runs and retries (see ID).
+	// ID is alrt_ and 32 hex digits of a SHA-256 over the account ID, event, AccessKey ID, DeleteDate
+	// and threshold (and the window, for digest): the same across runs and retries, so that a receiver
+	// can de-duplicate alert by alert.
 	ID string `json:"id"`
 	// Event says why the key is alerted.
 	Event Event `json:"event"`
@@ -88,7 +105,7 @@ type Alert struct {
 	ThresholdHours *int `json:"thresholdHours,omitempty"`
 	// RemainingSeconds counts from the run's now to DeleteDate; negative when past it.
 	RemainingSeconds int64 `json:"remainingSeconds"`
-	// BinFull is true when the user's bin holds BinCapacity keys or more.
+	// BinFull is true when the user's bin holds binCapacity keys or more.
 	BinFull bool `json:"binFull"`
 }
 
@@ -110,28 +127,54 @@ type Window struct {
 	To time.Time `json:"to"`
 }
 
+// Findings are what a run found, with the account, mode and times they belong to: the part of a run's
+// report that the result and the generic webhook's data both carry (each embeds it), in the webhook's
+// order. Its JSON is part of both wire formats: fields are added, never renamed or removed.
+type Findings struct {
+	// Mode is ModeCrossing or ModeDigest.
+	Mode string `json:"mode"`
+	// AccountID is the Alibaba Cloud account ID, empty when unknown.
+	AccountID string `json:"accountId"`
+	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
+	AccountLabel string `json:"accountLabel,omitempty"`
+	// Window is the run's (prev, cur] window.
+	Window Window `json:"window"`
+	// Next is the next fire time: the time of the next check.
+	Next time.Time `json:"next"`
+	// Alerts are every alert of the run, most urgent first (soonest DeleteDate first); never cut.
+	Alerts []Alert `json:"alerts"`
+	// Errors are the users whose bin could not be read.
+	Errors []UserError `json:"errors"`
+	// Warnings are said in the log, the result and every message.
+	Warnings []string `json:"warnings"`
+	// UsersChecked counts the users whose bin was read, so that an empty digest says how many bins
+	// were empty.
+	UsersChecked int `json:"usersChecked"`
+}
+
+// Canonical returns f as the generic webhook carries it: every time in UTC, the alerts most urgent
+// first, and empty lists (never null) where there is nothing. f itself is left as it is.
+func (f Findings) Canonical() Findings {
+	f.Window = Window{From: f.Window.From.UTC(), To: f.Window.To.UTC()}
+	f.Next = f.Next.UTC()
+	alerts := make([]Alert, len(f.Alerts))
+	for i, a := range f.Alerts {
+		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
+		alerts[i] = a
+	}
+	SortByUrgency(alerts)
+	f.Alerts = alerts
+	f.Errors = append(make([]UserError, 0, len(f.Errors)), f.Errors...)
+	f.Warnings = append(make([]string, 0, len(f.Warnings)), f.Warnings...)
+	return f
+}
+
 // Report is everything a run has to say; every channel renders it.
 type Report struct {
-	// Mode is ModeCrossing or ModeDigest.
-	Mode string
-	// AccountID is the Alibaba Cloud account ID, empty when unknown.
-	AccountID string
-	// AccountLabel is ACCOUNT_LABEL, empty when unset.
-	AccountLabel string
+	// Findings are what the run found.
+	Findings
 	// Now is the run's time.
 	Now time.Time
-	// Window is (prev, cur].
-	Window Window
-	// Next is the next fire time: the time of the next check.
-	Next time.Time
-	// Alerts are sorted most urgent first (soonest DeleteDate first).
-	Alerts []Alert
-	// Errors are the users that could not be read.
-	Errors []UserError
-	// Warnings are said in every message.
-	Warnings []string
-	// UsersChecked counts the users whose bin was read.
-	UsersChecked int
 	// RetryCount is the FC retry number of this invocation (0 for the first attempt).
 	RetryCount int
 	// RequestID is the invocation's request ID.

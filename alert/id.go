@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// ID returns an alert's id (contract section 6): alrt_ and the first 32 hex digits of a SHA-256 over the
+// alertID returns an alert's id: alrt_ and the first 32 hex digits of a SHA-256 over the
 // account ID, event, AccessKey ID, DeleteDate and threshold (nil for none), and for digest alerts only the
 // window. It is the same across runs and retries, so receivers can de-duplicate alert by alert.
-func ID(accountID string, ev Event, accessKeyID string, deleteDate time.Time, threshold *int, w Window) string {
+func alertID(accountID string, ev Event, accessKeyID string, deleteDate time.Time, threshold *int, w Window) string {
 	f := newFields("ak-recycle-alert/alert/v1")
 	f.add(accountID)
 	f.add(string(ev))

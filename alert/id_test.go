@@ -16,19 +16,19 @@ func intPtr(n int) *int { return &n }
 func TestIDStable(t *testing.T) {
 	del := time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC)
 	w := Window{From: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
-	got := ID("1234567890123456", Expiring, "LTAI5tExampleKey1", del, intPtr(72), w)
+	got := alertID("1234567890123456", Expiring, "LTAI5tExampleKey1", del, intPtr(72), w)
 	if !alertIDPattern.MatchString(got) {
-		t.Fatalf("ID(...) = %q, want alrt_ and 32 hex digits", got)
+		t.Fatalf("alertID(...) = %q, want alrt_ and 32 hex digits", got)
 	}
 	// The same alert in another run (another window), at another zone's rendering of the same instant.
 	other := Window{From: w.To, To: w.To.Add(24 * time.Hour)}
 	shanghai := time.FixedZone("CST", 8*3600)
-	if again := ID("1234567890123456", Expiring, "LTAI5tExampleKey1", del.In(shanghai), intPtr(72), other); again != got {
+	if again := alertID("1234567890123456", Expiring, "LTAI5tExampleKey1", del.In(shanghai), intPtr(72), other); again != got {
 		t.Errorf("ID of the same expiring alert in another run = %q, want %q", again, got)
 	}
 	// A pinned value: changing the hash input breaks receivers' de-duplication across a deploy.
 	if want := "alrt_a8caeb14fa374540f5b697d2321422ec"; got != want {
-		t.Errorf("ID(...) = %q, want %q (pinned)", got, want)
+		t.Errorf("alertID(...) = %q, want %q (pinned)", got, want)
 	}
 }
 
@@ -40,18 +40,18 @@ func TestIDDistinct(t *testing.T) {
 		name string
 		id   string
 	}{
-		{"base", ID("1", Expiring, "LTAI1", del, intPtr(72), w)},
-		{"account", ID("2", Expiring, "LTAI1", del, intPtr(72), w)},
-		{"event", ID("1", Recycled, "LTAI1", del, nil, w)},
-		{"key", ID("1", Expiring, "LTAI2", del, intPtr(72), w)},
-		{"delete date", ID("1", Expiring, "LTAI1", del.Add(time.Second), intPtr(72), w)},
-		{"threshold", ID("1", Expiring, "LTAI1", del, intPtr(24), w)},
-		{"threshold zero", ID("1", Expiring, "LTAI1", del, intPtr(0), w)},
-		{"no threshold", ID("1", Expiring, "LTAI1", del, nil, w)},
-		{"digest", ID("1", Digest, "LTAI1", del, nil, w)},
-		{"digest other window", ID("1", Digest, "LTAI1", del, nil, w2)},
-		{"field boundary a", ID("1L", Expiring, "TAI1", del, intPtr(72), w)},
-		{"field boundary b", ID("", Expiring, "1LTAI1", del, intPtr(72), w)},
+		{"base", alertID("1", Expiring, "LTAI1", del, intPtr(72), w)},
+		{"account", alertID("2", Expiring, "LTAI1", del, intPtr(72), w)},
+		{"event", alertID("1", Recycled, "LTAI1", del, nil, w)},
+		{"key", alertID("1", Expiring, "LTAI2", del, intPtr(72), w)},
+		{"delete date", alertID("1", Expiring, "LTAI1", del.Add(time.Second), intPtr(72), w)},
+		{"threshold", alertID("1", Expiring, "LTAI1", del, intPtr(24), w)},
+		{"threshold zero", alertID("1", Expiring, "LTAI1", del, intPtr(0), w)},
+		{"no threshold", alertID("1", Expiring, "LTAI1", del, nil, w)},
+		{"digest", alertID("1", Digest, "LTAI1", del, nil, w)},
+		{"digest other window", alertID("1", Digest, "LTAI1", del, nil, w2)},
+		{"field boundary a", alertID("1L", Expiring, "TAI1", del, intPtr(72), w)},
+		{"field boundary b", alertID("", Expiring, "1LTAI1", del, intPtr(72), w)},
 	}
 	seen := map[string]string{}
 	for _, tt := range tests {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Policy is what decides which keys a run alerts (contract section 4).
+// Policy is what decides which keys a run alerts: the settings Evaluate applies.
 type Policy struct {
 	// Mode is ModeCrossing (also when empty) or ModeDigest.
 	Mode string
@@ -32,7 +32,7 @@ func Evaluate(bins []Bin, now time.Time, w Window, next time.Time, p Policy) []A
 	thresholds := Normalize(p.Thresholds)
 	alerts := []Alert{}
 	for _, b := range bins {
-		full := len(b.Keys) >= BinCapacity
+		full := len(b.Keys) >= binCapacity
 		for _, k := range b.Keys {
 			ev, threshold, ok := decide(k, w, next, p, thresholds)
 			if !ok {
@@ -44,7 +44,7 @@ func Evaluate(bins []Bin, now time.Time, w Window, next time.Time, p Policy) []A
 				hours = &h
 			}
 			alerts = append(alerts, Alert{
-				ID:               ID(p.AccountID, ev, k.AccessKeyID, k.DeleteDate, hours, w),
+				ID:               alertID(p.AccountID, ev, k.AccessKeyID, k.DeleteDate, hours, w),
 				Event:            ev,
 				UserName:         b.UserName,
 				UserID:           b.UserID,

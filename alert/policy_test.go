@@ -50,9 +50,9 @@ func TestEvaluate(t *testing.T) {
 	}
 	thresholds := []time.Duration{day, 3 * day, 7 * day}
 	alertOf := func(b Bin, k Key, ev Event, th *int, remaining int64) Alert {
-		return Alert{ID: ID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
+		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
 			AccessKeyID: k.AccessKeyID, CreateDate: k.CreateDate, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate,
-			ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= BinCapacity}
+			ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= binCapacity}
 	}
 	bob, alice, carol := bins[0], bins[1], bins[2]
 	tests := []struct {
@@ -103,7 +103,7 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 	}
-	// Digest lists the recycled-after-cur key too: sort expectations as the contract says.
+	// Digest lists the recycled-after-cur key too: sort expectations most urgent first, as Evaluate does.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Evaluate(bins, now, w, next, tt.p)
@@ -299,7 +299,7 @@ var policies = []struct {
 	{"0,36h,7 without recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{0, 36 * time.Hour, 7 * day}, AccountID: account}},
 }
 
-// checkRuns compares the runs' alerts with the oracle's, and checks the contract's promises: at most one
+// checkRuns compares the runs' alerts with the oracle's, and checks the policy's promises: at most one
 // alert per key and run, and every warning after a key's first run leaves at least its threshold at cur.
 func checkRuns(t *testing.T, runs []run, want map[delivery]bool) {
 	t.Helper()

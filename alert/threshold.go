@@ -14,9 +14,9 @@ import (
 
 // Limits of the thresholds of a run.
 const (
-	// MaxThresholdDays bounds one threshold: a year, far beyond a recycle bin's retention (about 30
+	// maxThresholdDays bounds one threshold: a year, far beyond a recycle bin's retention (about 30
 	// days) and far from overflowing a time.Duration.
-	MaxThresholdDays = 365
+	maxThresholdDays = 365
 	// MaxThresholds bounds how many thresholds a run may be given (before duplicates are dropped).
 	MaxThresholds = 20
 )
@@ -44,8 +44,8 @@ func ParseThreshold(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("threshold %s: want whole days (7 or 7d) or whole hours (36h)", excerpt.Quote(s))
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n > int64(MaxThresholdDays*day/unit) {
-		return 0, fmt.Errorf("threshold %s: at most %d days", excerpt.Quote(s), MaxThresholdDays)
+	if err != nil || n > int64(maxThresholdDays*day/unit) {
+		return 0, fmt.Errorf("threshold %s: at most %d days", excerpt.Quote(s), maxThresholdDays)
 	}
 	return time.Duration(n) * unit, nil
 }
@@ -78,8 +78,8 @@ func ThresholdFromDays(n float64) (time.Duration, error) {
 		return 0, fmt.Errorf("threshold %v: want whole days", n)
 	case n < 0:
 		return 0, fmt.Errorf("threshold %v: want 0 or more days", n)
-	case n > MaxThresholdDays:
-		return 0, fmt.Errorf("threshold %v: at most %d days", n, MaxThresholdDays)
+	case n > maxThresholdDays:
+		return 0, fmt.Errorf("threshold %v: at most %d days", n, maxThresholdDays)
 	}
 	return time.Duration(n) * day, nil
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -133,8 +132,6 @@ const (
 	maxListUsersPages = 1000
 )
 
-var regionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-
 // New checks cfg and returns a Reader.
 func New(cfg Config) (*Reader, error) {
 	r := &Reader{region: cfg.Region, maxWorkers: cfg.MaxWorkers, log: cfg.Logger, rootCAs: cfg.RootCAs,
@@ -145,8 +142,8 @@ func New(cfg Config) (*Reader, error) {
 	if r.region == "" {
 		r.region = DefaultRegion
 	}
-	if !regionRE.MatchString(r.region) {
-		return nil, errors.New("alibaba: region must be letters, digits, - and _")
+	if err := CheckRegion(r.region); err != nil {
+		return nil, fmt.Errorf("alibaba: %w", err)
 	}
 	if r.maxWorkers == 0 {
 		r.maxWorkers = DefaultMaxWorkers
@@ -209,9 +206,9 @@ func (r *Reader) putTransport(t *http.Transport) {
 // starting calls shortly before ctx's deadline and reports the users it did not reach as transient
 // DeadlineExceeded errors.
 func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string) (*Scan, error) {
-	all, err := checkEntries(entries)
+	all, err := checkUsers(entries)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("alibaba: %w", err)
 	}
 	var secrets []string
 	for _, c := range []*Credentials{creds, r.creds} {
@@ -248,27 +245,6 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 		"calls", scan.Calls, "peakConcurrency", peak, "finalLimit", limit, "throttleDecreases", decreases,
 		"duration", time.Since(start).Round(time.Millisecond).String())
 	return scan, nil
-}
-
-// checkEntries validates RAM_USERS entries and reports whether they mean every user.
-func checkEntries(entries []string) (all bool, err error) {
-	if len(entries) == 0 {
-		return false, errors.New("alibaba: no users to read")
-	}
-	for i, e := range entries {
-		switch {
-		case e == "*":
-			if len(entries) != 1 {
-				return false, errors.New("alibaba: * must be the only entry")
-			}
-			return true, nil
-		case e == "" || strings.TrimSpace(e) != e || strings.ContainsAny(e, ", \t\r\n"):
-			return false, fmt.Errorf("alibaba: entry %d is empty or holds white space or a comma", i+1)
-		case strings.HasPrefix(e, "@") || strings.HasSuffix(e, "@") || strings.Count(e, "@") > 1:
-			return false, fmt.Errorf("alibaba: entry %d is not a valid user principal name", i+1)
-		}
-	}
-	return false, nil
 }
 
 // run is the state of one Read.

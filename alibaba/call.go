@@ -20,6 +20,7 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // callError is a failed call, classified. Its message is scrubbed and names the action once it leaves do.
@@ -88,7 +89,7 @@ func (w *worker) do(a api, action string, params map[string]string, parse func([
 			return giveUp(action, &callError{code: codeDeadline}, last, attempt)
 		}
 		ru.r.log.DebugContext(ru.ctx, "retrying API call", "action", action, "attempt", attempt, "code", cerr.code, "delay", delay.Round(time.Millisecond).String())
-		if sleep(ru.stop, delay) != nil {
+		if sleep.For(ru.stop, delay) != nil {
 			return giveUp(action, ru.stopError(), last, attempt)
 		}
 	}
@@ -260,7 +261,7 @@ func (w *worker) ramGetUser(name string) (id, userName string, err *callError) {
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
 		idf, namef := stringField("User.UserId", out.User.UserId), stringField("User.UserName", out.User.UserName)
-		if e := cmp.Or(sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(namef, validUserName, wantUserName)); e != nil {
+		if e := cmp.Or(sc.check(idf, validUserID, wantUserID), sc.check(namef, validUserName, wantUserName)); e != nil {
 			return e
 		}
 		id, userName = idf.value, namef.value
@@ -281,7 +282,7 @@ func (w *worker) imsGetUser(param, value string) (id, userName string, err *call
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
 		idf, upnf := stringField("User.UserId", out.User.UserId), stringField("User.UserPrincipalName", out.User.UserPrincipalName)
-		if e := cmp.Or(sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(upnf, validPrincipalName, wantPrincipalName)); e != nil {
+		if e := cmp.Or(sc.check(idf, validUserID, wantUserID), sc.check(upnf, validPrincipalName, wantPrincipalName)); e != nil {
 			return e
 		}
 		id = idf.value
@@ -348,7 +349,7 @@ func listedEntry(sc *scrubber, raw json.RawMessage, pos int) listedUser {
 		return u
 	}
 	idf, namef := stringField("UserId", entry.UserId), stringField("UserName", entry.UserName)
-	idErr, nameErr := sc.check(idf, userIDRE.MatchString, wantUserID), sc.check(namef, validUserName, wantUserName)
+	idErr, nameErr := sc.check(idf, validUserID, wantUserID), sc.check(namef, validUserName, wantUserName)
 	switch {
 	case nameErr == nil:
 		u.label = namef.value

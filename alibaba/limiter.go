@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // limiter bounds the API calls in flight with an adaptive (AIMD) limit, and pauses every caller for a
@@ -44,7 +46,7 @@ func (l *limiter) acquire(ctx context.Context) error {
 		l.mu.Lock()
 		if wait := time.Until(l.pauseUntil); wait > 0 {
 			l.mu.Unlock()
-			if err := sleep(ctx, wait); err != nil {
+			if err := sleep.For(ctx, wait); err != nil {
 				return err
 			}
 			continue
@@ -121,16 +123,4 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d/2 + rand.N(d/2)
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

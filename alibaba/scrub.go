@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
 // redacted replaces a secret in a scrubbed message.
@@ -29,26 +31,17 @@ var secretKeys = []string{"securitytoken", "security-token", "security_token", "
 // and header forms.
 var separators = []string{"%253D", "%3D", "=", `":"`, `": "`, `\":\"`, ": ", ":"}
 
-// Scrub returns s as one line with secrets removed: the values of SecurityToken, Signature and
+// scrubText returns s as one line with secrets removed: the values of SecurityToken, Signature and
 // AccessKeySecret parameters (in query, percent-encoded, JSON or header form), the string to sign quoted by
 // SignatureDoesNotMatch answers, and the path, query and user info of every URL (a *url.Error quotes the
 // signed request URL). The result is at most 400 bytes.
-func Scrub(s string) string {
+func scrubText(s string) string {
 	s = stringToSignRE.ReplaceAllString(s, "${1}"+redacted)
 	s = urlRE.ReplaceAllString(s, "${1}://${2}")
 	s = scrubKeyValues(s)
 	s = strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
-	if len(s) > maxMessage {
-		cut := maxMessage
-		for cut > 0 && !utf8Start(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return excerpt.Cut(s, maxMessage+len("…"))
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // scrubKeyValues redacts the value after every secret parameter name followed by a separator.
 func scrubKeyValues(s string) string {
@@ -111,7 +104,7 @@ func valueEnd(s, lower string, i int) int {
 	return i
 }
 
-// scrubber removes known secret values (in plain and percent-encoded forms) before applying Scrub.
+// scrubber removes known secret values (in plain and percent-encoded forms) before applying scrubText.
 type scrubber struct {
 	secrets []string
 }
@@ -120,7 +113,7 @@ func newScrubber(values ...string) *scrubber {
 	sc := &scrubber{}
 	for _, v := range values {
 		if len(v) < 6 {
-			continue // too short to search for without mangling the message; Scrub's patterns still apply
+			continue // too short to search for without mangling the message; scrubText's patterns still apply
 		}
 		once := url.QueryEscape(v)
 		rpc := strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(once)
@@ -143,5 +136,5 @@ func (sc *scrubber) scrub(s string) string {
 	for _, v := range sc.secrets {
 		s = strings.ReplaceAll(s, v, redacted)
 	}
-	return Scrub(s)
+	return scrubText(s)
 }

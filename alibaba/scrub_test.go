@@ -54,20 +54,20 @@ func TestScrub(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Scrub(tc.in); got != tc.want {
-				t.Errorf("Scrub(%q)\n = %q\nwant %q", tc.in, got, tc.want)
+			if got := scrubText(tc.in); got != tc.want {
+				t.Errorf("scrubText(%q)\n = %q\nwant %q", tc.in, got, tc.want)
 			}
 		})
 	}
 }
 
 func TestScrubCapsLength(t *testing.T) {
-	got := Scrub(strings.Repeat("é", 1000))
+	got := scrubText(strings.Repeat("é", 1000))
 	if len(got) > maxMessage+len("…") || !strings.HasSuffix(got, "…") {
-		t.Errorf("Scrub(2000 bytes) = %d bytes, want at most %d and an ellipsis", len(got), maxMessage+len("…"))
+		t.Errorf("scrubText(2000 bytes) = %d bytes, want at most %d and an ellipsis", len(got), maxMessage+len("…"))
 	}
 	if !strings.HasPrefix(got, "éé") || strings.ContainsRune(got, '\uFFFD') {
-		t.Errorf("Scrub cut a character in half: %q", got[len(got)-8:])
+		t.Errorf("scrubText cut a character in half: %q", got[len(got)-8:])
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
@@ -17,13 +16,6 @@ import (
 var (
 	// accessKeyIDRE is an AccessKey ID: letters and digits (LTAI…).
 	accessKeyIDRE = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
-	// userIDRE is a RAM user ID: digits.
-	userIDRE = regexp.MustCompile(`^[0-9]{1,32}$`)
-	// userNameRE is RAM's rule for a user name: 1 to 64 letters, digits, periods, hyphens and
-	// underscores (RAM CreateUser, https://help.aliyun.com/document_detail/28680.html).
-	userNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	// domainRE is the part of a user principal name after the @.
-	domainRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	// markerRE is a ListUsers Marker, which goes back to the API as a parameter: opaque, printable.
 	markerRE = regexp.MustCompile(`^[\x21-\x7e]+$`)
 )
@@ -32,18 +24,6 @@ var (
 const maxMarker = 4096
 
 func validMarker(s string) bool { return len(s) <= maxMarker && markerRE.MatchString(s) }
-
-// maxPrincipalName is the longest user principal name (IMS CreateUser,
-// https://help.aliyun.com/zh/ram/developer-reference/api-ims-2019-08-15-createuser).
-const maxPrincipalName = 128
-
-func validUserName(s string) bool { return userNameRE.MatchString(s) }
-
-// validPrincipalName reports whether s is name@domain, the name a RAM user name, at most 128 characters.
-func validPrincipalName(s string) bool {
-	name, domain, ok := strings.Cut(s, "@")
-	return ok && len(s) <= maxPrincipalName && validUserName(name) && domainRE.MatchString(domain)
-}
 
 // field is one value of an answer, as decoded: a string, or why it is not one.
 type field struct {

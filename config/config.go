@@ -1,416 +1,297 @@
-// Package config turns the function's environment variables (listed in Vars) into one validated
-// Config. Every problem is found before any API call, and each is reported with the variable's name and
-// what is wrong with its value, never with a secret.
+// Package config turns the function's environment variables into the settings of each part: the
+// handler's, the API reader's, the configured channels and the log level. Every problem is found before
+// any API call, and each is reported with the variable's name and what is wrong with its value, never
+// with a secret. The variables are listed by Vars: the configuration's own, and each channel's from its
+// notify.Spec in the registry (package notify/channels).
 package config
 
 import (
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
-	"regexp"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
+	"github.com/akrecycle/ak-recycle-alert/notify"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
-// DefaultThresholds is ALERT_THRESHOLDS when unset.
-const DefaultThresholds = "7,3,1"
-
-// DefaultRegion is the API region when FC_REGION is unset (RAM and IMS are global services).
-const DefaultRegion = "cn-hangzhou"
-
-// Platform lists the variables the function reads that the platform or the operator's shell sets, not
-// s.yaml: FC's own variables and DEBUG, which is checked so the Alibaba SDK cannot print signed requests.
-var Platform = []string{"FC_REGION", "FC_ACCOUNT_ID", "FC_RUNTIME_API", "FC_CUSTOM_LISTEN_PORT", "DEBUG"}
-
 // Config is the validated configuration.
 type Config struct {
-	// Users are the RAM_USERS entries, or exactly ["*"].
-	Users []string
-	// Thresholds are the lead times before DeleteDate, ascending, without duplicates.
-	Thresholds []time.Duration
-	// AlertOnRecycle is ALERT_ON_RECYCLE.
-	AlertOnRecycle bool
-	// Mode is alert.ModeCrossing or alert.ModeDigest.
-	Mode string
-	// Schedule is SCHEDULE, nil when unset.
-	Schedule *schedule.Schedule
-	// Location is TIMEZONE.
-	Location *time.Location
-	// AccountLabel is ACCOUNT_LABEL.
-	AccountLabel string
-	// AccountID is FC_ACCOUNT_ID, the fallback when an invocation does not carry the account.
-	AccountID string
-	// Region is the API region: FC_REGION, else DefaultRegion.
-	Region string
-	// DryRun is DRY_RUN.
-	DryRun bool
-
-	SlackWebhookURL string
-	SlackBotToken   string
-	SlackChannel    string
-	SlackAPIURL     string
-	WebhookURL      string
-	WebhookSecret   string
-	DingTalkURL     string
-	DingTalkSecret  string
-	FeishuURL       string
-	FeishuSecret    string
-	WeComURL        string
-
-	// RAMEndpoint and IMSEndpoint are the API hosts or URLs; empty for the public HTTPS defaults.
-	RAMEndpoint string
-	IMSEndpoint string
-
-	// Credentials are ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and
-	// ALIBABA_CLOUD_SECURITY_TOKEN; nil when unset (the SDK's default credential chain applies). On FC
-	// the role's per-invocation credentials win over them.
-	Credentials *alibaba.Credentials
-
+	// Handler are the run's settings.
+	Handler handler.Settings
+	// Reader configures the API reader: the region (FC_REGION, else alibaba.DefaultRegion), the RAM and
+	// IMS endpoints, and the environment's credentials (nil when unset: the SDK's default credential
+	// chain applies; on FC the role's per-invocation credentials win over them).
+	Reader alibaba.Config
+	// channels are the configured channels, in the registry's order: NewChannels builds them.
+	channels []channel
 	// LogLevel is LOG_LEVEL.
 	LogLevel slog.Level
 }
 
-// Channels reports whether at least one channel is configured.
-func (c *Config) Channels() bool {
-	return c.SlackWebhookURL != "" || c.SlackBotToken != "" || c.WebhookURL != "" ||
-		c.DingTalkURL != "" || c.FeishuURL != "" || c.WeComURL != ""
+// channel is a configured channel: its kind, and the values of its variables.
+type channel struct {
+	spec   notify.Spec
+	values map[string]string
 }
 
-// Secrets returns every secret value of the configuration, for scrubbing and for tests that prove no
-// output holds one.
-func (c *Config) Secrets() []string {
-	var s []string
-	vals := []string{c.SlackWebhookURL, c.SlackBotToken, c.WebhookURL, c.WebhookSecret,
-		c.DingTalkURL, c.DingTalkSecret, c.FeishuURL, c.FeishuSecret, c.WeComURL}
-	if c.Credentials != nil {
-		vals = append(vals, c.Credentials.AccessKeySecret, c.Credentials.SecurityToken)
+// configError is an invalid configuration: every problem found, each a "NAME: what is wrong" sentence.
+type configError struct {
+	problems []string
+}
+
+func (e *configError) Error() string {
+	return "configuration error: " + strings.Join(e.problems, "; ")
+}
+
+// Load reads the configuration through getenv (os.Getenv in main), with the channels of specs. An empty
+// variable counts as unset. The error, if any, lists every problem.
+func Load(getenv func(string) string, specs []notify.Spec) (*Config, error) {
+	l := &loader{getenv: getenv}
+	c := &Config{
+		Handler:  l.handler(),
+		channels: l.channels(specs),
+		Reader:   l.reader(),
+		LogLevel: l.logLevel(),
 	}
-	for _, v := range vals {
-		if v != "" {
-			s = append(s, v)
+	l.checkDebug()
+	if !c.Handler.DryRun && len(c.channels) == 0 && len(l.problems) == 0 {
+		l.problems = append(l.problems, "no channel configured: set "+channelSwitches(specs)+", or DRY_RUN=true")
+	}
+	if len(l.problems) > 0 {
+		return nil, &configError{problems: l.problems}
+	}
+	return c, nil
+}
+
+// NewChannels builds the configured channels, each posting with client. A channel that cannot be
+// built is a configuration error naming its variables.
+func (c *Config) NewChannels(client *http.Client) ([]notify.Channel, error) {
+	var out []notify.Channel
+	var problems []string
+	for _, ch := range c.channels {
+		built, err := ch.spec.New(func(name string) string { return ch.values[name] }, client)
+		if err != nil {
+			names := make([]string, len(ch.spec.Vars))
+			for i, v := range ch.spec.Vars {
+				names[i] = v.Name
+			}
+			problems = append(problems, strings.Join(names, ", ")+": "+err.Error())
+			continue
+		}
+		out = append(out, built)
+	}
+	if len(problems) > 0 {
+		return nil, &configError{problems: problems}
+	}
+	return out, nil
+}
+
+// loader reads variables and collects the problems of their values.
+type loader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+// get is the variable's value, trimmed; "" when unset.
+func (l *loader) get(name string) string { return strings.TrimSpace(l.getenv(name)) }
+
+// bad records a problem of the variable name.
+func (l *loader) bad(name, format string, args ...any) {
+	l.problems = append(l.problems, name+": "+fmt.Sprintf(format, args...))
+}
+
+// handler reads the run's settings.
+func (l *loader) handler() handler.Settings {
+	s := handler.Settings{
+		AlertOnRecycle: l.bool("ALERT_ON_RECYCLE", true),
+		Mode:           alert.ModeCrossing,
+		Location:       time.UTC,
+		AccountLabel:   l.get("ACCOUNT_LABEL"),
+		AccountID:      l.get("FC_ACCOUNT_ID"),
+		DryRun:         l.bool("DRY_RUN", false),
+	}
+	if v := l.get("RAM_USERS"); v == "" {
+		l.bad("RAM_USERS", "required: comma-separated RAM user names, principal names or IDs, or *")
+	} else if users, err := alibaba.ParseUsers(strings.Split(v, ",")); err != nil {
+		l.bad("RAM_USERS", "%v", err)
+	} else {
+		s.Users = users
+	}
+	thresholds := l.get("ALERT_THRESHOLDS")
+	if thresholds == "" {
+		thresholds = defaultThresholds
+	}
+	if t, err := alert.ParseThresholds(thresholds); err != nil {
+		l.bad("ALERT_THRESHOLDS", "%v", err)
+	} else {
+		s.Thresholds = t
+	}
+	if v := l.get("ALERT_MODE"); v != "" {
+		m, err := alert.ParseMode(v)
+		if err != nil {
+			l.bad("ALERT_MODE", "%v", err)
+		}
+		s.Mode = m
+	}
+	if v := l.get("SCHEDULE"); v != "" {
+		sched, err := schedule.Parse(v)
+		if err != nil {
+			l.bad("SCHEDULE", "%v", err)
+		}
+		s.Schedule = sched
+	}
+	if v := l.get("TIMEZONE"); v != "" {
+		loc, err := time.LoadLocation(v)
+		if err != nil || v == "Local" {
+			l.bad("TIMEZONE", "unknown time zone %s: use an IANA name such as Asia/Shanghai", excerpt.Quote(v))
+		} else {
+			s.Location = loc
 		}
 	}
 	return s
 }
 
-// Error is an invalid configuration: every problem found, each naming its variable.
-type Error struct {
-	// Problems are "NAME: what is wrong" sentences.
-	Problems []string
+// channels reads the variables of every kind of channel in specs and returns the configured ones: a
+// channel is configured when its first variable is set. A set value must pass its Var's Check; a
+// Required variable must be set with the first; any other variable without a default must not be set
+// without it.
+func (l *loader) channels(specs []notify.Spec) []channel {
+	var out []channel
+	for _, spec := range specs {
+		first := spec.Vars[0].Name
+		on := l.get(first) != ""
+		values := map[string]string{}
+		for i, v := range spec.Vars {
+			val := l.get(v.Name)
+			switch {
+			case val == "" && on && v.Required:
+				l.bad(v.Name, "required with %s", first)
+			case val == "" || i == 0 || on || v.Default != "":
+			case v.Required:
+				l.bad(first, "required with %s", v.Name)
+			default:
+				l.bad(v.Name, "set without %s", first)
+			}
+			if val == "" {
+				continue
+			}
+			if v.Check != nil {
+				if err := v.Check(val); err != nil {
+					l.bad(v.Name, "%v", err)
+				}
+			}
+			values[v.Name] = val
+		}
+		if on {
+			out = append(out, channel{spec: spec, values: values})
+		}
+	}
+	return out
 }
 
-func (e *Error) Error() string {
-	return "configuration error: " + strings.Join(e.Problems, "; ")
+// channelSwitches names what turns each channel on, for the "no channel configured" message:
+// "SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, … or WECOM_WEBHOOK_URL".
+func channelSwitches(specs []notify.Spec) string {
+	var names []string
+	for _, spec := range specs {
+		n := spec.Vars[0].Name
+		for _, v := range spec.Vars[1:] {
+			if v.Required {
+				n += " with " + v.Name
+			}
+		}
+		names = append(names, n)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-// Load reads the configuration through getenv (os.Getenv in main). An empty variable counts as unset.
-// The error, if any, is an *Error listing every problem.
-func Load(getenv func(string) string) (*Config, error) {
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	var problems []string
-	bad := func(name, format string, args ...any) {
-		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
-	}
-	c := &Config{Region: DefaultRegion}
-
-	if v := get("RAM_USERS"); v == "" {
-		bad("RAM_USERS", "required: comma-separated RAM user names, principal names or IDs, or *")
-	} else if users, err := ParseUsers(strings.Split(v, ",")); err != nil {
-		bad("RAM_USERS", "%v", err)
-	} else {
-		c.Users = users
-	}
-
-	thresholds := get("ALERT_THRESHOLDS")
-	if thresholds == "" {
-		thresholds = DefaultThresholds
-	}
-	if t, err := alert.ParseThresholds(thresholds); err != nil {
-		bad("ALERT_THRESHOLDS", "%v", err)
-	} else {
-		c.Thresholds = t
-	}
-
-	c.AlertOnRecycle = true
-	if v := get("ALERT_ON_RECYCLE"); v != "" {
-		b, err := parseBool(v)
-		if err != nil {
-			bad("ALERT_ON_RECYCLE", "%v", err)
-		}
-		c.AlertOnRecycle = b
-	}
-
-	c.Mode = alert.ModeCrossing
-	if v := get("ALERT_MODE"); v != "" {
-		m, err := ParseMode(v)
-		if err != nil {
-			bad("ALERT_MODE", "%v", err)
-		}
-		c.Mode = m
-	}
-
-	if v := get("SCHEDULE"); v != "" {
-		s, err := schedule.Parse(v)
-		if err != nil {
-			bad("SCHEDULE", "%v", err)
-		}
-		c.Schedule = s
-	}
-
-	c.Location = time.UTC
-	if v := get("TIMEZONE"); v != "" {
-		loc, err := time.LoadLocation(v)
-		if err != nil || v == "Local" {
-			bad("TIMEZONE", "unknown time zone %s: use an IANA name such as Asia/Shanghai", excerpt.Quote(v))
-		} else {
-			c.Location = loc
-		}
-	}
-
-	c.AccountLabel = get("ACCOUNT_LABEL")
-	c.AccountID = get("FC_ACCOUNT_ID")
-	if v := get("FC_REGION"); v != "" {
-		if !regionID.MatchString(v) {
-			bad("FC_REGION", "%s is not a region ID such as cn-hangzhou", excerpt.Quote(v))
+// reader reads the API reader's configuration.
+func (l *loader) reader() alibaba.Config {
+	c := alibaba.Config{Region: alibaba.DefaultRegion, RAMEndpoint: l.endpoint("RAM_ENDPOINT"), IMSEndpoint: l.endpoint("IMS_ENDPOINT"),
+		Credentials: l.credentials()}
+	if v := l.get("FC_REGION"); v != "" {
+		if err := alibaba.CheckRegion(v); err != nil {
+			l.bad("FC_REGION", "%v", err)
 		}
 		c.Region = v
 	}
-
-	if v := get("DRY_RUN"); v != "" {
-		b, err := parseBool(v)
-		if err != nil {
-			bad("DRY_RUN", "%v", err)
-		}
-		c.DryRun = b
-	}
-
-	urlVar := func(name string) string {
-		v := get(name)
-		if v == "" {
-			return ""
-		}
-		if err := CheckURL(v); err != nil {
-			bad(name, "%v", err)
-		}
-		return v
-	}
-	c.SlackWebhookURL = urlVar("SLACK_WEBHOOK_URL")
-	c.WebhookURL = urlVar("WEBHOOK_URL")
-	c.DingTalkURL = urlVar("DINGTALK_WEBHOOK_URL")
-	c.FeishuURL = urlVar("FEISHU_WEBHOOK_URL")
-	c.WeComURL = urlVar("WECOM_WEBHOOK_URL")
-	c.SlackAPIURL = urlVar("SLACK_API_URL")
-
-	c.SlackBotToken = get("SLACK_BOT_TOKEN")
-	c.SlackChannel = get("SLACK_CHANNEL")
-	switch {
-	case c.SlackBotToken != "" && c.SlackChannel == "":
-		bad("SLACK_CHANNEL", "required with SLACK_BOT_TOKEN: the channel ID (C…) or name to post to")
-	case c.SlackBotToken == "" && c.SlackChannel != "":
-		bad("SLACK_BOT_TOKEN", "required with SLACK_CHANNEL: a bot token (xoxb-…) with chat:write")
-	}
-	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xox") {
-		bad("SLACK_BOT_TOKEN", "not a Slack token: it should start with xoxb-")
-	}
-
-	c.WebhookSecret = get("WEBHOOK_SECRET")
-	if c.WebhookSecret != "" {
-		if c.WebhookURL == "" {
-			bad("WEBHOOK_SECRET", "set without WEBHOOK_URL")
-		}
-		if err := checkWebhookSecret(c.WebhookSecret); err != nil {
-			bad("WEBHOOK_SECRET", "%v", err)
-		}
-	}
-	c.DingTalkSecret = get("DINGTALK_SECRET")
-	if c.DingTalkSecret != "" {
-		if c.DingTalkURL == "" {
-			bad("DINGTALK_SECRET", "set without DINGTALK_WEBHOOK_URL")
-		}
-		if !strings.HasPrefix(c.DingTalkSecret, "SEC") {
-			bad("DINGTALK_SECRET", "not a DingTalk signing secret: it should start with SEC")
-		}
-	}
-	c.FeishuSecret = get("FEISHU_SECRET")
-	if c.FeishuSecret != "" && c.FeishuURL == "" {
-		bad("FEISHU_SECRET", "set without FEISHU_WEBHOOK_URL")
-	}
-
-	for _, name := range []string{"RAM_ENDPOINT", "IMS_ENDPOINT"} {
-		v := get(name)
-		if v == "" {
-			continue
-		}
-		if _, _, err := alibaba.ParseEndpoint(v); err != nil {
-			bad(name, "%v", err)
-		}
-		if name == "RAM_ENDPOINT" {
-			c.RAMEndpoint = v
-		} else {
-			c.IMSEndpoint = v
-		}
-	}
-
-	c.Credentials = credentials(get, bad)
-
-	c.LogLevel = slog.LevelInfo
-	if v := get("LOG_LEVEL"); v != "" {
-		l, err := ParseLogLevel(v)
-		if err != nil {
-			bad("LOG_LEVEL", "%v", err)
-		}
-		c.LogLevel = l
-	}
-
-	if v := getenv("DEBUG"); strings.Contains(strings.ToLower(v), "sdk") {
-		bad("DEBUG", "contains \"sdk\", which makes the Alibaba Cloud SDK print signed requests and security tokens: unset it")
-	}
-
-	if !c.DryRun && !c.Channels() && len(problems) == 0 {
-		problems = append(problems, "no channel configured: set SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, WEBHOOK_URL, DINGTALK_WEBHOOK_URL, FEISHU_WEBHOOK_URL or WECOM_WEBHOOK_URL, or DRY_RUN=true")
-	}
-	if len(problems) > 0 {
-		return nil, &Error{Problems: problems}
-	}
-	return c, nil
+	return c
 }
 
-// credentials reads the AccessKey of the environment: nil when none is set, an error for an incomplete
-// one.
-func credentials(get func(string) string, bad func(name, format string, args ...any)) *alibaba.Credentials {
+// endpoint reads an API endpoint: a host or URL (alibaba.ParseEndpoint); "" for the default.
+func (l *loader) endpoint(name string) string {
+	v := l.get(name)
+	if v != "" {
+		if _, _, err := alibaba.ParseEndpoint(v); err != nil {
+			l.bad(name, "%v", err)
+		}
+	}
+	return v
+}
+
+// credentials reads the AccessKey of the environment: nil when none is set, a problem for an
+// incomplete one.
+func (l *loader) credentials() *alibaba.Credentials {
 	const id, secret, token = "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN"
-	c := &alibaba.Credentials{AccessKeyID: get(id), AccessKeySecret: get(secret), SecurityToken: get(token)}
+	c := &alibaba.Credentials{AccessKeyID: l.get(id), AccessKeySecret: l.get(secret), SecurityToken: l.get(token)}
 	switch {
 	case c.AccessKeyID == "" && c.AccessKeySecret == "" && c.SecurityToken == "":
 		return nil
 	case c.AccessKeyID == "" && c.AccessKeySecret == "":
-		bad(id+", "+secret, "required with %s", token)
+		l.bad(id+", "+secret, "required with %s", token)
 	case c.AccessKeyID == "":
-		bad(id, "required with %s", secret)
+		l.bad(id, "required with %s", secret)
 	case c.AccessKeySecret == "":
-		bad(secret, "required with %s", id)
+		l.bad(secret, "required with %s", id)
 	default:
 		return c
 	}
 	return nil
 }
 
-var (
-	// regionID is an Alibaba Cloud region ID: cn-hangzhou, ap-southeast-1.
-	regionID      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	userName      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	principalName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,63}$`)
-	userID        = regexp.MustCompile(`^[0-9]{1,32}$`)
-)
-
-// ParseUsers validates RAM user entries: names, principal names (name@domain) or IDs (digits only), or
-// a single "*". Spaces around entries are trimmed; duplicates are kept for the reader, which reads a user
-// once.
-func ParseUsers(entries []string) ([]string, error) {
-	var users []string
-	for i, e := range entries {
-		e = strings.TrimSpace(e)
-		switch {
-		case e == "":
-			return nil, fmt.Errorf("entry %d is empty", i+1)
-		case e == "*":
-			if len(entries) != 1 {
-				return nil, errors.New("* (every RAM user) must be the only entry")
-			}
-		case userID.MatchString(e), userName.MatchString(e), principalName.MatchString(e):
-		default:
-			return nil, fmt.Errorf("entry %s is not a RAM user name, principal name (name@domain) or user ID", excerpt.Quote(e))
-		}
-		users = append(users, e)
-	}
-	if len(users) == 0 {
-		return nil, errors.New("no user given")
-	}
-	return users, nil
-}
-
-// ParseMode validates an alert mode.
-func ParseMode(s string) (string, error) {
-	switch m := strings.ToLower(strings.TrimSpace(s)); m {
-	case alert.ModeCrossing, alert.ModeDigest:
-		return m, nil
-	}
-	return "", fmt.Errorf("unknown mode %s: use crossing or digest", excerpt.Quote(s))
-}
-
-// ParseLogLevel validates a LOG_LEVEL value.
-func ParseLogLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(s) {
+// logLevel reads LOG_LEVEL: debug, info (the default), warn or error.
+func (l *loader) logLevel() slog.Level {
+	switch v := l.get("LOG_LEVEL"); strings.ToLower(v) {
+	case "", "info":
+		return slog.LevelInfo
 	case "debug":
-		return slog.LevelDebug, nil
-	case "info":
-		return slog.LevelInfo, nil
+		return slog.LevelDebug
 	case "warn", "warning":
-		return slog.LevelWarn, nil
+		return slog.LevelWarn
 	case "error":
-		return slog.LevelError, nil
+		return slog.LevelError
+	default:
+		l.bad("LOG_LEVEL", "unknown level %s: use debug, info, warn or error", excerpt.Quote(v))
+		return slog.LevelInfo
 	}
-	return 0, fmt.Errorf("unknown level %s: use debug, info, warn or error", excerpt.Quote(s))
 }
 
-func parseBool(s string) (bool, error) {
-	b, err := strconv.ParseBool(s)
+// checkDebug refuses a DEBUG that makes the Alibaba Cloud SDK print signed requests.
+func (l *loader) checkDebug() {
+	if v := l.getenv("DEBUG"); strings.Contains(strings.ToLower(v), "sdk") {
+		l.bad("DEBUG", "contains \"sdk\", which makes the Alibaba Cloud SDK print signed requests and security tokens: unset it")
+	}
+}
+
+// bool reads a boolean variable, def when unset.
+func (l *loader) bool(name string, def bool) bool {
+	v := l.get(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s is not a boolean: use true or false", excerpt.Quote(s))
+		l.bad(name, "%s is not a boolean: use true or false", excerpt.Quote(v))
 	}
-	return b, nil
-}
-
-// CheckURL validates a channel URL: https://, or http:// to a loopback address only. Its error names the
-// scheme and host at most, never the path, query or user info, which carry tokens.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	switch {
-	case u.Scheme == "" || u.Host == "":
-		return errors.New("not an absolute URL: it must start with https://")
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http":
-		if IsLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("http://%s is not allowed: use https:// (http:// only to a loopback address)", u.Hostname())
-	}
-	return fmt.Errorf("scheme %q is not allowed: use https://", u.Scheme)
-}
-
-// IsLoopback reports whether host is localhost or a loopback IP address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func checkWebhookSecret(s string) error {
-	const prefix = "whsec_"
-	if !strings.HasPrefix(s, prefix) {
-		return errors.New("must be whsec_ followed by base64 (Standard Webhooks)")
-	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, prefix))
-	if err != nil {
-		return errors.New("the part after whsec_ is not valid base64")
-	}
-	if len(key) < 24 || len(key) > 64 {
-		return fmt.Errorf("the key is %d bytes: use 24 to 64 random bytes (Standard Webhooks)", len(key))
-	}
-	return nil
+	return b
 }

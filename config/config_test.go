@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -10,10 +11,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 )
 
-// env is a fake environment with one working channel and the required users.
-func env(kv ...string) func(string) string {
+// environ is a fake environment with one working channel and the required users.
+func environ(kv ...string) func(string) string {
 	m := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/secretpath"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
@@ -22,16 +24,20 @@ func env(kv ...string) func(string) string {
 }
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load(env())
+	c, err := Load(environ(), channels.All)
 	if err != nil {
 		t.Fatalf("Load() = %v", err)
 	}
 	want := []time.Duration{24 * time.Hour, 72 * time.Hour, 168 * time.Hour}
-	if diff := cmp.Diff(want, c.Thresholds); diff != "" {
+	if diff := cmp.Diff(want, c.Handler.Thresholds); diff != "" {
 		t.Errorf("Thresholds (-want +got):\n%s", diff)
 	}
-	if c.Mode != "crossing" || !c.AlertOnRecycle || c.DryRun || c.Location != time.UTC || c.Region != DefaultRegion || c.Schedule != nil {
-		t.Errorf("Load() defaults = mode %q, onRecycle %v, dry %v, loc %v, region %q, schedule %v", c.Mode, c.AlertOnRecycle, c.DryRun, c.Location, c.Region, c.Schedule)
+	h := c.Handler
+	if h.Mode != "crossing" || !h.AlertOnRecycle || h.DryRun || h.Location != time.UTC || c.Reader.Region != alibaba.DefaultRegion || h.Schedule != nil {
+		t.Errorf("Load() defaults = mode %q, onRecycle %v, dry %v, loc %v, region %q, schedule %v", h.Mode, h.AlertOnRecycle, h.DryRun, h.Location, c.Reader.Region, h.Schedule)
+	}
+	if len(c.channels) != 1 || c.channels[0].spec.Name != "slack-webhook" {
+		t.Errorf("Load() channels = %+v, want the Slack webhook", c.channels)
 	}
 	if c.LogLevel.String() != "INFO" {
 		t.Errorf("LogLevel = %v, want INFO", c.LogLevel)
@@ -39,7 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadValues(t *testing.T) {
-	c, err := Load(env(
+	c, err := Load(environ(
 		"RAM_USERS", " alice, 2073290024939201 ,bob@corp.onaliyun.com",
 		"ALERT_THRESHOLDS", "36h,7d,1,1",
 		"ALERT_ON_RECYCLE", "false",
@@ -55,22 +61,33 @@ func TestLoadValues(t *testing.T) {
 		"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=tok", "DINGTALK_SECRET", "SECabc",
 		"RAM_ENDPOINT", "ram.vpc-proxy.aliyuncs.com", "IMS_ENDPOINT", "http://127.0.0.1:8080",
 		"LOG_LEVEL", "debug",
-	))
+	), channels.All)
 	if err != nil {
 		t.Fatalf("Load() = %v", err)
 	}
-	if diff := cmp.Diff([]string{"alice", "2073290024939201", "bob@corp.onaliyun.com"}, c.Users); diff != "" {
+	h := c.Handler
+	if diff := cmp.Diff([]string{"alice", "2073290024939201", "bob@corp.onaliyun.com"}, h.Users); diff != "" {
 		t.Errorf("Users (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]time.Duration{24 * time.Hour, 36 * time.Hour, 168 * time.Hour}, c.Thresholds); diff != "" {
+	if diff := cmp.Diff([]time.Duration{24 * time.Hour, 36 * time.Hour, 168 * time.Hour}, h.Thresholds); diff != "" {
 		t.Errorf("Thresholds (-want +got):\n%s", diff)
 	}
-	if c.Mode != "digest" || c.AlertOnRecycle || c.Location.String() != "Asia/Shanghai" || c.AccountLabel != "prod" ||
-		c.AccountID != "1234567890123456" || c.Region != "cn-shanghai" || c.Schedule == nil || c.RAMEndpoint == "" || c.IMSEndpoint == "" {
+	if h.Mode != "digest" || h.AlertOnRecycle || h.Location.String() != "Asia/Shanghai" || h.AccountLabel != "prod" ||
+		h.AccountID != "1234567890123456" || c.Reader.Region != "cn-shanghai" || h.Schedule == nil || c.Reader.RAMEndpoint == "" || c.Reader.IMSEndpoint == "" {
 		t.Errorf("Load() = %+v", c)
 	}
-	if len(c.Secrets()) != 6 {
-		t.Errorf("Secrets() has %d values, want 6", len(c.Secrets()))
+	if c.LogLevel.String() != "DEBUG" {
+		t.Errorf("LogLevel = %v, want DEBUG", c.LogLevel)
+	}
+	var names []string
+	for _, ch := range c.channels {
+		names = append(names, ch.spec.Name)
+	}
+	if diff := cmp.Diff([]string{"slack-webhook", "slack", "webhook", "dingtalk"}, names); diff != "" {
+		t.Errorf("Channels (-want +got):\n%s", diff)
+	}
+	if got := c.channels[1].values; got["SLACK_CHANNEL"] != "C0123" || got["SLACK_API_URL"] != "http://127.0.0.1:9/api" {
+		t.Errorf("the bot's values = %v", got)
 	}
 }
 
@@ -81,49 +98,49 @@ func TestLoadErrors(t *testing.T) {
 		env  func(string) string
 		want []string // each must appear in the error
 	}{
-		{"no users", env("RAM_USERS", " "), []string{"RAM_USERS: required"}},
-		{"empty entry", env("RAM_USERS", "alice,,bob"), []string{"RAM_USERS: entry 2 is empty"}},
-		{"star not alone", env("RAM_USERS", "alice,*"), []string{"RAM_USERS: * (every RAM user) must be the only entry"}},
-		{"bad user", env("RAM_USERS", "al ice"), []string{`RAM_USERS: entry "al ice"`}},
-		{"bad threshold", env("ALERT_THRESHOLDS", "7,x"), []string{"ALERT_THRESHOLDS:"}},
-		{"bad bool", env("ALERT_ON_RECYCLE", "yes please"), []string{"ALERT_ON_RECYCLE:", "not a boolean"}},
-		{"bad mode", env("ALERT_MODE", "loud"), []string{`ALERT_MODE: unknown mode "loud"`}},
-		{"bad schedule", env("SCHEDULE", "0 0 9 * * 1"), []string{"SCHEDULE:"}},
-		{"bad zone", env("TIMEZONE", "Mars/Base"), []string{`TIMEZONE: unknown time zone "Mars/Base"`}},
-		{"http to remote", env("SLACK_WEBHOOK_URL", "http://hooks.slack.com/services/T0/B0/XOXSECRET"), []string{"SLACK_WEBHOOK_URL: http://hooks.slack.com is not allowed"}},
-		{"relative url", env("WEBHOOK_URL", "example.com/hook?token=XOXSECRET"), []string{"WEBHOOK_URL: not an absolute URL"}},
-		{"ftp url", env("WECOM_WEBHOOK_URL", "ftp://u:XOXSECRET@host/x"), []string{`WECOM_WEBHOOK_URL: scheme "ftp" is not allowed`}},
-		{"token without channel", env("SLACK_BOT_TOKEN", "xoxb-XOXSECRET"), []string{"SLACK_CHANNEL: required with SLACK_BOT_TOKEN"}},
-		{"channel without token", env("SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: required with SLACK_CHANNEL"}},
-		{"not a token", env("SLACK_BOT_TOKEN", "XOXSECRET", "SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: not a Slack token"}},
-		{"bad whsec", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "XOXSECRET"), []string{"WEBHOOK_SECRET: must be whsec_"}},
-		{"whsec too short", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="), []string{"WEBHOOK_SECRET: the key is 16 bytes"}},
-		{"whsec not base64", env("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_XOXSECRET!!"), []string{"WEBHOOK_SECRET: the part after whsec_ is not valid base64"}},
-		{"secret without url", env("DINGTALK_SECRET", "SECXOXSECRET"), []string{"DINGTALK_SECRET: set without DINGTALK_WEBHOOK_URL"}},
-		{"dingtalk secret", env("DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=XOXSECRET", "DINGTALK_SECRET", "XOXSECRET"), []string{"DINGTALK_SECRET: not a DingTalk signing secret"}},
-		{"bad endpoint", env("RAM_ENDPOINT", "http://ram.aliyuncs.com"), []string{"RAM_ENDPOINT:"}},
-		{"bad log level", env("LOG_LEVEL", "chatty"), []string{`LOG_LEVEL: unknown level "chatty"`}},
-		{"debug sdk", env("DEBUG", "sdk,signer"), []string{"DEBUG: contains \"sdk\""}},
-		{"region with a space", env("FC_REGION", "cn hangzhou"), []string{`FC_REGION: "cn hangzhou" is not a region ID such as cn-hangzhou`}},
-		{"region with markup", env("FC_REGION", "<!channel>"), []string{`FC_REGION: "??channel?" is not a region ID`}},
-		{"21 thresholds", env("ALERT_THRESHOLDS", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21"), []string{"ALERT_THRESHOLDS: 21 thresholds: at most 20"}},
-		{"threshold over a year", env("ALERT_THRESHOLDS", "7,400"), []string{`ALERT_THRESHOLDS: threshold "400": at most 365 days`}},
-		{"long mode quoted short", env("ALERT_MODE", strings.Repeat("x", 100000)), []string{`ALERT_MODE: unknown mode "` + strings.Repeat("x", 40) + `"…`}},
-		{"AccessKey ID without secret", env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001"), []string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_ACCESS_KEY_ID"}},
-		{"AccessKey secret without ID", env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID: required with ALIBABA_CLOUD_ACCESS_KEY_SECRET"}},
-		{"security token alone", env("ALIBABA_CLOUD_SECURITY_TOKEN", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_SECURITY_TOKEN"}},
-		{"no channel", env("SLACK_WEBHOOK_URL", ""), []string{"no channel configured"}},
-		{"several at once", env("ALERT_MODE", "x", "TIMEZONE", "Nowhere/City", "SLACK_WEBHOOK_URL", secret, "LOG_LEVEL", "x"), []string{"ALERT_MODE:", "TIMEZONE:", "LOG_LEVEL:"}},
+		{"no users", environ("RAM_USERS", " "), []string{"RAM_USERS: required"}},
+		{"empty entry", environ("RAM_USERS", "alice,,bob"), []string{"RAM_USERS: entry 2 is empty"}},
+		{"star not alone", environ("RAM_USERS", "alice,*"), []string{"RAM_USERS: * (every RAM user) must be the only entry"}},
+		{"bad user", environ("RAM_USERS", "al ice"), []string{`RAM_USERS: entry "al ice"`}},
+		{"bad threshold", environ("ALERT_THRESHOLDS", "7,x"), []string{"ALERT_THRESHOLDS:"}},
+		{"bad bool", environ("ALERT_ON_RECYCLE", "yes please"), []string{"ALERT_ON_RECYCLE:", "not a boolean"}},
+		{"bad mode", environ("ALERT_MODE", "loud"), []string{`ALERT_MODE: unknown mode "loud"`}},
+		{"bad schedule", environ("SCHEDULE", "0 0 9 * * 1"), []string{"SCHEDULE:"}},
+		{"bad zone", environ("TIMEZONE", "Mars/Base"), []string{`TIMEZONE: unknown time zone "Mars/Base"`}},
+		{"http to remote", environ("SLACK_WEBHOOK_URL", "http://hooks.slack.com/services/T0/B0/XOXSECRET"), []string{"SLACK_WEBHOOK_URL: http://hooks.slack.com is not allowed"}},
+		{"relative url", environ("WEBHOOK_URL", "example.com/hook?token=XOXSECRET"), []string{"WEBHOOK_URL: not an absolute URL"}},
+		{"ftp url", environ("WECOM_WEBHOOK_URL", "ftp://u:XOXSECRET@host/x"), []string{`WECOM_WEBHOOK_URL: scheme "ftp" is not allowed`}},
+		{"token without channel", environ("SLACK_BOT_TOKEN", "xoxb-XOXSECRET"), []string{"SLACK_CHANNEL: required with SLACK_BOT_TOKEN"}},
+		{"channel without token", environ("SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: required with SLACK_CHANNEL"}},
+		{"not a token", environ("SLACK_BOT_TOKEN", "XOXSECRET", "SLACK_CHANNEL", "C1"), []string{"SLACK_BOT_TOKEN: not a Slack token"}},
+		{"bad whsec", environ("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "XOXSECRET"), []string{"WEBHOOK_SECRET: must be whsec_"}},
+		{"whsec too short", environ("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="), []string{"WEBHOOK_SECRET: the key is 16 bytes"}},
+		{"whsec not base64", environ("WEBHOOK_URL", "https://e.com/h", "WEBHOOK_SECRET", "whsec_XOXSECRET!!"), []string{"WEBHOOK_SECRET: the part after whsec_ is not valid base64"}},
+		{"secret without url", environ("DINGTALK_SECRET", "SECXOXSECRET"), []string{"DINGTALK_SECRET: set without DINGTALK_WEBHOOK_URL"}},
+		{"dingtalk secret", environ("DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=XOXSECRET", "DINGTALK_SECRET", "XOXSECRET"), []string{"DINGTALK_SECRET: not a DingTalk signing secret"}},
+		{"bad endpoint", environ("RAM_ENDPOINT", "http://ram.aliyuncs.com"), []string{"RAM_ENDPOINT:"}},
+		{"bad log level", environ("LOG_LEVEL", "chatty"), []string{`LOG_LEVEL: unknown level "chatty"`}},
+		{"debug sdk", environ("DEBUG", "sdk,signer"), []string{"DEBUG: contains \"sdk\""}},
+		{"region with a space", environ("FC_REGION", "cn hangzhou"), []string{`FC_REGION: "cn hangzhou" is not a region ID such as cn-hangzhou`}},
+		{"region with markup", environ("FC_REGION", "<!channel>"), []string{`FC_REGION: "??channel?" is not a region ID`}},
+		{"21 thresholds", environ("ALERT_THRESHOLDS", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21"), []string{"ALERT_THRESHOLDS: 21 thresholds: at most 20"}},
+		{"threshold over a year", environ("ALERT_THRESHOLDS", "7,400"), []string{`ALERT_THRESHOLDS: threshold "400": at most 365 days`}},
+		{"long mode quoted short", environ("ALERT_MODE", strings.Repeat("x", 100000)), []string{`ALERT_MODE: unknown mode "` + strings.Repeat("x", 40) + `"…`}},
+		{"AccessKey ID without secret", environ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001"), []string{"ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_ACCESS_KEY_ID"}},
+		{"AccessKey secret without ID", environ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID: required with ALIBABA_CLOUD_ACCESS_KEY_SECRET"}},
+		{"security token alone", environ("ALIBABA_CLOUD_SECURITY_TOKEN", "XOXSECRET"), []string{"ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: required with ALIBABA_CLOUD_SECURITY_TOKEN"}},
+		{"no channel", environ("SLACK_WEBHOOK_URL", ""), []string{"no channel configured"}},
+		{"several at once", environ("ALERT_MODE", "x", "TIMEZONE", "Nowhere/City", "SLACK_WEBHOOK_URL", secret, "LOG_LEVEL", "x"), []string{"ALERT_MODE:", "TIMEZONE:", "LOG_LEVEL:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(tt.env)
+			c, err := Load(tt.env, channels.All)
 			if err == nil {
 				t.Fatalf("Load() = %+v, want an error", c)
 			}
-			var ce *Error
+			var ce *configError
 			if !errors.As(err, &ce) {
-				t.Fatalf("Load() error %T, want *Error", err)
+				t.Fatalf("Load() error %T, want *configError", err)
 			}
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "configuration error: ") {
@@ -149,29 +166,21 @@ func TestLoadCredentials(t *testing.T) {
 		env  func(string) string
 		want *alibaba.Credentials
 	}{
-		{name: "none", env: env()},
-		{name: "AccessKey", env: env("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-secret-1"),
+		{name: "none", env: environ()},
+		{name: "AccessKey", env: environ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tConfigTestKey00001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ak-secret-1"),
 			want: &alibaba.Credentials{AccessKeyID: "LTAI5tConfigTestKey00001", AccessKeySecret: "ak-secret-1"}},
-		{name: "STS", env: env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.NConfigTestKey0000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sts-secret-1",
+		{name: "STS", env: environ("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.NConfigTestKey0000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sts-secret-1",
 			"ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS-token-1"),
 			want: &alibaba.Credentials{AccessKeyID: "STS.NConfigTestKey0000001", AccessKeySecret: "sts-secret-1", SecurityToken: "CAIS-token-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(tt.env)
+			c, err := Load(tt.env, channels.All)
 			if err != nil {
 				t.Fatalf("Load() = %v", err)
 			}
-			if diff := cmp.Diff(tt.want, c.Credentials); diff != "" {
+			if diff := cmp.Diff(tt.want, c.Reader.Credentials); diff != "" {
 				t.Errorf("Credentials (-want +got):\n%s", diff)
-			}
-			if tt.want == nil {
-				return
-			}
-			for _, s := range []string{tt.want.AccessKeySecret, tt.want.SecurityToken} {
-				if s != "" && !slices.Contains(c.Secrets(), s) {
-					t.Errorf("Secrets() lacks %q", s)
-				}
 			}
 		})
 	}
@@ -179,48 +188,69 @@ func TestLoadCredentials(t *testing.T) {
 
 func TestSlackAPIURLWithoutBotToken(t *testing.T) {
 	// s.yaml always sets SLACK_API_URL to its default; with a webhook only, that must not be an error.
-	if _, err := Load(env("SLACK_API_URL", "https://slack.com/api/")); err != nil {
+	if _, err := Load(environ("SLACK_API_URL", "https://slack.com/api/"), channels.All); err != nil {
 		t.Errorf("Load(SLACK_API_URL without bot token) = %v, want nil", err)
 	}
 }
 
 func TestDryRunNeedsNoChannel(t *testing.T) {
-	if _, err := Load(env("SLACK_WEBHOOK_URL", "", "DRY_RUN", "true")); err != nil {
+	if _, err := Load(environ("SLACK_WEBHOOK_URL", "", "DRY_RUN", "true"), channels.All); err != nil {
 		t.Errorf("Load(DRY_RUN=true, no channel) = %v, want nil", err)
 	}
 }
 
 // TestVarsCoverEverythingRead proves that every variable Load reads is documented in Vars (and so wired
-// in s.yaml and the README) or is a platform variable.
+// in s.yaml and the README) or is a platform variable, and that Load reads every variable of Vars.
 func TestVarsCoverEverythingRead(t *testing.T) {
 	read := map[string]bool{}
-	base := env()
-	Load(func(k string) string { read[k] = true; return base(k) })
+	base := environ()
+	Load(func(k string) string { read[k] = true; return base(k) }, channels.All)
+	vars := Vars(channels.All)
 	for name := range read {
-		known := slices.Contains(Platform, name)
-		for _, v := range Vars {
+		known := slices.Contains(platform, name)
+		for _, v := range vars {
 			known = known || v.Name == name
 		}
 		if !known {
-			t.Errorf("Load reads %s, which is neither in Vars nor in Platform", name)
+			t.Errorf("Load reads %s, which is neither in Vars nor in platform", name)
 		}
 	}
-	for _, v := range Vars {
-		if !read[v.Name] && !v.Credential {
+	for _, v := range vars {
+		if !read[v.Name] {
 			t.Errorf("Vars lists %s, which Load never reads", v.Name)
 		}
 	}
 }
 
-func TestCheckURL(t *testing.T) {
-	for _, ok := range []string{"https://hooks.slack.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://LOCALHOST:1/x", "http://[::1]:9/x"} {
-		if err := CheckURL(ok); err != nil {
-			t.Errorf("CheckURL(%q) = %v, want nil", ok, err)
-		}
+// TestNoChannelMessage: the message names what turns on each channel of the registry.
+func TestNoChannelMessage(t *testing.T) {
+	_, err := Load(environ("SLACK_WEBHOOK_URL", ""), channels.All)
+	want := "no channel configured: set SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN with SLACK_CHANNEL, WEBHOOK_URL, DINGTALK_WEBHOOK_URL, FEISHU_WEBHOOK_URL or WECOM_WEBHOOK_URL, or DRY_RUN=true"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load(no channel) = %v, want %q", err, want)
 	}
-	for _, bad := range []string{"http://10.0.0.1/x", "hooks.slack.com/x", "https:///x", "javascript:alert(1)", "http://127.0.0.1.example.com/x"} {
-		if err := CheckURL(bad); err == nil {
-			t.Errorf("CheckURL(%q) = nil, want an error", bad)
-		}
+}
+
+func TestNewChannels(t *testing.T) {
+	c, err := Load(environ("WEBHOOK_URL", "https://example.com/hook", "DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=tok"), channels.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans, err := c.NewChannels(http.DefaultClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ch := range chans {
+		names = append(names, ch.Name())
+	}
+	if diff := cmp.Diff([]string{"slack-webhook", "webhook", "dingtalk"}, names); diff != "" {
+		t.Errorf("NewChannels() (-want +got):\n%s", diff)
+	}
+	// A channel that cannot be built is a configuration error naming its variables.
+	bad := &Config{channels: []channel{{spec: channels.All[2], values: map[string]string{"WEBHOOK_URL": "ftp://x/S3CRET"}}}}
+	if _, err := bad.NewChannels(http.DefaultClient); err == nil || !strings.HasPrefix(err.Error(), "configuration error: WEBHOOK_URL, WEBHOOK_SECRET: webhook: URL:") ||
+		strings.Contains(err.Error(), "S3CRET") {
+		t.Errorf("NewChannels(ftp) = %v, want a configuration error naming the variables, not the URL's path", err)
 	}
 }

@@ -19,21 +19,10 @@ const (
 	shutdownTimeout = 30 * time.Second
 )
 
-// Serve runs the custom runtime's HTTP server on addr (":9000" listens on all interfaces, which FC
-// requires) until ctx is cancelled, then shuts it down gracefully and returns nil. See NewHTTPHandler for
-// what it serves.
-func Serve(ctx context.Context, addr string, h Handler, opts Options) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("fcruntime: %w", err)
-	}
-	return ServeListener(ctx, ln, h, opts)
-}
-
-// ServeListener is Serve on a listener of the caller's (which it closes). The handlers' contexts are
-// derived from ctx: cancelling it cancels the invocations in flight, which are still answered before
-// ServeListener returns.
+// ServeListener runs the custom runtime's HTTP server on ln (which it closes; FC requires it to listen
+// on all interfaces, ":9000") until ctx is cancelled, then shuts it down gracefully and returns nil. See
+// NewHTTPHandler for what it serves. The handlers' contexts are derived from ctx: cancelling it cancels
+// the invocations in flight, which are still answered before ServeListener returns.
 func ServeListener(ctx context.Context, ln net.Listener, h Handler, opts Options) error {
 	log := opts.Logger
 	if log == nil {

@@ -317,12 +317,3 @@ func TestServeListenerShutdown(t *testing.T) {
 		t.Errorf("ServeListener() = %v, want nil after cancel", err)
 	}
 }
-
-func TestServeBadAddr(t *testing.T) {
-	err := fcruntime.Serve(t.Context(), "127.0.0.1:notaport", func(context.Context, fcruntime.Invocation, []byte) ([]byte, error) {
-		return nil, nil
-	}, fcruntime.Options{})
-	if err == nil {
-		t.Error("Serve(127.0.0.1:notaport) = nil, want an error")
-	}
-}

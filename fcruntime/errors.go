@@ -37,27 +37,26 @@ type Frame struct {
 	Label string `json:"label"`
 }
 
-// PanicError is a recovered panic, from a handler or from a goroutine started with Go. The runtime
-// reports it as the invocation's error; a handler that recovers panics of its own may return one made by
-// NewPanicError to have it reported the same way (with errorType and stackTrace).
-type PanicError struct {
+// panicError is a recovered panic, from a handler or from a goroutine started with Go. The runtime
+// reports it as the invocation's error, with errorType and stackTrace.
+type panicError struct {
 	// Value is the value passed to panic.
 	Value any
 	// Stack is where the panic happened, innermost frame first, at most 32 frames.
 	Stack []Frame
 }
 
-// NewPanicError returns a PanicError for the panic value v, with the stack of the calling goroutine. Call it
+// newPanicError returns a panicError for the panic value v, with the stack of the calling goroutine. Call it
 // in the deferred function that recovered v, so that the stack still shows where the panic happened.
-func NewPanicError(v any) *PanicError {
-	return &PanicError{Value: v, Stack: panicStack()}
+func newPanicError(v any) *panicError {
+	return &panicError{Value: v, Stack: panicStack()}
 }
 
 // Error returns the panic's value as text.
-func (e *PanicError) Error() string { return fmt.Sprint(e.Value) }
+func (e *panicError) Error() string { return fmt.Sprint(e.Value) }
 
 // Unwrap returns the panic's value when it is an error, so that errors.Is and errors.As see it.
-func (e *PanicError) Unwrap() error {
+func (e *panicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
 }
@@ -67,7 +66,7 @@ const maxErrorMessage = 4 << 10
 
 // errorBody reports err as the platform expects it, its message on one line of at most 4 KiB.
 func errorBody(err error) ErrorBody {
-	var pe *PanicError
+	var pe *panicError
 	var re *requestError
 	switch {
 	case errors.As(err, &pe):

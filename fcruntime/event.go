@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// DefaultMaxEventBytes is Options.MaxEventBytes when it is zero: 1 MiB. FC itself delivers events of up
+// defaultMaxEventBytes is Options.MaxEventBytes when it is zero: 1 MiB. FC itself delivers events of up
 // to 32 MB to a synchronous invocation (https://www.alibabacloud.com/help/doc-detail/2527064.html); a
 // handler whose events are small should not have to hold that much.
-const DefaultMaxEventBytes = 1 << 20
+const defaultMaxEventBytes = 1 << 20
 
 // heldEvents is how many events of the largest size the runtime holds in memory at once: events are
 // counted by their size against a budget of heldEvents x (MaxEventBytes + 1) bytes, and an invocation

@@ -3,7 +3,7 @@
 // events it carries: each invocation's body goes to the handler as bytes, with the platform's facts as
 // plain values and a context that carries the invocation's deadline.
 //
-// Start serves the go1 runtime, Serve the custom runtime; both write the platform's FC Invoke Start/End
+// Start serves the go1 runtime, ServeListener the custom runtime; both write the platform's FC Invoke Start/End
 // markers to Options.Stdout, answer lifecycle hooks with success without calling the handler, and turn a
 // panic into the failure of that invocation only. A handler that starts goroutines starts them with Go,
 // so that their panics fail the invocation too, and waits for them before it returns.

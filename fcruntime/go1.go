@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // apiVersion is the runtime API version of the go1 runtime, as the official Go runtime SDK
@@ -54,7 +56,7 @@ type client struct {
 	hc    *http.Client
 	ua    string
 	r     *runner
-	sleep func(context.Context, time.Duration) bool
+	sleep func(context.Context, time.Duration) error // sleep.For; tests record the backoffs
 }
 
 func newClient(api string, h Handler, opts Options) (*client, error) {
@@ -81,7 +83,7 @@ func newClient(api string, h Handler, opts Options) (*client, error) {
 		hc:    hc,
 		ua:    "aliyun-fc-go/" + runtime.Version(),
 		r:     newRunner(h, opts),
-		sleep: sleep,
+		sleep: sleep.For,
 	}, nil
 }
 
@@ -101,7 +103,7 @@ func (c *client) loop(ctx context.Context) {
 			backoff = min(max(2*backoff, firstBackoff), maxBackoff)
 			c.r.log.LogAttrs(ctx, slog.LevelWarn, "cannot get the next invocation",
 				slog.String("error", err.Error()), slog.Duration("retryIn", backoff))
-			if !c.sleep(ctx, backoff) {
+			if c.sleep(ctx, backoff) != nil {
 				return
 			}
 			continue
@@ -121,18 +123,6 @@ func (c *client) loop(ctx context.Context) {
 			defer release()
 			c.handle(ctx, inv, event, rejected)
 		}()
-	}
-}
-
-// sleep waits d or until ctx is done; it reports whether the whole d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

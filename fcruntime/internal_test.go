@@ -53,7 +53,7 @@ func TestBackoff(t *testing.T) {
 	}
 	var sleeps []time.Duration
 	ctx, cancel := context.WithCancel(t.Context())
-	c.sleep = func(_ context.Context, d time.Duration) bool {
+	c.sleep = func(_ context.Context, d time.Duration) error {
 		sleeps = append(sleeps, d)
 		if len(sleeps) == 9 {
 			// The 11th poll blocks: stop there.
@@ -62,7 +62,7 @@ func TestBackoff(t *testing.T) {
 				cancel()
 			}()
 		}
-		return true
+		return nil
 	}
 	c.loop(ctx)
 	ms := time.Millisecond
@@ -161,7 +161,7 @@ func TestFrameOf(t *testing.T) {
 }
 
 func TestPanicStackIsCapped(t *testing.T) {
-	var pe *PanicError
+	var pe *panicError
 	var deep func(n int)
 	deep = func(n int) {
 		if n == 0 {
@@ -170,7 +170,7 @@ func TestPanicStackIsCapped(t *testing.T) {
 		deep(n - 1)
 	}
 	func() {
-		defer func() { pe = NewPanicError(recover()) }()
+		defer func() { pe = newPanicError(recover()) }()
 		deep(100)
 	}()
 	if len(pe.Stack) != maxFrames || pe.Stack[0].Label != "TestPanicStackIsCapped.func1" {

@@ -52,7 +52,7 @@ type Options struct {
 	// MaxEventBytes is the largest event body an invocation may carry: a larger one fails that invocation
 	// with an error naming the limit, and at most MaxEventBytes + 1 bytes of it are read. The events held
 	// in memory at once are bounded by their size: 8 of the largest size, and an invocation whose event
-	// does not fit waits for one to be answered. Zero means DefaultMaxEventBytes.
+	// does not fit waits for one to be answered. Zero means defaultMaxEventBytes.
 	MaxEventBytes int64
 }
 
@@ -82,7 +82,7 @@ func newRunner(h Handler, o Options) *runner {
 		r.defaultTimeout = 60 * time.Second
 	}
 	if r.maxEvent <= 0 {
-		r.maxEvent = DefaultMaxEventBytes
+		r.maxEvent = defaultMaxEventBytes
 	}
 	r.budget = newBudget(heldEvents * (r.maxEvent + 1))
 	return r
@@ -141,7 +141,7 @@ func (r *runner) hook(ctx context.Context, inv Invocation) outcome {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					r.logPanic(ctx, inv.RequestID, NewPanicError(v), "lifecycle hook panicked")
+					r.logPanic(ctx, inv.RequestID, newPanicError(v), "lifecycle hook panicked")
 				}
 			}()
 			r.onHook(hctx, inv)
@@ -158,12 +158,12 @@ func (r *runner) call(ctx context.Context, inv Invocation, event []byte) outcome
 	var (
 		result []byte
 		err    error
-		pe     *PanicError
+		pe     *panicError
 	)
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
-				pe = NewPanicError(v)
+				pe = newPanicError(v)
 			}
 		}()
 		result, err = r.h(hctx, inv, event)
@@ -184,11 +184,11 @@ func (r *runner) call(ctx context.Context, inv Invocation, event []byte) outcome
 }
 
 // logPanic logs a recovered panic with its stack.
-func (r *runner) logPanic(ctx context.Context, requestID string, pe *PanicError, msg string) {
+func (r *runner) logPanic(ctx context.Context, requestID string, pe *panicError, msg string) {
 	logPanic(ctx, r.log, requestID, pe, msg)
 }
 
-func logPanic(ctx context.Context, log *slog.Logger, requestID string, pe *PanicError, msg string) {
+func logPanic(ctx context.Context, log *slog.Logger, requestID string, pe *panicError, msg string) {
 	attrs := []slog.Attr{slog.String("error", pe.Error()), slog.String("errorType", typeName(pe.Value))}
 	if requestID != "" {
 		attrs = append([]slog.Attr{slog.String("requestId", requestID)}, attrs...)
@@ -213,7 +213,7 @@ type invState struct {
 	mu       sync.Mutex
 	running  int
 	idle     chan struct{} // closed when running drops to 0
-	panicked *PanicError
+	panicked *panicError
 	finished bool // the invocation is being answered: later panics are only logged
 }
 
@@ -227,7 +227,7 @@ func (s *invState) add() {
 }
 
 // release ends one goroutine started with Go; pe is its panic, if any.
-func (s *invState) release(pe *PanicError) {
+func (s *invState) release(pe *panicError) {
 	s.mu.Lock()
 	s.running--
 	if s.running == 0 {
@@ -261,7 +261,7 @@ func (s *invState) wait(d time.Duration) {
 }
 
 // finish marks the invocation as being answered and returns the first panic of its goroutines.
-func (s *invState) finish() *PanicError {
+func (s *invState) finish() *panicError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.finished = true
@@ -284,9 +284,9 @@ func Go(ctx context.Context, fn func()) {
 	}
 	go func() {
 		defer func() {
-			var pe *PanicError
+			var pe *panicError
 			if v := recover(); v != nil {
-				pe = NewPanicError(v)
+				pe = newPanicError(v)
 			}
 			if st != nil {
 				st.release(pe)

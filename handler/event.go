@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
-	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 )
 
@@ -29,8 +29,8 @@ const (
 // ErrEventTooLarge is the error of an event over MaxEventBytes.
 var ErrEventTooLarge = fmt.Errorf("the event is larger than 1 MiB (%d bytes), the most this function accepts", MaxEventBytes)
 
-// Event is a decoded invocation event.
-type Event struct {
+// event is a decoded invocation event.
+type event struct {
 	// Timer is true for a timer trigger's event.
 	Timer bool
 	// TriggerTime is the timer event's triggerTime.
@@ -38,12 +38,12 @@ type Event struct {
 	// TriggerName is the timer event's triggerName.
 	TriggerName string
 	// Overrides apply to this run only.
-	Overrides Overrides
+	Overrides overrides
 }
 
-// Overrides are the fields of a manual event, or of a timer event's payload. A nil or empty field is not
+// overrides are the fields of a manual event, or of a timer event's payload. A nil or empty field is not
 // overridden.
-type Overrides struct {
+type overrides struct {
 	// Users replaces RAM_USERS.
 	Users []string
 	// Thresholds replaces ALERT_THRESHOLDS.
@@ -63,32 +63,32 @@ var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": 
 // timerFields are the fields of a timer event that are read; the others are ignored.
 var timerFields = map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
 
-// DecodeEvent decodes an invocation body: a timer event (a JSON object with triggerTime) or a manual
+// decodeEvent decodes an invocation body: a timer event (a JSON object with triggerTime) or a manual
 // invocation's overrides. Its errors name the field that is wrong and quote at most a short excerpt of
 // a value. An event over MaxEventBytes is refused unread.
-func DecodeEvent(body []byte) (Event, error) {
+func decodeEvent(body []byte) (event, error) {
 	if len(body) > MaxEventBytes {
-		return Event{}, fmt.Errorf("event: %w", ErrEventTooLarge)
+		return event{}, fmt.Errorf("event: %w", ErrEventTooLarge)
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || string(body) == "null" {
-		return Event{}, nil
+		return event{}, nil
 	}
 	if err := checkObject(body, "the event"); err != nil {
-		return Event{}, fmt.Errorf("event: %w", err)
+		return event{}, fmt.Errorf("event: %w", err)
 	}
 	m, err := readMembers(body)
 	if err != nil {
-		return Event{}, fmt.Errorf("event: %w", err)
+		return event{}, fmt.Errorf("event: %w", err)
 	}
 	if _, ok := m.values["triggerTime"]; ok {
 		return decodeTimer(m)
 	}
 	o, err := overridesFrom(m, true)
 	if err != nil {
-		return Event{}, fmt.Errorf("event: %w", err)
+		return event{}, fmt.Errorf("event: %w", err)
 	}
-	return Event{Overrides: o}, nil
+	return event{Overrides: o}, nil
 }
 
 // checkObject returns nil when body is valid JSON and an object; what names it in errors.
@@ -135,8 +135,8 @@ func readMembers(body []byte) (members, error) {
 	return m, err
 }
 
-func decodeTimer(m members) (Event, error) {
-	ev := Event{Timer: true}
+func decodeTimer(m members) (event, error) {
+	ev := event{Timer: true}
 	var tt string
 	if err := json.Unmarshal(m.values["triggerTime"], &tt); err != nil {
 		return ev, errors.New("timer event: triggerTime must be an RFC 3339 string")
@@ -184,24 +184,24 @@ func parseTime(field, s string) (time.Time, error) {
 
 // decodeOverrides decodes an object of overrides (a timer event's payload); now is allowed only in a
 // manual event.
-func decodeOverrides(body []byte, allowNow bool) (Overrides, error) {
+func decodeOverrides(body []byte, allowNow bool) (overrides, error) {
 	body = bytes.TrimSpace(body)
 	if err := checkObject(body, "overrides"); err != nil {
 		if json.Valid(body) {
-			return Overrides{}, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
+			return overrides{}, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
 		}
-		return Overrides{}, err
+		return overrides{}, err
 	}
 	m, err := readMembers(body)
 	if err != nil {
-		return Overrides{}, err
+		return overrides{}, err
 	}
 	return overridesFrom(m, allowNow)
 }
 
 // overridesFrom decodes the overrides of an object's members; any field but the overrides is an error.
-func overridesFrom(m members, allowNow bool) (Overrides, error) {
-	var o Overrides
+func overridesFrom(m members, allowNow bool) (overrides, error) {
+	var o overrides
 	unknown := m.unknown
 	for name := range m.values {
 		if !overrideFields[name] {
@@ -253,7 +253,7 @@ func overridesFrom(m members, allowNow bool) (Overrides, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return o, errors.New("mode must be a string: crossing or digest")
 		}
-		mode, err := config.ParseMode(s)
+		mode, err := alert.ParseMode(s)
 		if err != nil {
 			return o, fmt.Errorf("mode: %w", err)
 		}
@@ -307,7 +307,7 @@ func decodeUsers(raw json.RawMessage) ([]string, error) {
 	case n == 0:
 		return nil, errors.New("users must not be empty")
 	}
-	u, err := config.ParseUsers(users)
+	u, err := alibaba.ParseUsers(users)
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}

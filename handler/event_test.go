@@ -17,32 +17,32 @@ func TestDecodeEvent(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want Event
+		want event
 	}{
-		{"empty body", "", Event{}},
-		{"null", "null", Event{}},
-		{"empty object", " {} ", Event{}},
+		{"empty body", "", event{}},
+		{"null", "null", event{}},
+		{"empty object", " {} ", event{}},
 		{"timer", `{"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}`,
-			Event{Timer: true, TriggerTime: now, TriggerName: "daily"}},
+			event{Timer: true, TriggerTime: now, TriggerName: "daily"}},
 		{"timer without payload, extra fields ignored", `{"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","region":"cn-hangzhou"}`,
-			Event{Timer: true, TriggerTime: now, TriggerName: "daily"}},
-		{"timer null payload", `{"triggerTime":"2026-11-30T09:00:00Z","payload":null}`, Event{Timer: true, TriggerTime: now}},
+			event{Timer: true, TriggerTime: now, TriggerName: "daily"}},
+		{"timer null payload", `{"triggerTime":"2026-11-30T09:00:00Z","payload":null}`, event{Timer: true, TriggerTime: now}},
 		{"timer digest payload", `{"triggerTime":"2026-11-30T09:00:00Z","triggerName":"weekly","payload":"{\"mode\":\"digest\"}"}`,
-			Event{Timer: true, TriggerTime: now, TriggerName: "weekly", Overrides: Overrides{Mode: "digest"}}},
+			event{Timer: true, TriggerTime: now, TriggerName: "weekly", Overrides: overrides{Mode: "digest"}}},
 		{"manual overrides", `{"users":["alice","2073290024939201"],"thresholds":[7,"36h","1d",7],"mode":"digest","dryRun":true,"now":"2026-11-30T09:00:00Z"}`,
-			Event{Overrides: Overrides{Users: []string{"alice", "2073290024939201"}, Thresholds: []time.Duration{day, 36 * time.Hour, 7 * day},
+			event{Overrides: overrides{Users: []string{"alice", "2073290024939201"}, Thresholds: []time.Duration{day, 36 * time.Hour, 7 * day},
 				Mode: "digest", DryRun: ptr(true), Now: &now}}},
-		{"manual star", `{"users":["*"]}`, Event{Overrides: Overrides{Users: []string{"*"}}}},
-		{"manual threshold zero", `{"thresholds":[0]}`, Event{Overrides: Overrides{Thresholds: []time.Duration{0}}}},
+		{"manual star", `{"users":["*"]}`, event{Overrides: overrides{Users: []string{"*"}}}},
+		{"manual threshold zero", `{"thresholds":[0]}`, event{Overrides: overrides{Thresholds: []time.Duration{0}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeEvent([]byte(tt.body))
+			got, err := decodeEvent([]byte(tt.body))
 			if err != nil {
-				t.Fatalf("DecodeEvent(%s) = %v", tt.body, err)
+				t.Fatalf("decodeEvent(%s) = %v", tt.body, err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("DecodeEvent(%s) (-want +got):\n%s", tt.body, diff)
+				t.Errorf("decodeEvent(%s) (-want +got):\n%s", tt.body, diff)
 			}
 		})
 	}
@@ -82,12 +82,12 @@ func TestDecodeEventErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeEvent([]byte(tt.body))
+			got, err := decodeEvent([]byte(tt.body))
 			if err == nil {
-				t.Fatalf("DecodeEvent(%s) = %+v, want an error containing %q", tt.body, got, tt.want)
+				t.Fatalf("decodeEvent(%s) = %+v, want an error containing %q", tt.body, got, tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("DecodeEvent(%s) = %q, want it to contain %q", tt.body, err, tt.want)
+				t.Errorf("decodeEvent(%s) = %q, want it to contain %q", tt.body, err, tt.want)
 			}
 		})
 	}
@@ -100,8 +100,8 @@ func TestDecodeTestdataEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := DecodeEvent(b); err != nil {
-			t.Errorf("DecodeEvent(testdata/%s) = %v", f, err)
+		if _, err := decodeEvent(b); err != nil {
+			t.Errorf("decodeEvent(testdata/%s) = %v", f, err)
 		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
-	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
 // fakeReader returns a fixed scan and records what it was asked.
@@ -42,20 +43,25 @@ func (f *fakeReader) Read(_ context.Context, creds *alibaba.Credentials, entries
 type fakeChannel struct {
 	name    string
 	sendErr error
-	mu      sync.Mutex
-	sent    []string
+	// onSend, when set, sees the context of every send.
+	onSend func(ctx context.Context)
+	mu     sync.Mutex
+	sent   []string
 }
 
 func (c *fakeChannel) Name() string { return c.name }
-func (c *fakeChannel) Render(r *alert.Report) ([]json.RawMessage, error) {
+func (c *fakeChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	var ids []string
 	for _, a := range r.Alerts {
 		ids = append(ids, string(a.Event)+":"+a.AccessKeyID)
 	}
 	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "retry": r.RetryCount})
-	return []json.RawMessage{b}, nil
+	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return c.send(ctx, b) })}, nil
 }
-func (c *fakeChannel) Send(_ context.Context, body json.RawMessage) error {
+func (c *fakeChannel) send(ctx context.Context, body []byte) error {
+	if c.onSend != nil {
+		c.onSend(ctx)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sendErr != nil {
@@ -68,27 +74,34 @@ func (c *fakeChannel) Pace() time.Duration { return 0 }
 
 var clock = time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC)
 
-func testConfig(t *testing.T, kv ...string) *config.Config {
+// testSettings are a run's settings as main gives them for RAM_USERS=alice,bob and SCHEDULE=0 0 9 * * *,
+// changed by edits.
+func testSettings(t *testing.T, edits ...func(*Settings)) Settings {
 	t.Helper()
-	m := map[string]string{"RAM_USERS": "alice,bob", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/secret", "SCHEDULE": "0 0 9 * * *"}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	c, err := config.Load(func(k string) string { return m[k] })
+	thresholds, err := alert.ParseThresholds("7,3,1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	sched, err := schedule.Parse("0 0 9 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Settings{Users: []string{"alice", "bob"}, Thresholds: thresholds, AlertOnRecycle: true, Mode: alert.ModeCrossing,
+		Schedule: sched, Location: time.UTC}
+	for _, edit := range edits {
+		edit(&s)
+	}
+	return s
 }
 
 func key(id string, recycled, deletes time.Time) alert.Key {
 	return alert.Key{AccessKeyID: id, CreateDate: recycled.Add(-90 * 24 * time.Hour), RecycleDate: recycled, DeleteDate: deletes}
 }
 
-func newHandler(t *testing.T, cfg *config.Config, r *fakeReader, chans ...*fakeChannel) (*Handler, *bytes.Buffer) {
+func newHandler(t *testing.T, s Settings, r *fakeReader, chans ...*fakeChannel) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
-	h := &Handler{Config: cfg, Reader: r, Logger: slog.New(NewLogHandler(slog.NewJSONHandler(&logs, nil))), Now: func() time.Time { return clock }}
+	h := &Handler{Settings: s, Reader: r, Logger: slog.New(NewLogHandler(slog.NewJSONHandler(&logs, nil))), Now: func() time.Time { return clock }}
 	for _, c := range chans {
 		h.Channels = append(h.Channels, c)
 	}
@@ -108,7 +121,7 @@ func TestHandleCrossingTimer(t *testing.T) {
 		{UserName: "bob", UserID: "1002"},
 	}}}
 	slack := &fakeChannel{name: "slack-webhook"}
-	h, logs := newHandler(t, testConfig(t), r, slack)
+	h, logs := newHandler(t, testSettings(t), r, slack)
 	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1", AccountID: "1234567890123456", RetryCount: 1,
 		Credentials: &alibaba.Credentials{AccessKeyID: "STS.role", AccessKeySecret: "s3cret", SecurityToken: "tok3n"}}, []byte(timerEvent))
 	if err != nil {
@@ -155,7 +168,7 @@ func TestHandleCrossingTimer(t *testing.T) {
 func TestHandleQuietRunPostsNothing(t *testing.T) {
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
 	slack := &fakeChannel{name: "slack-webhook"}
-	h, _ := newHandler(t, testConfig(t), r, slack)
+	h, _ := newHandler(t, testSettings(t), r, slack)
 	res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 	if err != nil {
 		t.Fatalf("Handle() = %v", err)
@@ -171,7 +184,7 @@ func TestHandleQuietRunPostsNothing(t *testing.T) {
 func TestHandleDigestAlwaysPosts(t *testing.T) {
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
 	slack := &fakeChannel{name: "slack-webhook"}
-	h, _ := newHandler(t, testConfig(t), r, slack)
+	h, _ := newHandler(t, testSettings(t), r, slack)
 	res, err := h.Handle(context.Background(), Invocation{}, []byte(`{"mode":"digest"}`))
 	if err != nil {
 		t.Fatalf("Handle() = %v", err)
@@ -189,7 +202,7 @@ func TestHandleUnreadableUsers(t *testing.T) {
 		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
 			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "EntityNotExist.User", Message: "the user does not exist"}}}}}
 		slack := &fakeChannel{name: "slack-webhook"}
-		h, _ := newHandler(t, testConfig(t), r, slack)
+		h, _ := newHandler(t, testSettings(t), r, slack)
 		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 		if err != nil {
 			t.Fatalf("Handle() = %v", err)
@@ -205,11 +218,11 @@ func TestHandleUnreadableUsers(t *testing.T) {
 		}
 		r := &fakeReader{scan: alibaba.Scan{Errors: errs}}
 		slack := &fakeChannel{name: "slack-webhook"}
-		h, _ := newHandler(t, testConfig(t), r, slack)
+		h, _ := newHandler(t, testSettings(t), r, slack)
 		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
-		var re *RunError
+		var re *runError
 		if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "NoPermission for all 1,000 users: the role lacks ram:ListAccessKeysInRecycleBin") {
-			t.Fatalf("Handle() = %v, want a RunError summary", err)
+			t.Fatalf("Handle() = %v, want a runError summary", err)
 		}
 		if res == nil || len(res.Errors) != 1000 || len(slack.sent) != 1 {
 			t.Errorf("result errors %d, sent %d; want 1000 and the message still posted", len(res.Errors), len(slack.sent))
@@ -222,7 +235,7 @@ func TestHandleUnreadableUsers(t *testing.T) {
 		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
 			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "Throttling.User", Message: "flow control"}, Transient: true}}}}
 		slack := &fakeChannel{name: "slack-webhook"}
-		h, _ := newHandler(t, testConfig(t), r, slack)
+		h, _ := newHandler(t, testSettings(t), r, slack)
 		_, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 		if err == nil || !strings.Contains(err.Error(), "1 of 2 users unreadable after retries (1 Throttling.User)") {
 			t.Errorf("Handle() = %v, want the transient summary", err)
@@ -235,7 +248,7 @@ func TestHandleUnreadableUsers(t *testing.T) {
 		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}},
 			Errors: []alibaba.UserError{{UserError: alert.UserError{User: "bob", Code: "InvalidResponse", Message: "ListAccessKeysInRecycleBin: malformed answer (the SDK panicked: …)"}, Panicked: true}}}}
 		slack := &fakeChannel{name: "slack-webhook"}
-		h, _ := newHandler(t, testConfig(t), r, slack)
+		h, _ := newHandler(t, testSettings(t), r, slack)
 		res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 		if err == nil || !strings.Contains(err.Error(), "reading 1 users panicked (1 InvalidResponse)") {
 			t.Errorf("Handle() = %v, want the panic summary", err)
@@ -246,7 +259,7 @@ func TestHandleUnreadableUsers(t *testing.T) {
 	})
 	t.Run("ListUsers failing for * fails the run", func(t *testing.T) {
 		r := &fakeReader{scan: alibaba.Scan{Errors: []alibaba.UserError{denied("*")}}}
-		h, _ := newHandler(t, testConfig(t, "RAM_USERS", "*"), r, &fakeChannel{name: "slack-webhook"})
+		h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.Users = []string{"*"} }), r, &fakeChannel{name: "slack-webhook"})
 		_, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 		if err == nil || !strings.Contains(err.Error(), "listing the RAM users failed: NoPermission") {
 			t.Errorf("Handle() = %v, want the ListUsers failure", err)
@@ -259,7 +272,7 @@ func TestHandleDeliveryFailure(t *testing.T) {
 		Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
 	bad := &fakeChannel{name: "dingtalk", sendErr: errors.New("dingtalk: errcode 310000: keywords not in content")}
 	good := &fakeChannel{name: "slack-webhook"}
-	h, _ := newHandler(t, testConfig(t), r, bad, good)
+	h, _ := newHandler(t, testSettings(t), r, bad, good)
 	res, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent))
 	if err == nil || !strings.Contains(err.Error(), "delivery failed: dingtalk: ") {
 		t.Fatalf("Handle() = %v, want a delivery failure", err)
@@ -275,7 +288,7 @@ func TestHandleDeliveryFailure(t *testing.T) {
 func TestHandleDryRunPreview(t *testing.T) {
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
 	slack := &fakeChannel{name: "slack-webhook"}
-	h, _ := newHandler(t, testConfig(t), r, slack)
+	h, _ := newHandler(t, testSettings(t), r, slack)
 	res, err := h.Handle(context.Background(), Invocation{}, []byte(`{"mode":"digest","dryRun":true}`))
 	if err != nil {
 		t.Fatalf("Handle() = %v", err)
@@ -289,20 +302,20 @@ func TestHandleRejected(t *testing.T) {
 	ahead := clock.Add(10 * time.Minute).Format(time.RFC3339)
 	tests := []struct {
 		name string
-		cfg  *config.Config
+		s    Settings
 		body string
 		want string
 	}{
-		{"malformed event", testConfig(t), `{"users":`, "malformed JSON"},
-		{"unknown override", testConfig(t), `{"usres":["a"]}`, `unknown field "usres"`},
-		{"timer without SCHEDULE", testConfig(t, "SCHEDULE", ""), timerEvent, "SCHEDULE is not set"},
-		{"now ahead of the clock", testConfig(t), `{"now":"` + ahead + `"}`, "more than 5 minutes ahead"},
-		{"dryRun false without channel", testConfig(t, "SLACK_WEBHOOK_URL", "", "DRY_RUN", "true"), `{"dryRun":false}`, "no channel is configured"},
+		{"malformed event", testSettings(t), `{"users":`, "malformed JSON"},
+		{"unknown override", testSettings(t), `{"usres":["a"]}`, `unknown field "usres"`},
+		{"timer without SCHEDULE", testSettings(t, func(s *Settings) { s.Schedule = nil }), timerEvent, "SCHEDULE is not set"},
+		{"now ahead of the clock", testSettings(t), `{"now":"` + ahead + `"}`, "more than 5 minutes ahead"},
+		{"dryRun false without channel", testSettings(t, func(s *Settings) { s.DryRun = true }), `{"dryRun":false}`, "no channel is configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &fakeReader{}
-			h, _ := newHandler(t, tt.cfg, r)
+			h, _ := newHandler(t, tt.s, r)
 			res, err := h.Handle(context.Background(), Invocation{}, []byte(tt.body))
 			var re *RejectedError
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
@@ -314,13 +327,13 @@ func TestHandleRejected(t *testing.T) {
 		})
 	}
 	t.Run("now ahead is fine in a dry run", func(t *testing.T) {
-		h, _ := newHandler(t, testConfig(t), &fakeReader{})
+		h, _ := newHandler(t, testSettings(t), &fakeReader{})
 		if _, err := h.Handle(context.Background(), Invocation{}, []byte(`{"dryRun":true,"now":"`+ahead+`"}`)); err != nil {
 			t.Errorf("Handle() = %v", err)
 		}
 	})
 	t.Run("invalid configuration fails every invocation", func(t *testing.T) {
-		h := &Handler{ConfigErr: &config.Error{Problems: []string{"ALERT_MODE: unknown mode"}}, Logger: slog.New(slog.DiscardHandler)}
+		h := &Handler{ConfigErr: errors.New("configuration error: ALERT_MODE: unknown mode"), Logger: slog.New(slog.DiscardHandler)}
 		for range 2 {
 			_, err := h.Handle(context.Background(), Invocation{}, []byte(`{}`))
 			if err == nil || !strings.Contains(err.Error(), "ALERT_MODE") {
@@ -331,13 +344,13 @@ func TestHandleRejected(t *testing.T) {
 }
 
 func TestResultLogValueTruncates(t *testing.T) {
-	r := &Result{Alerts: make([]alert.Alert, 400)}
+	r := &Result{Findings: alert.Findings{Alerts: make([]alert.Alert, 400)}}
 	v, truncated := r.logValue(maxResultLine)
 	b, _ := json.Marshal(v)
 	if !truncated || len(b) > maxResultLine || !strings.Contains(string(b), `"alerts":400`) {
 		t.Errorf("logValue() = %d bytes, truncated %v: %.200s", len(b), truncated, b)
 	}
-	small := &Result{Alerts: make([]alert.Alert, 1)}
+	small := &Result{Findings: alert.Findings{Alerts: make([]alert.Alert, 1)}}
 	v, truncated = small.logValue(maxResultLine)
 	b, _ = json.Marshal(v)
 	if truncated || !strings.Contains(string(b), `"alerts":[{`) {
@@ -354,7 +367,7 @@ func TestManyAlertsAllLogged(t *testing.T) {
 		keys = append(keys, key(fmt.Sprintf("LTAI5tMany%014d", i), cur.Add(-time.Hour), cur.Add(30*24*time.Hour)))
 	}
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1", Keys: keys}}}}
-	h, logs := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	h, logs := newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
 	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-many"}, []byte(timerEvent))
 	if err != nil || len(res.Alerts) != 300 {
 		t.Fatalf("Handle() = %d alerts, %v", len(res.Alerts), err)
@@ -381,7 +394,7 @@ func TestManyAlertsAllLogged(t *testing.T) {
 
 func TestHandleEarlyTriggerWaitsForFireTime(t *testing.T) {
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}
-	h, _ := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	h, _ := newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
 	h.Now = func() time.Time { return time.Date(2026, 11, 30, 8, 59, 50, 0, time.UTC) }
 	var slept []time.Duration
 	h.Sleep = func(_ context.Context, d time.Duration) error {

@@ -45,12 +45,12 @@ func TestDecodeEventLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeEvent([]byte(tt.body))
+			got, err := decodeEvent([]byte(tt.body))
 			if err == nil {
-				t.Fatalf("DecodeEvent(%.80s) = %+v, want an error containing %.100q", tt.body, got, tt.want)
+				t.Fatalf("decodeEvent(%.80s) = %+v, want an error containing %.100q", tt.body, got, tt.want)
 			}
 			if !strings.Contains(err.Error(), tt.want) || len(err.Error()) > 300 {
-				t.Errorf("DecodeEvent(%.80s) = %.300q, want a short error containing %.100q", tt.body, err, tt.want)
+				t.Errorf("decodeEvent(%.80s) = %.300q, want a short error containing %.100q", tt.body, err, tt.want)
 			}
 		})
 	}
@@ -63,31 +63,31 @@ func TestDecodeEventAtTheLimits(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"users": users, "thresholds": []any{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, "365d"},
 		"now": "2000-01-01T00:00:00Z"})
-	ev, err := DecodeEvent(body)
+	ev, err := decodeEvent(body)
 	if err != nil {
-		t.Fatalf("DecodeEvent(5000 users, 20 thresholds) = %v", err)
+		t.Fatalf("decodeEvent(5000 users, 20 thresholds) = %v", err)
 	}
 	if len(ev.Overrides.Users) != 5000 || len(ev.Overrides.Thresholds) != 20 || ev.Overrides.Thresholds[19] != 365*24*time.Hour {
-		t.Errorf("DecodeEvent() = %d users, thresholds %v", len(ev.Overrides.Users), ev.Overrides.Thresholds)
+		t.Errorf("decodeEvent() = %d users, thresholds %v", len(ev.Overrides.Users), ev.Overrides.Thresholds)
 	}
 	// Unknown fields of a timer event are ignored, however many.
 	timer := `{"triggerTime":"2200-12-31T23:59:59Z"` + strings.Repeat(`,"x":[1,2,{"y":null}]`, 20000) + `}`
-	if ev, err := DecodeEvent([]byte(timer)); err != nil || !ev.Timer {
-		t.Errorf("DecodeEvent(timer with 20,000 extra fields) = %+v, %v", ev, err)
+	if ev, err := decodeEvent([]byte(timer)); err != nil || !ev.Timer {
+		t.Errorf("decodeEvent(timer with 20,000 extra fields) = %+v, %v", ev, err)
 	}
 }
 
 // renderFailing renders nothing: its Render fails.
 type renderFailing struct{ fakeChannel }
 
-func (c *renderFailing) Render(*alert.Report) ([]json.RawMessage, error) {
+func (c *renderFailing) Render(*alert.Report) ([]notify.Post, error) {
 	return nil, errors.New("json: error calling MarshalJSON for type time.Time: year outside of range [0,9999]")
 }
 
 // renderPanicking panics in Render.
 type renderPanicking struct{ fakeChannel }
 
-func (c *renderPanicking) Render(*alert.Report) ([]json.RawMessage, error) { panic("render bug") }
+func (c *renderPanicking) Render(*alert.Report) ([]notify.Post, error) { panic("render bug") }
 
 // TestHandleRendersEveryChannelFirst: when one channel cannot render the report (an error or a panic),
 // no channel is sent anything, so that no channel is posted while another is not.
@@ -105,7 +105,7 @@ func TestHandleRendersEveryChannelFirst(t *testing.T) {
 			r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
 				Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
 			slack := &fakeChannel{name: "slack-webhook"}
-			h, _ := newHandler(t, testConfig(t, "WEBHOOK_URL", "https://example.com/hook"), r, slack)
+			h, _ := newHandler(t, testSettings(t), r, slack)
 			h.Channels = append(h.Channels, tc.hook)
 			res, err := h.Handle(context.Background(), Invocation{RequestID: "req-render"}, []byte(timerEvent))
 			if err == nil || !strings.Contains(err.Error(), "nothing sent: "+tc.want) {
@@ -132,7 +132,7 @@ func TestResultLogKeepsUnencodableAlerts(t *testing.T) {
 		key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour)),
 		key("LTAI5tBeyondYear99990001", cur.Add(-2*time.Hour), beyond),
 	}}}}}
-	h, logs := newHandler(t, testConfig(t), r, &fakeChannel{name: "slack-webhook"})
+	h, logs := newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
 	if _, err := h.Handle(context.Background(), Invocation{RequestID: "req-beyond"}, []byte(timerEvent)); err != nil {
 		t.Logf("Handle() = %v", err)
 	}
@@ -155,19 +155,22 @@ func TestResultLogKeepsUnencodableAlerts(t *testing.T) {
 	}
 }
 
-// deadlineChannel records the deadline of the context each Send gets.
+// deadlineChannel records the deadline of the context each send gets.
 type deadlineChannel struct {
 	fakeChannel
 	mu        sync.Mutex
 	deadlines []time.Time
 }
 
-func (c *deadlineChannel) Send(ctx context.Context, body json.RawMessage) error {
-	d, _ := ctx.Deadline()
-	c.mu.Lock()
-	c.deadlines = append(c.deadlines, d)
-	c.mu.Unlock()
-	return nil
+func newDeadlineChannel(name string) *deadlineChannel {
+	c := &deadlineChannel{fakeChannel: fakeChannel{name: name}}
+	c.onSend = func(ctx context.Context) {
+		d, _ := ctx.Deadline()
+		c.mu.Lock()
+		c.deadlines = append(c.deadlines, d)
+		c.mu.Unlock()
+	}
+	return c
 }
 
 // deadlineReader records the deadline of the context Read gets.
@@ -193,8 +196,8 @@ func TestHandleLeavesTimeToAnswer(t *testing.T) {
 	} {
 		t.Run(tt.timeout.String(), func(t *testing.T) {
 			r := &deadlineReader{fakeReader: fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1"}}}}}
-			ch := &deadlineChannel{fakeChannel: fakeChannel{name: "slack-webhook"}}
-			h, _ := newHandler(t, testConfig(t), nil)
+			ch := newDeadlineChannel("slack-webhook")
+			h, _ := newHandler(t, testSettings(t), nil)
 			h.Reader, h.Channels = r, append(h.Channels, ch)
 			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
@@ -238,7 +241,7 @@ func BenchmarkDecodeHostileEvent(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.event)))
 			for b.Loop() {
-				DecodeEvent(bc.event) //nolint:errcheck // most are rejected
+				decodeEvent(bc.event) //nolint:errcheck // most are rejected
 			}
 		})
 	}

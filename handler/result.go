@@ -1,10 +1,14 @@
 package handler
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
 // Result is what an invocation returns; `s invoke` prints it.
@@ -13,26 +17,12 @@ type Result struct {
 	RequestID string `json:"requestId,omitempty"`
 	// Now is the run's time.
 	Now time.Time `json:"now"`
-	// Window is (prev, cur].
-	Window alert.Window `json:"window"`
-	// Next is the next fire time: the time of the next check.
-	Next time.Time `json:"next"`
-	// Mode is crossing or digest.
-	Mode string `json:"mode"`
-	// AccountID comes from the invocation, else FC_ACCOUNT_ID, else is empty.
-	AccountID string `json:"accountId"`
-	// AccountLabel is ACCOUNT_LABEL, omitted when unset.
-	AccountLabel string `json:"accountLabel,omitempty"`
-	// UsersChecked counts the users whose bin was read successfully.
-	UsersChecked int `json:"usersChecked"`
+	// Findings are what the run found, as the generic webhook's data carries them: the mode, the
+	// account (ID from the invocation, else FC_ACCOUNT_ID, else empty), the window and the next check,
+	// the alerts most urgent first, the unreadable users, the warnings and how many users were read.
+	alert.Findings
 	// KeysInBins counts the AccessKeys found in the bins read.
 	KeysInBins int `json:"keysInBins"`
-	// Alerts are the alerted keys, most urgent first.
-	Alerts []alert.Alert `json:"alerts"`
-	// Errors are the users whose bin could not be read.
-	Errors []alert.UserError `json:"errors"`
-	// Warnings are said in the log, the result and the messages.
-	Warnings []string `json:"warnings"`
 	// DryRun is true when nothing was sent.
 	DryRun bool `json:"dryRun"`
 	// Deliveries has one entry per configured channel (not in a dry run).
@@ -41,6 +31,30 @@ type Result struct {
 	Preview []Preview `json:"preview,omitempty"`
 	// DurationMS is how long the run took, in milliseconds.
 	DurationMS int64 `json:"durationMs"`
+}
+
+// newResult is the result of a run with settings s at times, before anything is read: the account is
+// the invocation's, else s's.
+func newResult(inv Invocation, s Settings, times schedule.Times) *Result {
+	accountID := inv.AccountID
+	if accountID == "" {
+		accountID = s.AccountID
+	}
+	return &Result{
+		RequestID: inv.RequestID,
+		Now:       times.Now,
+		Findings: alert.Findings{
+			Mode:         s.Mode,
+			AccountID:    accountID,
+			AccountLabel: s.AccountLabel,
+			Window:       alert.Window{From: times.Prev, To: times.Cur},
+			Next:         times.Next,
+			Alerts:       []alert.Alert{},
+			Errors:       []alert.UserError{},
+			Warnings:     append([]string{}, times.Warnings...),
+		},
+		DryRun: s.DryRun,
+	}
 }
 
 // Delivery is the outcome of one channel.
@@ -61,6 +75,37 @@ type Preview struct {
 	Channel string `json:"channel"`
 	// Messages are the bodies, each a JSON value.
 	Messages []json.RawMessage `json:"messages"`
+}
+
+// logResult logs the run's summary and its result line: level error when the run failed, with alerts
+// and preview replaced by counts when the line would pass 32 KB, and then every alert in "result
+// alerts" lines of at most 32 KB each (the chat messages list 100 and point here for the rest).
+func (h *Handler) logResult(ctx context.Context, r *Result, err error) {
+	log := h.Logger
+	log.InfoContext(ctx, "run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
+		"alerts", len(r.Alerts), "dryRun", r.DryRun, "durationMs", r.DurationMS)
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+	}
+	// The line's other fields (time, level, message, error, requestId) share its 32 KB.
+	budget := maxResultLine - len(errString(err)) - 512
+	v, truncated := r.logValue(budget)
+	log.Log(ctx, level, "result", "result", v, "error", errString(err))
+	if !truncated {
+		return
+	}
+	chunks := alertChunks(r.Alerts, maxResultLine-512)
+	for i, c := range chunks {
+		log.Log(ctx, level, "result alerts", "part", fmt.Sprintf("%d/%d", i+1, len(chunks)), "alerts", c)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // maxResultLine is the size above which the logged result replaces alerts and preview by counts.

@@ -1,15 +1,17 @@
-package notify
+package notify_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	nt "github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
 // recordingChannel records what Deliver sends and fails the parts listed in fail.
@@ -19,19 +21,26 @@ type recordingChannel struct {
 	sent []string
 }
 
-func (c *recordingChannel) Name() string                                    { return "test" }
-func (c *recordingChannel) Pace() time.Duration                             { return c.pace }
-func (c *recordingChannel) Render(*alert.Report) ([]json.RawMessage, error) { return nil, nil }
-func (c *recordingChannel) Send(_ context.Context, body json.RawMessage) error {
-	c.sent = append(c.sent, string(body))
-	if c.fail[string(body)] {
-		return &DeliveryError{Channel: "test", Attempts: 3, Retryable: true, Err: errors.New("HTTP 500 Internal Server Error")}
+func (c *recordingChannel) Name() string                                { return "test" }
+func (c *recordingChannel) Pace() time.Duration                         { return c.pace }
+func (c *recordingChannel) Render(*alert.Report) ([]notify.Post, error) { return nil, nil }
+
+// posts are posts of c with the given bodies.
+func (c *recordingChannel) posts(bodies ...string) []notify.Post {
+	var out []notify.Post
+	for _, b := range bodies {
+		out = append(out, notify.NewPost([]byte(b), func(context.Context) error {
+			c.sent = append(c.sent, b)
+			if c.fail[b] {
+				return &notify.DeliveryError{Channel: "test", Attempts: 3, Retryable: true, Err: errors.New("HTTP 500 Internal Server Error")}
+			}
+			return nil
+		}))
 	}
-	return nil
+	return out
 }
 
 func TestDeliver(t *testing.T) {
-	bodies := []json.RawMessage{json.RawMessage(`1`), json.RawMessage(`2`), json.RawMessage(`3`)}
 	tests := []struct {
 		name     string
 		ch       *recordingChannel
@@ -55,7 +64,7 @@ func TestDeliver(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			n, err := Deliver(ctx, tt.ch, bodies)
+			n, err := notify.Deliver(ctx, tt.ch, tt.ch.posts("1", "2", "3"))
 			if n != tt.wantN {
 				t.Errorf("Deliver() sent = %d, want %d", n, tt.wantN)
 			}
@@ -68,8 +77,8 @@ func TestDeliver(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
 				t.Errorf("Deliver() = %v, want %q", err, tt.wantErr)
 			}
-			if tt.name == "stops at failure" && IsPermanent(err) {
-				t.Errorf("IsPermanent(%v) = true, want false", err)
+			if tt.name == "stops at failure" && nt.Permanent(err) {
+				t.Errorf("Deliver() = %v: permanent, want retryable", err)
 			}
 		})
 	}
@@ -79,7 +88,7 @@ func TestDeliverCanceledWhilePacing(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ch := &recordingChannel{pace: time.Hour}
-	n, err := Deliver(ctx, ch, []json.RawMessage{json.RawMessage(`1`), json.RawMessage(`2`)})
+	n, err := notify.Deliver(ctx, ch, ch.posts("1", "2"))
 	if n != 1 || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "part 2/2 not sent") {
 		t.Errorf("Deliver() = %d, %v, want 1, part 2/2 not sent: context canceled", n, err)
 	}

@@ -1,33 +1,19 @@
 package notify
 
 // This file is the channel-neutral content of a chat message. Every chat channel (Slack, DingTalk,
-// Feishu, WeCom) renders the same Message, so that each channel file only decides layout:
+// Feishu, WeCom) renders the same Message, so that each channel only decides layout:
 //
 //	m := NewMessage(r)                       // what a person needs at 3 a.m., most urgent first
 //	parts := m.Split(func(p Part) bool {     // as few numbered parts as the channel's limits allow
-//		return len(p.Markdown("\n")) <= 4096 // e.g. WeCom's markdown content limit
+//		return len(robot.Markdown(p, "\n")) <= 4096 // e.g. WeCom's markdown content limit
 //	})
 //	for _, p := range parts { … p.Title(), p.Context(), p.Keys, p.Errors(), p.Warnings(), p.RestLine() … }
 //
-// or simply p.Markdown(lineBreak) / p.Plain() (markdown.go) for a ready text of the whole part.
-//
-// Hostile data: the Message carries the texts that come from outside (the account label, user names
-// and IDs, AccessKey IDs, error codes and messages, warnings, the request ID) as they came, on their
-// own or in plain phrases ("alice (2073…)"); each format escapes them where they enter it (escape.go).
-// The Message's own words (Title, RestLine, dates, counts) hold no outside text. RestoreCommand alone
-// is made safe here, for a shell.
-//
-// Sending (retry.go): a channel holds a poster{name: DingTalkName, client: c, secrets: append(urlSecrets(url),
-// secret)} and its Send calls p.post(ctx, newReq, classify): newReq builds the request for one attempt
-// (it gets that attempt's time, for signatures), classify judges the answer: start with
-// classifyHTTP(resp, body); for HTTP 200 with an error code return retryable(err, 0) for the robot's
-// rate-limit code and a plain error (permanent) otherwise. post returns a *DeliveryError that names the
-// channel and the attempts and is scrubbed of the secrets. redact.go: RedactURL for constructor errors.
-//
-// Test fixtures for every channel: sampleReport(t) (a crossing run with recycled, expiring, binFull,
-// past-DeleteDate keys, unreadable users, a warning and a retry), digestReport(t) (an empty digest
-// heartbeat) and manyReport(t, n) (n expiring keys) live in message_test.go, with golden(t, name, got)
-// for testdata/*.golden files (-update rewrites them) and the fake server helpers of retry_test.go.
+// The Message carries the texts that come from outside (the account label, user names and IDs,
+// AccessKey IDs, error codes and messages, warnings, the request ID) as they came, on their own or in
+// plain phrases ("alice (2073…)"); each format escapes them where they enter it. The Message's own
+// words (Title, RestLine, dates, counts) hold no outside text. The restore command alone is made safe
+// here, for a shell.
 
 import (
 	"fmt"
@@ -99,7 +85,8 @@ type KeyItem struct {
 	// BinFull is the warning for a full bin, or empty.
 	BinFull string
 	// Restore is the CLI command that restores the key, safe to paste into a shell; empty when the IDs
-	// allow none (see RestoreCommand).
+	// allow none: an ID that is empty, or holds a control character, a character beyond ASCII, a quote or
+	// a backtick.
 	Restore string
 }
 
@@ -178,21 +165,21 @@ func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 		Past:     a.RemainingSeconds <= 0,
 		Urgent:   a.RemainingSeconds < 86400,
 	}
-	k.Restore, _ = RestoreCommand(a.UserID, a.AccessKeyID)
+	k.Restore, _ = restoreCommand(a.UserID, a.AccessKeyID)
 	if a.BinFull {
 		k.BinFull = fmt.Sprintf("bin full: deleting another AccessKey of %s purges the oldest one at once", a.UserName)
 	}
 	return k
 }
 
-// RestoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
+// restoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
 // safe to paste into a POSIX shell: an ID of letters and digits is written as it is, any other in
 // single quotes, inside which a shell reads nothing. ok is false, and there is no command, when an ID
 // is empty or holds a character that no quoting makes safe to show: a control character or line
 // break, a character beyond ASCII (some reorder or hide text), a single quote (quoting it needs a
 // backslash, which chat formats may eat) or a backtick (which no chat code span can hold). The API's
 // AccessKey IDs are letters and digits and its user IDs digits; this does not rely on it.
-func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
+func restoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	u, uok := shellWord(userID)
 	a, aok := shellWord(accessKeyID)
 	if !uok || !aok {
@@ -201,11 +188,11 @@ func RestoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + u + " --UserAccessKeyId " + a, true
 }
 
-// restoreUnsafe is said instead of a restore command that RestoreCommand refused, or that a format
+// restoreUnsafe is said instead of a restore command that restoreCommand refused, or that a format
 // cannot show exactly.
 const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell or in this message; restore the key in the RAM console"
 
-// shellWord is s as one shell word, for RestoreCommand.
+// shellWord is s as one shell word, for restoreCommand.
 func shellWord(s string) (string, bool) {
 	if s == "" {
 		return "", false
@@ -225,10 +212,10 @@ func shellWord(s string) (string, bool) {
 	return "'" + s + "'", true
 }
 
-// restoreText is k's restore command as code shows it, or, when the IDs allow none or code cannot
-// show this one exactly (it returns ""), why not, through text. A command is shown exactly or not at
-// all: a paste must run the intended command, not one with other IDs.
-func (k KeyItem) restoreText(code, text func(string) string) string {
+// RestoreText is k's restore command as code shows it, or, when the IDs allow none or code cannot show
+// this one exactly (it returns ""), why not, through text. A command is shown exactly or not at all: a
+// paste must run the intended command, not one with other IDs.
+func (k KeyItem) RestoreText(code, text func(string) string) string {
 	if k.Restore != "" {
 		if c := code(k.Restore); c != "" {
 			return c
@@ -473,11 +460,4 @@ func (m *Message) Split(fits func(Part) bool) []Part {
 		parts[i].Rest = i == len(parts)-1
 	}
 	return parts
-}
-
-// SplitKeys is Split with a limit on keys per part besides fits (nil: no other limit).
-func (m *Message) SplitKeys(maxKeys int, fits func(Part) bool) []Part {
-	return m.Split(func(p Part) bool {
-		return len(p.Keys) <= maxKeys && (fits == nil || fits(p))
-	})
 }

@@ -12,26 +12,46 @@ import (
 // redacted replaces a secret in error text.
 const redacted = "[redacted]"
 
-// RedactURL returns the scheme and host of u ("https://oapi.dingtalk.com"): the only parts of a webhook
-// URL that may appear in an error or a log line, since the path, the query and the user info carry
-// tokens. An unparsable URL gives "[invalid URL]", never the input.
-func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme == "" || p.Host == "" {
-		return "[invalid URL]"
+// CheckURL validates a channel's URL: https://, or http:// to a loopback address only (tests, local
+// receivers). Its error names the scheme and host at most, never the path, query or user info, which
+// carry tokens.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URL")
 	}
-	return p.Scheme + "://" + p.Host
+	switch {
+	case u.Scheme == "" || u.Host == "":
+		return errors.New("not an absolute URL: it must start with https://")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("http://%s is not allowed: use https:// (http:// only to a loopback address)", u.Hostname())
+	}
+	return fmt.Errorf("scheme %q is not allowed: use https://", u.Scheme)
 }
 
-// secrets are strings that must never appear in an error: a webhook URL and its parts, a token, a
-// signing secret. The zero value redacts nothing.
-type secrets []string
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
-// urlSecrets lists the secret parts of a webhook URL: the URL as given and as net/http prints it, its
+// Secrets are strings that must never appear in an error: a webhook URL and its parts, a token, a
+// signing secret. The zero value redacts nothing.
+type Secrets []string
+
+// URLSecrets lists the secret parts of a webhook URL: the URL as given and as net/http prints it, its
 // path, query, query values, long path segments and user info. Short parts ("/", "send") are left
 // out so that redaction does not garble ordinary words; the scheme and host are never secret.
-func urlSecrets(raw string) secrets {
-	s := secrets{raw}
+func URLSecrets(raw string) Secrets {
+	s := Secrets{raw}
 	p, err := url.Parse(raw)
 	if err != nil {
 		return s
@@ -56,7 +76,7 @@ func urlSecrets(raw string) secrets {
 
 // replacer returns a strings.Replacer that replaces every secret, longest first, with redacted.
 // Secrets shorter than 4 bytes or equal to "/" are ignored: they are not secrets worth the noise.
-func (s secrets) replacer() *strings.Replacer {
+func (s Secrets) replacer() *strings.Replacer {
 	keep := make([]string, 0, len(s))
 	seen := map[string]bool{}
 	for _, v := range s {
@@ -75,7 +95,7 @@ func (s secrets) replacer() *strings.Replacer {
 }
 
 // scrubString replaces every secret in text, and folds the text onto one line.
-func (s secrets) scrubString(text string) string {
+func (s Secrets) scrubString(text string) string {
 	text = s.replacer().Replace(text)
 	return strings.Join(strings.Fields(text), " ")
 }
@@ -83,11 +103,25 @@ func (s secrets) scrubString(text string) string {
 // clean returns err with every secret of s removed from its text and then, only then, the text cut
 // to maxErrorText runes on one line (nil stays nil). Cutting first could split a secret and leave a
 // piece that no longer matches.
-func (s secrets) clean(err error) error {
+func (s Secrets) clean(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := shorten(s.scrubString(err.Error()), maxErrorText)
+	return s.rewrite(err, shorten(s.scrubString(err.Error()), maxErrorText))
+}
+
+// Scrub returns err with every secret of s removed from its text, on one line (nil stays nil). The
+// result unwraps to err, so that errors.Is(err, context.DeadlineExceeded) still works; print only
+// its Error().
+func (s Secrets) Scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.rewrite(err, s.scrubString(err.Error()))
+}
+
+// rewrite returns err with the text msg.
+func (Secrets) rewrite(err error, msg string) error {
 	var se *scrubbedError
 	if errors.As(err, &se) && se.msg == msg {
 		return err
@@ -95,8 +129,7 @@ func (s secrets) clean(err error) error {
 	return &scrubbedError{msg: msg, err: err}
 }
 
-// scrubbedError is an error whose text had its secrets removed. It unwraps to the original error so
-// that errors.Is(err, context.DeadlineExceeded) still works; print only its Error().
+// scrubbedError is an error whose text had its secrets removed.
 type scrubbedError struct {
 	msg string
 	err error
@@ -104,54 +137,3 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
-
-// scrub returns err with every secret removed from its text (nil stays nil). The result is one line.
-func scrub(err error, s ...string) error {
-	if err == nil {
-		return nil
-	}
-	return secrets(s).scrub(err)
-}
-
-// scrub returns err with every secret of s removed from its text (nil stays nil).
-func (s secrets) scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := s.scrubString(err.Error())
-	var se *scrubbedError
-	if errors.As(err, &se) && se.msg == msg {
-		return err
-	}
-	return &scrubbedError{msg: msg, err: err}
-}
-
-// checkURL validates a channel's URL without echoing it: it must parse, have a host, and use https,
-// or http to a loopback address (tests, local receivers). Errors name at most the scheme and host.
-func checkURL(raw string) error {
-	if raw == "" {
-		return errors.New("URL is empty")
-	}
-	p, err := url.Parse(raw)
-	if err != nil || p.Host == "" {
-		return errors.New("URL does not parse as scheme://host/…")
-	}
-	switch p.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(p.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("URL %s: http:// is allowed only to a loopback address; use https://", RedactURL(raw))
-	}
-	return fmt.Errorf("URL %s: scheme must be https", RedactURL(raw))
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // The shared retry policy of every channel: 429, 5xx and connection errors are retried, up to 3
@@ -27,10 +29,10 @@ const (
 	maxErrorText = 200
 )
 
-// DeliveryError is the error every Channel's Send returns: it names the channel and the number of
+// DeliveryError is the error every Post's Send returns: it names the channel and the number of
 // attempts made, and its text is one line free of secrets.
 type DeliveryError struct {
-	// Channel is the channel's name (SlackWebhookName, …).
+	// Channel is the channel's name (slack-webhook, …).
 	Channel string
 	// Attempts is how many times the body was posted (or tried to be).
 	Attempts int
@@ -59,13 +61,6 @@ func attempts(n int) string {
 	return strconv.Itoa(n) + " attempts"
 }
 
-// IsPermanent reports whether err is a failed delivery that retrying the same body cannot fix (a 4xx
-// answer other than 429, a robot error code other than its rate limit, a body the channel rejects).
-func IsPermanent(err error) bool {
-	var d *DeliveryError
-	return errors.As(err, &d) && !d.Retryable
-}
-
 // retryError marks a failed attempt as worth retrying, after at least After when After > 0
 // (Retry-After). An attempt error not marked so is permanent.
 type retryError struct {
@@ -76,78 +71,66 @@ type retryError struct {
 func (e *retryError) Error() string { return e.err.Error() }
 func (e *retryError) Unwrap() error { return e.err }
 
-// retryable marks err as worth retrying, after at least after (0: the usual backoff).
-func retryable(err error, after time.Duration) error {
+// Retryable marks err, a failed attempt, as one that a later attempt may fix, after at least after (0:
+// the usual backoff). An attempt's error not marked so is permanent.
+func Retryable(err error, after time.Duration) error {
 	if err == nil {
 		return nil
 	}
 	return &retryError{err: err, after: after}
 }
 
-// poster posts a channel's bodies with the shared retry policy. Every channel holds one; tests replace
-// now, sleep and jitter to run without waiting.
-type poster struct {
-	// name is the channel's name, used in errors.
-	name string
-	// client does the HTTP; it must have a timeout.
-	client *http.Client
-	// secrets are scrubbed from every error (URL parts, tokens, signing secrets).
-	secrets secrets
-	// now is the clock (time.Now when nil).
-	now func() time.Time
-	// sleep waits d or until ctx is done (sleepCtx when nil).
-	sleep func(ctx context.Context, d time.Duration) error
-	// jitter returns a factor in [0.75, 1.25) applied to backoffs (random when nil).
-	jitter func() float64
+// Poster makes a channel's HTTP posts with the shared retry policy. Every channel holds one.
+type Poster struct {
+	// Name is the channel's name, used in errors.
+	Name string
+	// Client does the HTTP; it must have a timeout.
+	Client *http.Client
+	// Secrets are scrubbed from every error (URL parts, tokens, signing secrets).
+	Secrets Secrets
+	// Now, Sleep and Jitter stand in for the clock, the wait between attempts and the backoff's random
+	// factor in [0.75, 1.25), so that tests run without waiting; nil means time.Now, sleep.For and a
+	// random factor.
+	Now    func() time.Time
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Jitter func() float64
 }
 
-func (p *poster) clock() time.Time {
-	if p.now != nil {
-		return p.now()
+func (p *Poster) clock() time.Time {
+	if p.Now != nil {
+		return p.Now()
 	}
 	return time.Now()
 }
 
-func (p *poster) wait(ctx context.Context, d time.Duration) error {
-	if p.sleep != nil {
-		return p.sleep(ctx, d)
+func (p *Poster) wait(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return sleep.For(ctx, d)
 }
 
-// sleepCtx waits d, or returns ctx's error when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (p *poster) backoff(attempt int) time.Duration {
+func (p *Poster) backoff(attempt int) time.Duration {
 	f := 0.75 + rand.Float64()/2
-	if p.jitter != nil {
-		f = p.jitter()
+	if p.Jitter != nil {
+		f = p.Jitter()
 	}
 	return time.Duration(float64(baseBackoff<<(attempt-1)) * f)
 }
 
-// retry runs attempt up to maxAttempts times while it returns an error marked retryable, waiting the
-// jittered backoff or the Retry-After it carries, never past ctx's deadline: when the next wait would
-// end after the deadline it gives up at once and says so. attempt gets the real time of that attempt.
-// Each attempt's error is scrubbed of p.secrets and only then shortened; attempt must return the
-// whole text of what it quotes (a vendor's message may echo the request), scrubbed of any secret of
-// its own (a signature), so that a cut never leaves part of a secret behind. The returned error is a
+// Retry runs attempt up to 3 times while it returns an error marked Retryable, waiting the jittered
+// backoff or the Retry-After it carries, never past ctx's deadline: when the next wait would end after
+// the deadline it gives up at once and says so. attempt gets the real time of that attempt. Each
+// attempt's error is scrubbed of p.Secrets and only then shortened; attempt must return the whole text
+// of what it quotes (a vendor's message may echo the request), scrubbed of any secret of its own (a
+// signature), so that a cut never leaves part of a secret behind. The returned error is a
 // *DeliveryError.
-func (p *poster) retry(ctx context.Context, attempt func(ctx context.Context, at time.Time) error) error {
+func (p *Poster) Retry(ctx context.Context, attempt func(ctx context.Context, at time.Time) error) error {
 	var last error
 	n := 0
 	for n < maxAttempts {
 		n++
-		err := p.secrets.clean(attempt(ctx, p.clock()))
+		err := p.Secrets.clean(attempt(ctx, p.clock()))
 		if err == nil {
 			return nil
 		}
@@ -176,43 +159,43 @@ func (p *poster) retry(ctx context.Context, attempt func(ctx context.Context, at
 	return p.fail(n, true, last)
 }
 
-func (p *poster) fail(n int, retry bool, err error) error {
-	return &DeliveryError{Channel: p.name, Attempts: n, Retryable: retry, Err: p.secrets.scrub(err)}
+func (p *Poster) fail(n int, retry bool, err error) error {
+	return &DeliveryError{Channel: p.Name, Attempts: n, Retryable: retry, Err: p.Secrets.Scrub(err)}
 }
 
-// classifyFunc decides what an HTTP answer means: nil for delivered, an error marked with retryable for
-// one worth retrying, any other error for a permanent failure. body is at most maxResponseBody bytes.
-type classifyFunc func(resp *http.Response, body []byte) error
+// Classify decides what an HTTP answer means: nil for delivered, an error marked Retryable for one
+// worth retrying, any other error for a permanent failure. body is at most the first 64 KiB.
+type Classify func(resp *http.Response, body []byte) error
 
-// post sends the request newReq builds (once per attempt, so that a signature can cover that
-// attempt's time) with the retry policy. classify judges each answer; nil means classifyHTTP. A
+// Post sends the request newReq builds (once per attempt, so that a signature can cover that
+// attempt's time) with Retry's policy. classify judges each answer; nil means ClassifyHTTP. A
 // connection error or timeout of one attempt is retried.
-func (p *poster) post(ctx context.Context, newReq func(ctx context.Context, at time.Time) (*http.Request, error), classify classifyFunc) error {
+func (p *Poster) Post(ctx context.Context, newReq func(ctx context.Context, at time.Time) (*http.Request, error), classify Classify) error {
 	if classify == nil {
-		classify = classifyHTTP
+		classify = ClassifyHTTP
 	}
-	return p.retry(ctx, func(ctx context.Context, at time.Time) error {
+	return p.Retry(ctx, func(ctx context.Context, at time.Time) error {
 		req, err := newReq(ctx, at)
 		if err != nil {
 			return fmt.Errorf("building the request: %w", err)
 		}
-		resp, err := p.client.Do(req)
+		resp, err := p.Client.Do(req)
 		if err != nil {
-			return retryable(transportError(err), 0)
+			return Retryable(TransportError(err), 0)
 		}
 		defer resp.Body.Close()
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 		if err != nil && resp.StatusCode/100 != 2 {
-			return retryable(fmt.Errorf("HTTP %s, reading the answer: %w", resp.Status, transportError(err)), 0)
+			return Retryable(fmt.Errorf("HTTP %s, reading the answer: %w", resp.Status, TransportError(err)), 0)
 		}
 		return classify(resp, body)
 	})
 }
 
-// transportError strips the request URL from a client error: *url.Error prints it, and a webhook URL
+// TransportError strips the request URL from a client error: *url.Error prints it, and a webhook URL
 // is a secret. What is left names the operation and the cause ("Post: dial tcp 127.0.0.1:9: connect:
 // connection refused").
-func transportError(err error) error {
+func TransportError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
@@ -220,33 +203,34 @@ func transportError(err error) error {
 	return err
 }
 
-// classifyHTTP is the HTTP half of the policy: 2xx is delivered; 429 is retried after its Retry-After;
+// ClassifyHTTP is the HTTP half of the policy: 2xx is delivered; 429 is retried after its Retry-After;
 // 5xx (and 408) are retried; anything else (3xx, other 4xx) is permanent. Slack's or a robot's short
 // error text in the body is quoted.
-func classifyHTTP(resp *http.Response, body []byte) error {
+func ClassifyHTTP(resp *http.Response, body []byte) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	err := fmt.Errorf("HTTP %s%s", statusText(resp), bodyHint(body))
+	err := fmt.Errorf("HTTP %s%s", StatusText(resp), BodyHint(body))
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return retryable(err, retryAfterOf(resp))
+		return Retryable(err, RetryAfter(resp))
 	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout:
-		return retryable(err, 0)
+		return Retryable(err, 0)
 	}
 	return err
 }
 
-func statusText(resp *http.Response) string {
+// StatusText is the answer's status line without the protocol: "404 Not Found".
+func StatusText(resp *http.Response) string {
 	if resp.Status != "" {
 		return resp.Status
 	}
 	return strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 }
 
-// bodyHint quotes a short, printable answer body (Slack's "invalid_payload", a robot's JSON), since
-// it often says what is wrong; long or binary bodies (HTML error pages) are left out.
-func bodyHint(body []byte) string {
+// BodyHint quotes a short, printable answer body (Slack's "invalid_payload", a robot's JSON) after ": ",
+// since it often says what is wrong; long or binary bodies (HTML error pages) give "".
+func BodyHint(body []byte) string {
 	s := strings.TrimSpace(string(body))
 	if s == "" || len(s) > 200 || strings.HasPrefix(s, "<") {
 		return ""
@@ -259,20 +243,20 @@ func bodyHint(body []byte) string {
 	return ": " + strings.Join(strings.Fields(s), " ")
 }
 
-// retryAfterOf reads resp's Retry-After; an HTTP date is taken relative to the answer's own Date
-// header (so a skewed local clock does not matter), else to the local clock.
-func retryAfterOf(resp *http.Response) time.Duration {
+// RetryAfter reads resp's Retry-After; an HTTP date is taken relative to the answer's own Date header
+// (so a skewed local clock does not matter), else to the local clock. It is 0 when absent.
+func RetryAfter(resp *http.Response) time.Duration {
 	ref := time.Now()
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		ref = d
 	}
-	return retryAfter(resp.Header.Get("Retry-After"), ref)
+	return ParseRetryAfter(resp.Header.Get("Retry-After"), ref)
 }
 
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date (relative to now). It returns
-// 0 when absent or unparsable (the usual backoff applies). The retry loop gives up rather than wait
-// past the deadline.
-func retryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter parses a Retry-After value: delay seconds (at most a day) or an HTTP date, relative
+// to now. It returns 0 when v is empty or unparsable (the usual backoff applies). Retry gives up rather
+// than wait past the deadline.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

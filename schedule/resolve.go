@@ -15,8 +15,7 @@ const (
 	wideGap = 28 * 24 * time.Hour
 )
 
-// Times are a run's times (contract section 4): the run checks the window (Prev, Cur] and looks ahead
-// to Next.
+// Times are a run's times: the run checks the window (Prev, Cur] and looks ahead to Next.
 type Times struct {
 	// Now is the run's time: the timer event's triggerTime, or a manual run's now.
 	Now time.Time

@@ -1,5 +1,5 @@
 // Package schedule turns SCHEDULE, the timer trigger's own cron expression, into fire times, and a run's
-// time into the window it checks (contract section 4).
+// time into the window it checks (Resolve).
 //
 // Fire times are the instants at which the schedule's zone shows a matching wall-clock time, each counted
 // once: a local time that occurs twice (a daylight-saving switch back) fires at its first occurrence
@@ -22,7 +22,8 @@ import (
 // accept fires on 29 February only, with gaps of up to 8 years (2096 to 2104).
 const searchLimit = 10 * 366 * 24 * time.Hour
 
-// horizon is how soon a schedule must fire after it is parsed (contract section 3).
+// horizon is how soon a schedule must fire after it is parsed: a schedule that does not fire within a
+// year is a mistake.
 const horizon = 366 * 24 * time.Hour
 
 // parser reads the FC timer trigger's 6 fields, seconds first.
@@ -133,9 +134,6 @@ func parseEvery(s *Schedule, rest string) (*Schedule, error) {
 
 // String returns the schedule as it was written.
 func (s *Schedule) String() string { return s.spec }
-
-// Location returns the zone whose wall clock the schedule matches (UTC unless CRON_TZ says otherwise).
-func (s *Schedule) Location() *time.Location { return s.loc }
 
 // Next returns the first fire time strictly after t, in UTC, or the zero time when there is none within
 // about 10 years.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/sleep"
 )
 
 // The API versions the emulator serves.
@@ -458,14 +460,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	if s.opts.Latency > 0 {
-		t := time.NewTimer(s.opts.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if s.opts.Latency > 0 && sleep.For(r.Context(), s.opts.Latency) != nil {
+		return
 	}
 	prod := prodRAM
 	if err := r.ParseForm(); err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // percentEncode is the RPC flavour of percent-encoding: url.QueryEscape with a space as %20, * as %2A and
-// ~ left alone (https://help.aliyun.com/en/sdk/product-overview/rpc-mechanism).
+// ~ left alone (the RPC signature, https://help.aliyun.com/en/sdk/product-overview/rpc-mechanism).
 func percentEncode(s string) string {
 	s = url.QueryEscape(s)
 	s = strings.ReplaceAll(s, "+", "%20")

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
@@ -125,14 +126,18 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 }
 
 // cleanEnv is the environment without any Alibaba Cloud credentials or channel settings of the person
-// running the demo, so nothing real is used.
+// running the demo (every channel's variables, from the registry), so nothing real is used.
 func cleanEnv() []string {
+	drop := map[string]bool{"DEBUG": true, "DRY_RUN": true, "RAM_USERS": true}
+	for _, spec := range channels.All {
+		for _, v := range spec.Vars {
+			drop[v.Name] = true
+		}
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "ALIBABA_CLOUD_") || strings.HasPrefix(name, "FC_") || strings.HasSuffix(name, "_WEBHOOK_URL") ||
-			strings.HasPrefix(name, "SLACK_") || strings.HasPrefix(name, "WEBHOOK_") || strings.HasPrefix(name, "DINGTALK_") ||
-			strings.HasPrefix(name, "FEISHU_") || name == "DEBUG" || name == "DRY_RUN" || name == "RAM_USERS" {
+		if drop[name] || strings.HasPrefix(name, "ALIBABA_CLOUD_") || strings.HasPrefix(name, "FC_") {
 			continue
 		}
 		env = append(env, kv)

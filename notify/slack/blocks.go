@@ -1,0 +1,223 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/escape"
+)
+
+// Block Kit limits (docs.slack.dev/reference/block-kit/blocks). Slack counts characters; these limits
+// are applied to bytes, which is stricter.
+const (
+	maxBlocks      = 50
+	maxHeader      = 150
+	maxSectionText = 3000
+	maxFields      = 10
+	maxField       = 2000
+	// maxTotalText keeps a message under the ~13,000 characters at which Slack answers
+	// msg_blocks_too_long although every block is within its limits (slackapi/bolt-js #2509).
+	maxTotalText = 11000
+	// maxKeysPerPart bounds a part to a screenful a person can act on.
+	maxKeysPerPart = 20
+)
+
+// messages lays r out as Slack messages: one per part, each a slack.WebhookMessage with Block Kit
+// blocks and a text fallback; channel is set for chat.postMessage, empty for an incoming webhook.
+func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
+	m := notify.NewMessage(r)
+	parts := m.Split(func(p notify.Part) bool {
+		if len(p.Keys) > maxKeysPerPart {
+			return false
+		}
+		blocks := partBlocks(p)
+		return len(blocks) <= maxBlocks && textSize(blocks) <= maxTotalText
+	})
+	out := make([]*slack.WebhookMessage, len(parts))
+	for i, p := range parts {
+		out[i] = &slack.WebhookMessage{
+			Channel: channel,
+			// The fallback is the notification; Slack reads it as mrkdwn too.
+			Text:   p.Title() + " · " + escapeText(p.Message.Account),
+			Blocks: &slack.Blocks{BlockSet: partBlocks(p)},
+		}
+	}
+	return out
+}
+
+// partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
+// per key a section (a line with the event and time left, the bin-full warning and the restore
+// command; fields with user, AccessKey ID, RecycleDate and DeleteDate) between dividers, then the
+// unreadable users, the warnings and the line about unlisted keys. Text from outside goes through
+// Text or Code; the header holds the title only, which holds none.
+func partBlocks(p notify.Part) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
+		slack.NewContextBlock("", mrkdwn(excerpt.Cut(escapeText(p.Context()), maxSectionText))),
+	}
+	for i, k := range p.Keys {
+		blocks = append(blocks, slack.NewDividerBlock(), keyBlock(p.Offset+i+1, k))
+	}
+	if eg := p.Errors(); len(eg) > 0 {
+		lines := []string{"*:no_entry: Users whose recycle bin could not be read*"}
+		for _, g := range eg {
+			lines = append(lines, "• "+escapeText(g.Text()))
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
+	}
+	if w := p.Warnings(); len(w) > 0 {
+		lines := []string{"*:warning: Warnings*"}
+		for _, s := range w {
+			lines = append(lines, "• "+escapeText(s))
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
+	}
+	if r := p.RestLine(); r != "" {
+		blocks = append(blocks, slack.NewDividerBlock(), section(escapeText(r)))
+	}
+	return blocks
+}
+
+func keyBlock(n int, k notify.KeyItem) slack.Block {
+	icon := ":hourglass_flowing_sand:"
+	if k.Urgent {
+		icon = ":rotating_light:"
+	}
+	when := "purged " + k.Left
+	if k.Past {
+		when = k.Left
+	}
+	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), when)
+	if k.BinFull != "" {
+		text += "\n:warning: " + escapeText(k.BinFull)
+	}
+	text += "\nRestore: " + k.RestoreText(codeSpan, escapeText)
+	fields := []*slack.TextBlockObject{
+		field("User", escapeText(k.User)),
+		field("AccessKey ID", codeSpan(k.Alert.AccessKeyID)),
+		field("Deleted (RecycleDate)", k.Recycled),
+		field("Purged (DeleteDate)", k.Purged+"\n"+k.Left),
+	}
+	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(text, maxSectionText)),
+		fields[:min(len(fields), maxFields)], nil)
+}
+
+func field(label, value string) *slack.TextBlockObject {
+	return mrkdwn(excerpt.Cut("*"+label+"*\n"+value, maxField))
+}
+
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(text, maxSectionText)), nil, nil)
+}
+
+// mrkdwn is a mrkdwn text object with verbatim set, so that Slack leaves plain text alone: no
+// links made of bare URLs or channel names, no mentions parsed from it. The markup the renderer writes
+// still works (docs.slack.dev/reference/block-kit/composition-objects/text-object, "verbatim").
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, true)
+}
+
+// entities escapes the three characters Slack's mrkdwn reads as control characters, its only
+// escapes (docs.slack.dev/messaging/formatting-message-text, "Escaping text"). It is built once: a
+// Replacer of single bytes allocates a 256-entry table, which per call was most of what a Slack
+// render allocated.
+var entities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// escapeText makes text from outside (a value, or a phrase holding values) inert in Slack's mrkdwn,
+// in blocks and in the fallback text, wherever it is put, also at the start of a line:
+//
+//   - &, < and > become &amp;, &lt; and &gt;, so that no control sequence (<!channel>, <!here>,
+//     <@U…>, <#C…>, <!date…>, <url|text>) can be made;
+//   - mrkdwn has no escape for its marks (bold, italic, strike, code), so they become look-alikes:
+//     ∗ for the asterisk, ˍ for the underscore, ∼ for the tilde, ˋ for the backtick; so do the
+//     full-width ＊ ＿ ｀, which Slack reads as marks too (reported in github.com/yhatt/jsx-slack,
+//     docs/about-escape-and-exact-mode.md). An underscore inside a word (ops_team) marks nothing and
+//     stays;
+//   - a > or ＞ that starts the text becomes ›: at the start of a line it would open a quote;
+//   - "://" gets a zero-width space after its colon, so that no client links a bare URL (the
+//     fallback text has no verbatim switch);
+//   - line breaks become spaces (escape.OneLine).
+//
+// Ordinary names, IDs and messages come out as they went in.
+func escapeText(s string) string {
+	out := escape.Runes(s, marks, func(before string, r rune, after string) string {
+		switch r {
+		case '&':
+			return "&amp;"
+		case '<':
+			return "&lt;"
+		case '>':
+			return "&gt;"
+		case '*', '＊':
+			return "∗"
+		case '_', '＿':
+			if r == '＿' || !escape.WordBefore(before) || !escape.WordAfter(after) {
+				return "ˍ"
+			}
+		case '~':
+			return "∼"
+		case '`', '｀':
+			return "ˋ"
+		case ':':
+			if strings.HasPrefix(after, "//") {
+				return ":" + escape.ZWSP
+			}
+		}
+		return ""
+	})
+	rest := strings.TrimLeft(out, " ")
+	for _, quote := range []string{"&gt;", "＞"} {
+		if q, ok := strings.CutPrefix(rest, quote); ok {
+			return out[:len(out)-len(rest)] + "›" + q
+		}
+	}
+	return out
+}
+
+// marks are the ASCII characters Text may change.
+var marks = escape.Marks("&<>*_~`:")
+
+// codeSpan shows s (a command, an AccessKey ID) in a code span, where mrkdwn marks nothing but still
+// reads &, < and >, which are escaped. mrkdwn cannot escape a backtick, which would close the span, so
+// s with one (or empty) is shown as escaped text instead; a restore command (notify.KeyItem.Restore)
+// never holds a backtick, so it is always shown exactly.
+func codeSpan(s string) string {
+	s = escape.OneLine(s)
+	if s == "" || strings.ContainsRune(s, '`') {
+		return escapeText(s)
+	}
+	return "`" + entities.Replace(s) + "`"
+}
+
+// textSize sums the text of the blocks, which is what Slack's overall message limit counts.
+func textSize(blocks []slack.Block) int {
+	n := 0
+	add := func(t *slack.TextBlockObject) {
+		if t != nil {
+			n += len(t.Text)
+		}
+	}
+	for _, b := range blocks {
+		switch b := b.(type) {
+		case *slack.HeaderBlock:
+			add(b.Text)
+		case *slack.SectionBlock:
+			add(b.Text)
+			for _, f := range b.Fields {
+				add(f)
+			}
+		case *slack.ContextBlock:
+			for _, e := range b.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok {
+					add(t)
+				}
+			}
+		}
+	}
+	return n
+}

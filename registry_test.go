@@ -1,0 +1,398 @@
+package main
+
+// The registry of channels (notify/channels) is the one place that lists them: these tests walk it and
+// check that everything derived from it holds for every channel, and that a channel added to it needs
+// nothing else to be configured, checked, kept secret, named and wired.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/akrecycle/ak-recycle-alert/alert"
+	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
+	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/handler"
+	"github.com/akrecycle/ak-recycle-alert/internal/env"
+	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
+)
+
+// vendorOK is an answer every vendor's success reads as delivered: Slack's ok, the robots' errcode and
+// code 0.
+const vendorOK = `{"ok":true,"channel":"C0","ts":"1.2","errcode":0,"errmsg":"ok","code":0,"msg":"success"}`
+
+// chatFake stands in for every vendor: it answers vendorOK to every post, and records the posts by the
+// first segment of their path, the name of the channel they were configured for (see specEnv). A
+// refusing fake answers 403 instead, quoting the request's URL and credentials, as a careless server
+// would.
+type chatFake struct {
+	*httptest.Server
+	refuse bool
+	mu     sync.Mutex
+	posts  map[string][]string
+}
+
+func newChatFake(t *testing.T, refuse bool) *chatFake {
+	f := &chatFake{posts: map[string][]string{}, refuse: refuse}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		f.mu.Lock()
+		f.posts[first] = append(f.posts[first], string(body))
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if f.refuse {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "forbidden: "+r.URL.RequestURI()+" "+r.Header.Get("Authorization"))
+			return
+		}
+		io.WriteString(w, vendorOK)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *chatFake) postsTo(name string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.posts[name]
+}
+
+// specEnv configures spec with the Examples of its variables, every URL moved to base/<spec.Name>/…
+// (the example's path and query).
+func specEnv(t *testing.T, spec notify.Spec, base string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, v := range spec.Vars {
+		if v.Example == "" {
+			t.Fatalf("%s: %s has no Example", spec.Name, v.Name)
+		}
+		out[v.Name] = v.Example
+		if u, err := url.Parse(v.Example); err == nil && u.Scheme == "https" {
+			out[v.Name] = base + "/" + spec.Name + u.RequestURI()
+		}
+	}
+	return out
+}
+
+// secretValues are the values of spec's secret variables in e, as they may appear in text: a URL's
+// path and query as in its example (its scheme, host and the channel's name that specEnv put first
+// are no secret), any other value as it is.
+func secretValues(spec notify.Spec, e map[string]string) []string {
+	var out []string
+	for _, v := range spec.Vars {
+		val := e[v.Name]
+		if !v.Secret || val == "" {
+			continue
+		}
+		if u, err := url.Parse(val); err == nil && u.Host != "" {
+			val = strings.TrimPrefix(u.RequestURI(), "/"+spec.Name)
+		}
+		out = append(out, val)
+	}
+	return out
+}
+
+// registryRun is one timer run of main's handler, built from the environment e with specs, against a
+// RAM/IMS emulator holding one recycled key.
+type registryRun struct {
+	h    *handler.Handler
+	res  *handler.Result
+	err  error
+	logs bytes.Buffer
+}
+
+func runRegistry(t *testing.T, specs []notify.Spec, e map[string]string) *registryRun {
+	t.Helper()
+	cur := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	api := ramfake.New(ramfake.Options{
+		Users: []ramfake.User{{ID: "2073290024939201", Name: "alice", Keys: []ramfake.Key{{
+			AccessKeyID: "LTAI5tEveryChannel000001", CreateDate: cur.AddDate(-1, 0, 0),
+			RecycleDate: cur.Add(-3 * time.Hour), DeleteDate: cur.Add(30*24*time.Hour - 3*time.Hour)}}}},
+		Credentials: map[string]ramfake.Credential{"LTAI5tTestCaller00000001": {Secret: "test-secret"}},
+	})
+	t.Cleanup(api.Close)
+	base := map[string]string{
+		"RAM_USERS":    "alice",
+		"SCHEDULE":     "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
+		"RAM_ENDPOINT": api.URL(),
+		"IMS_ENDPOINT": api.URL(),
+	}
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	// The SDK's default credential chain reads the process environment itself.
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tTestCaller00000001")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+	r := &registryRun{}
+	r.h, _ = build(func(k string) string {
+		if v, ok := e[k]; ok {
+			return v
+		}
+		return base[k]
+	}, &r.logs, specs)
+	if r.h.ConfigErr != nil {
+		return r
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	event := `{"triggerTime":"2026-11-30T01:00:00Z","triggerName":"daily-check","payload":""}`
+	r.res, r.err = r.h.Handle(ctx, handler.Invocation{RequestID: "req-registry"}, []byte(event))
+	return r
+}
+
+// checkNoSecrets fails when the run's result, error or logs hold a piece of a secret.
+func (r *registryRun) checkNoSecrets(t *testing.T, secrets []string) {
+	t.Helper()
+	out, _ := json.Marshal(r.res)
+	text := string(out) + "\n" + r.logs.String()
+	if r.err != nil {
+		text += "\n" + r.err.Error()
+	}
+	if piece := notifytest.Leaked(text, append(secrets, "test-secret")...); piece != "" {
+		t.Errorf("the result, error or logs hold %q, a piece of a secret", piece)
+	}
+}
+
+// TestRegistryEveryChannel configures each channel of the registry from its variables' examples, and
+// then all of them at once: main builds exactly the configured channels, a run posts one message to
+// each, every message names the alerted AccessKey, and no secret reaches the result, the error or the
+// logs, also when every vendor refuses the post quoting the request.
+func TestRegistryEveryChannel(t *testing.T) {
+	check := func(t *testing.T, specs []notify.Spec, refuse bool) {
+		fake := newChatFake(t, refuse)
+		e := map[string]string{}
+		var secrets, want []string
+		for _, spec := range specs {
+			se := specEnv(t, spec, fake.URL)
+			for k, v := range se {
+				e[k] = v
+			}
+			secrets = append(secrets, secretValues(spec, se)...)
+			want = append(want, spec.Name)
+		}
+		r := runRegistry(t, channels.All, e)
+		if r.h.ConfigErr != nil {
+			t.Fatalf("build: %v", r.h.ConfigErr)
+		}
+		var built []string
+		for _, ch := range r.h.Channels {
+			built = append(built, ch.Name())
+		}
+		if !slices.Equal(built, want) {
+			t.Errorf("main built %v, want %v", built, want)
+		}
+		r.checkNoSecrets(t, secrets)
+		if refuse {
+			if r.err == nil || !strings.Contains(r.err.Error(), "delivery failed: "+want[0]+": ") {
+				t.Errorf("Handle() = %v, want the refused deliveries", r.err)
+			}
+			return
+		}
+		if r.err != nil {
+			t.Fatalf("Handle() = %v", r.err)
+		}
+		for _, name := range want {
+			posts := fake.postsTo(name)
+			if len(posts) != 1 {
+				t.Errorf("%s received %d posts, want 1", name, len(posts))
+				continue
+			}
+			if !strings.Contains(posts[0], "LTAI5tEveryChannel000001") {
+				t.Errorf("%s message lacks the AccessKey ID: %.300s", name, posts[0])
+			}
+		}
+		if len(r.res.Deliveries) != len(want) {
+			t.Fatalf("deliveries = %+v, want %d", r.res.Deliveries, len(want))
+		}
+		for _, d := range r.res.Deliveries {
+			if !d.OK || d.Messages != 1 {
+				t.Errorf("delivery %+v, want ok with 1 message", d)
+			}
+		}
+	}
+	for _, spec := range channels.All {
+		t.Run(spec.Name, func(t *testing.T) { check(t, []notify.Spec{spec}, false) })
+		t.Run(spec.Name+" refused", func(t *testing.T) { check(t, []notify.Spec{spec}, true) })
+	}
+	t.Run("all at once", func(t *testing.T) { check(t, channels.All, false) })
+}
+
+// TestRegistryDocumented checks each channel's variables where people meet them: the README's
+// configuration table, s.yaml's environmentVariables (a secret with no default written in it), the "no
+// channel configured" message (the variable that turns the channel on); and a secret value that fails
+// its check is not quoted in the configuration error.
+func TestRegistryDocumented(t *testing.T) {
+	readme := readReadme(t)
+	_, r := readSYaml(t)
+	_, noChannel := config.Load(func(k string) string { return map[string]string{"RAM_USERS": "alice"}[k] }, channels.All)
+	for _, spec := range channels.All {
+		t.Run(spec.Name, func(t *testing.T) {
+			if noChannel == nil || !strings.Contains(noChannel.Error(), spec.Vars[0].Name) {
+				t.Errorf("the no-channel error %v does not name %s", noChannel, spec.Vars[0].Name)
+			}
+			for _, v := range spec.Vars {
+				if !strings.Contains(readme, "| `"+v.Name+"` |") {
+					t.Errorf("%s has no row in the README's configuration table", v.Name)
+				}
+				if got, want := r.Props.EnvironmentVariables[v.Name], sYamlValue(v); got != want {
+					t.Errorf("s.yaml environmentVariables %s = %q, want %q", v.Name, got, want)
+				}
+				if v.Secret && v.Check != nil {
+					const bad = "not valid S3CRETVALUE"
+					_, err := config.Load(func(k string) string {
+						return map[string]string{"RAM_USERS": "alice", "DRY_RUN": "true", v.Name: bad}[k]
+					}, channels.All)
+					if err == nil || !strings.Contains(err.Error(), v.Name+": ") || strings.Contains(err.Error(), "S3CRET") {
+						t.Errorf("Load(%s=%q) = %v, want an error naming %s and not quoting the value", v.Name, bad, err, v.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// sYamlValue is what s.yaml sets a variable to: the deployer's environment, else the default (none for
+// a variable whose default is a description, or a secret).
+func sYamlValue(v env.Var) string {
+	def := v.Default
+	if strings.HasPrefix(def, "(") || v.Secret {
+		def = ""
+	}
+	return "${env('" + v.Name + "', '" + def + "')}"
+}
+
+// teamsChannel is a channel that only the test below knows: it posts a message naming the alerted keys
+// to its URL.
+type teamsChannel struct {
+	url    string
+	client *http.Client
+}
+
+func (c *teamsChannel) Name() string        { return "teams" }
+func (c *teamsChannel) Pace() time.Duration { return 0 }
+func (c *teamsChannel) Render(r *alert.Report) ([]notify.Post, error) {
+	var keys []string
+	for _, a := range r.Alerts {
+		keys = append(keys, a.AccessKeyID)
+	}
+	body, err := json.Marshal(map[string]any{"text": "AccessKeys: " + strings.Join(keys, ", ")})
+	if err != nil {
+		return nil, err
+	}
+	return []notify.Post{notify.NewPost(body, func(ctx context.Context) error {
+		p := notify.Poster{Name: "teams", Client: c.client, Secrets: notify.URLSecrets(c.url)}
+		return p.Post(ctx, func(ctx context.Context, _ time.Time) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+		}, nil)
+	})}, nil
+}
+
+var teamsSpec = notify.Spec{
+	Name: "teams",
+	Vars: []env.Var{
+		{Name: "TEAMS_WEBHOOK_URL", Secret: true, Check: notify.CheckURL, Help: "Microsoft Teams workflow URL",
+			Example: "https://prod.westeurope.logic.azure.com/workflows/0123456789abcdef/triggers/manual/paths/invoke?sig=S3CRETSIGNATURE0123"},
+		{Name: "TEAMS_TITLE", Required: true, Help: "a title", Example: "alerts"},
+	},
+	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
+		if get("TEAMS_TITLE") == "" {
+			return nil, errors.New("no title")
+		}
+		return &teamsChannel{url: get("TEAMS_WEBHOOK_URL"), client: client}, nil
+	},
+}
+
+// TestRegistryExtraChannel adds a channel to the registry and nothing else: the configuration lists,
+// reads and checks its variables without quoting its secret, the "no channel configured" message names
+// it, main builds it, and a run delivers to it without its secret reaching the result or the logs.
+func TestRegistryExtraChannel(t *testing.T) {
+	specs := append(slices.Clone(channels.All), teamsSpec)
+	if vars := config.Vars(specs); !slices.ContainsFunc(vars, func(v env.Var) bool { return v.Name == "TEAMS_WEBHOOK_URL" }) {
+		t.Errorf("config.Vars lacks TEAMS_WEBHOOK_URL")
+	}
+	load := func(e map[string]string) error {
+		_, err := config.Load(func(k string) string {
+			if k == "RAM_USERS" {
+				return "alice"
+			}
+			return e[k]
+		}, specs)
+		return err
+	}
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string // in the error; "" for none
+	}{
+		{"no channel", nil, "WECOM_WEBHOOK_URL or TEAMS_WEBHOOK_URL with TEAMS_TITLE, or DRY_RUN=true"},
+		{"configured", map[string]string{"TEAMS_WEBHOOK_URL": "https://teams.example/hook/S3CRET", "TEAMS_TITLE": "t"}, ""},
+		{"bad URL", map[string]string{"TEAMS_WEBHOOK_URL": "http://teams.example/hook/S3CRET", "TEAMS_TITLE": "t"},
+			"TEAMS_WEBHOOK_URL: http://teams.example is not allowed"},
+		{"required", map[string]string{"TEAMS_WEBHOOK_URL": "https://teams.example/hook/S3CRET"}, "TEAMS_TITLE: required with TEAMS_WEBHOOK_URL"},
+		{"set without", map[string]string{"TEAMS_TITLE": "t", "DRY_RUN": "true"}, "TEAMS_WEBHOOK_URL: required with TEAMS_TITLE"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := load(tt.env)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Load() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Load() = %v, want %q in it", err, tt.want)
+			case err != nil && strings.Contains(err.Error(), "S3CRET"):
+				t.Errorf("Load() = %v, quotes the secret", err)
+			}
+		})
+	}
+	t.Run("built and delivered", func(t *testing.T) {
+		fake := newChatFake(t, false)
+		e := specEnv(t, teamsSpec, fake.URL)
+		r := runRegistry(t, specs, e)
+		if r.h.ConfigErr != nil || len(r.h.Channels) != 1 || r.h.Channels[0].Name() != "teams" {
+			t.Fatalf("build = %v, channels %v; want the teams channel alone", r.h.ConfigErr, r.h.Channels)
+		}
+		if r.err != nil {
+			t.Fatalf("Handle() = %v", r.err)
+		}
+		if posts := fake.postsTo("teams"); len(posts) != 1 || !strings.Contains(posts[0], "LTAI5tEveryChannel000001") {
+			t.Errorf("teams received %q, want one post naming the key", posts)
+		}
+		r.checkNoSecrets(t, secretValues(teamsSpec, e))
+	})
+}
+
+// TestRedirectsAreNotFollowed: a channel answering 302 gets no second post elsewhere; the delivery fails.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect", http.StatusFound)
+	}))
+	defer redirect.Close()
+	e := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": redirect.URL + "/services/T/B/x"}
+	h, _ := build(func(k string) string { return e[k] }, io.Discard, channels.All)
+	if h.ConfigErr != nil {
+		t.Fatal(h.ConfigErr)
+	}
+	posts, err := h.Channels[0].Render(&alert.Report{Findings: alert.Findings{Mode: alert.ModeDigest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = posts[0].Send(t.Context())
+	if err == nil || elsewhere != 0 {
+		t.Errorf("Send() = %v, with %d posts to the redirect target; want an error and none", err, elsewhere)
+	}
+}
