@@ -22,6 +22,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
+// maxEvent is the size limit of an event, 1 MiB.
 const maxEvent = 1 << 20
 
 // sizedEvent returns a dry-run digest event of exactly n bytes (padded with spaces, which JSON
@@ -39,6 +40,9 @@ func checkTooLarge(t *testing.T, where, msg string) {
 	}
 }
 
+// TestEventSizeLimit sends an event of exactly 1 MiB and one of a byte more in every mode that reads
+// one (stdin, a file, an endless file, the go1 runtime, the custom runtime): the first runs, the second
+// is refused before any API call with an error naming the limit, and the runtimes go on serving.
 func TestEventSizeLimit(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -190,6 +194,9 @@ func TestSilentChannelDeadline(t *testing.T) {
 			}
 			if n := len(e.vendors.Posts("slack-webhook")); n != 1 {
 				t.Errorf("Slack got %d posts, want 1", n)
+			}
+			if n := len(e.vendors.Posts("webhook")); n == 0 {
+				t.Errorf("the silent webhook got no post: the failure is not its silence")
 			}
 		})
 	}
