@@ -150,9 +150,12 @@ func decodeResult(t *testing.T, body []byte) handler.Result {
 	return r
 }
 
-// errorOf decodes a failed answer's error body.
+// errorOf decodes a failed answer's error body, and fails the test when the answer is not a failure.
 func errorOf(t *testing.T, resp fcfake.Response) fcruntime.ErrorBody {
 	t.Helper()
+	if resp.Kind != fcfake.KindError {
+		t.Fatalf("answer is a %s, want an error: %s", resp.Kind, tail(resp.Body))
+	}
 	e, err := resp.ErrorBody()
 	if err != nil {
 		t.Fatal(err)

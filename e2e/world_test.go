@@ -122,7 +122,8 @@ func expectedAlerts(cur time.Time) []alert.Alert {
 }
 
 // newWorld starts an emulator with the fixture users and the vendors' fake, and returns the environment
-// of a healthy configuration: the Slack webhook and the generic webhook, the fake caller credentials, debug logging.
+// of a healthy configuration: the Slack webhook and the generic webhook, the fake caller credentials,
+// debug logging.
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	return newWorldUsers(t, fixtureUsers)
