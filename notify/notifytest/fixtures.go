@@ -1,8 +1,10 @@
 // Package notifytest is the shared kit of the channels' tests: the report fixtures every channel
-// renders (Sample, Digest, Many, Hostile), golden files, a fake vendor server, the retry-status table
-// every channel runs (CheckRetries), the proof that no error holds a secret (CheckNoSecrets), the
-// checks every chat robot runs (CheckRobot), and readers of what a chat client makes of a text
-// (emphasis, markdown line kinds, shell words of a restore command).
+// renders (Sample, Digest, Many, Hostile), golden files, the fake vendor server (Server: one vendor for a
+// channel's tests, or every vendor at once, NewVendors, for the tests of main and of the built binary),
+// each vendor's answer to a delivered post (VendorOK), the retry-status table every channel runs
+// (CheckRetries), the proof that no error holds a secret (CheckNoSecrets), the checks every chat robot
+// runs (CheckRobot), and readers of what a chat client makes of a text (emphasis, markdown line kinds,
+// shell words of a restore command).
 package notifytest
 
 import (

@@ -156,7 +156,7 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: "ok"}, testWebhook)
+	nt.CheckRetries(t, nt.VendorOK(webhookName), testWebhook)
 	t.Run("429 with an HTTP date", func(t *testing.T) {
 		srv := nt.NewServer(t, nil, nt.Answer{Status: 429, Header: map[string]string{"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}}, nt.Answer{Status: 200})
 		var waits []time.Duration
@@ -178,7 +178,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestBot(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: `{"ok":true,"channel":"C0123","ts":"1.2"}`}, testBot)
+	nt.CheckRetries(t, nt.VendorOK(botName), testBot)
 	tests := []struct {
 		name     string
 		answers  []nt.Answer
