@@ -110,7 +110,7 @@ func BenchmarkEventMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api := benchServer(ramfake.SyntheticUsers(20, time.Now()), 0, 0)
+	api := benchServer(ramfake.SyntheticUsers(20, time.Now()), nil, 0, 0)
 	b.Cleanup(api.Close)
 
 	serve := func(b *testing.B, events [][]byte) int64 {
