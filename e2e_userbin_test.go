@@ -43,7 +43,7 @@ func e2eRecycledUsers(cur time.Time) []ramfake.RecycledUser {
 	}
 }
 
-// e2eUserAlerts are the user alerts of a crossing run at cur (eve's and, when frank is watched, his),
+// e2eUserAlerts are the user alerts of a crossing run at cur (eve's and, when frank is watched, frank's),
 // most urgent first, without their ids.
 func e2eUserAlerts(cur time.Time, frank bool) []alert.Alert {
 	var out []alert.Alert
