@@ -112,8 +112,8 @@ func Many(t testing.TB, n int) *alert.Report {
 
 // Users is a crossing run with deleted users, shown in Asia/Shanghai: eve, deleted in this window with
 // two AccessKeys, one of which was deleted earlier and is purged first; frank, deleted a month ago with
-// no key listed, whose 7d threshold passes before the next check; between them a key alert. The
-// users' alerts are given last, not in the order of urgency.
+// no key listed, whose 7d threshold passes before the next check; and two of Sample's key alerts, one
+// more urgent than both users, one less. The users' alerts are given last, not in the order of urgency.
 func Users(t testing.TB) *alert.Report {
 	t.Helper()
 	r := Sample(t)
