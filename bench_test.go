@@ -55,17 +55,19 @@ func benchIsolate(b *testing.B) {
 	b.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 }
 
-func benchServer(users []ramfake.User, latency time.Duration, rateLimit int) *ramfake.Server {
+func benchServer(users []ramfake.User, recycled []ramfake.RecycledUser, latency time.Duration, rateLimit int) *ramfake.Server {
 	return ramfake.New(ramfake.Options{
-		Users:       users,
-		Credentials: map[string]ramfake.Credential{benchKeyID: {Secret: benchKeySecret}},
-		Latency:     latency,
-		RateLimit:   rateLimit,
+		Users:         users,
+		RecycledUsers: recycled,
+		Credentials:   map[string]ramfake.Credential{benchKeyID: {Secret: benchKeySecret}},
+		Latency:       latency,
+		RateLimit:     rateLimit,
 	})
 }
 
-// wantAlerts is how many keys SyntheticUsers(n) puts in the bins: one per third user.
-func wantAlerts(n int) int { return (n + 2) / 3 }
+// wantAlerts is how many alerts a digest of SyntheticUsers(n) and SyntheticRecycledUsers(deleted) has:
+// one per third user (their keys), one per deleted user.
+func wantAlerts(n, deleted int) int { return (n+2)/3 + deleted }
 
 // benchmarkRun runs whole invocations in process, as the function does on FC: main's build() turns the
 // environment into the handler (the real alibaba.Reader and notify channels), and Handle lists every
@@ -73,14 +75,21 @@ func wantAlerts(n int) int { return (n + 2) / 3 }
 // fresh emulator (a daily run finds the server's rate budget full) and a fresh handler (a cold
 // instance). It fails the benchmark unless every user was read and every message delivered.
 func benchmarkRun(b *testing.B, n int, latency time.Duration, rateLimit int) {
+	benchmarkRunDeleted(b, n, 0, latency, rateLimit)
+}
+
+// benchmarkRunDeleted is benchmarkRun with deleted users (SyntheticRecycledUsers) in the user recycle
+// bin as well, each with one or two keys.
+func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, rateLimit int) {
 	benchIsolate(b)
 	users := ramfake.SyntheticUsers(n, time.Now())
+	recycled := ramfake.SyntheticRecycledUsers(deleted, time.Now())
 	vendors := notifytest.NewVendors(b, nil)
 	calls := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		api := benchServer(users, latency, rateLimit)
+		api := benchServer(users, recycled, latency, rateLimit)
 		env := benchEnv(api, vendors)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 		inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,
@@ -94,12 +103,12 @@ func benchmarkRun(b *testing.B, n int, latency time.Duration, rateLimit int) {
 		cancel()
 		calls += api.TotalCalls()
 		api.Close()
-		checkRun(b, res, err, n)
+		checkRun(b, res, err, n, deleted)
 		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/user")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n+deleted), "ns/user")
 	webhookBytes := 0
 	for _, p := range vendors.Posts("webhook") {
 		webhookBytes += len(p.Body)
@@ -108,8 +117,9 @@ func benchmarkRun(b *testing.B, n int, latency time.Duration, rateLimit int) {
 	b.ReportMetric(float64(webhookBytes)/float64(b.N)/1e3, "webhook-KB/op")
 }
 
-// checkRun fails the benchmark unless the run read all n users and delivered everything.
-func checkRun(b *testing.B, res *handler.Result, err error, n int) {
+// checkRun fails the benchmark unless the run read all n users and the deleted ones, and delivered
+// everything.
+func checkRun(b *testing.B, res *handler.Result, err error, n, deleted int) {
 	b.Helper()
 	if err != nil {
 		b.Fatalf("Handle(%s) error: %v", benchEvent, err)
@@ -117,8 +127,11 @@ func checkRun(b *testing.B, res *handler.Result, err error, n int) {
 	if res.UsersChecked != n || len(res.Errors) != 0 {
 		b.Fatalf("Handle(%s): usersChecked = %d, %d errors (first %+v); want %d, 0", benchEvent, res.UsersChecked, len(res.Errors), first(res.Errors), n)
 	}
-	if len(res.Alerts) != wantAlerts(n) {
-		b.Fatalf("Handle(%s): %d alerts, want %d", benchEvent, len(res.Alerts), wantAlerts(n))
+	if res.RecycledUsers != deleted {
+		b.Fatalf("Handle(%s): recycledUsers = %d, want %d", benchEvent, res.RecycledUsers, deleted)
+	}
+	if len(res.Alerts) != wantAlerts(n, deleted) {
+		b.Fatalf("Handle(%s): %d alerts, want %d", benchEvent, len(res.Alerts), wantAlerts(n, deleted))
 	}
 	if len(res.Deliveries) != 2 {
 		b.Fatalf("Handle(%s): %d deliveries, want 2 (slack-webhook, webhook)", benchEvent, len(res.Deliveries))
@@ -140,6 +153,13 @@ func first[T any](s []T) any {
 // BenchmarkRun1000Users10ms is the whole digest run for RAM_USERS=* with 1,000 users, every API call
 // answered in 10 ms. Target: under 1.25 s per op (8x faster than 1,000 sequential calls).
 func BenchmarkRun1000Users10ms(b *testing.B) { benchmarkRun(b, 1000, 10*time.Millisecond, 0) }
+
+// BenchmarkRun1000Users1000Deleted10ms is the same run with 1,000 deleted users in the user recycle bin
+// as well (1 or 2 keys each): 1 ListUsers page, 10 ListUsersInRecycleBin pages, 2,000 key bins, 2,011
+// calls of 10 ms (over 20 s one by one). Target: under 1.25 s per op.
+func BenchmarkRun1000Users1000Deleted10ms(b *testing.B) {
+	benchmarkRunDeleted(b, 1000, 1000, 10*time.Millisecond, 0)
+}
 
 // BenchmarkRun1000UsersCapped200 is the same run behind a cap of 200 requests a second (answered
 // Throttling.User beyond it), every call still answered in 10 ms. Target: every user read, in no more

@@ -117,6 +117,12 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 
+	users := renderTest(t, nt.Users(t))
+	if len(users) != 1 {
+		t.Fatalf("users renders %d messages, want 1", len(users))
+	}
+	nt.GoldenJSON(t, "slack-users.json.golden", users[0])
+
 	digest := renderTest(t, nt.Digest(t))
 	if len(digest) != 1 {
 		t.Fatalf("digest renders %d messages, want 1", len(digest))
@@ -411,6 +417,9 @@ func TestHostile(t *testing.T) {
 			aks := map[string]bool{}
 			for _, a := range r.Alerts {
 				aks[a.AccessKeyID] = true
+				for _, k := range a.AccessKeys {
+					aks[k.AccessKeyID] = true
+				}
 			}
 			for _, txt := range texts {
 				for _, span := range nt.CodeSpans(txt.text) {
