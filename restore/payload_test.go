@@ -15,7 +15,7 @@ import (
 )
 
 // fixtureBody is testdata/block_actions.json as Slack posts it: form-encoded in the field payload.
-func fixtureBody(t *testing.T) (payload []byte, body []byte) {
+func fixtureBody(t testing.TB) (payload []byte, body []byte) {
 	t.Helper()
 	payload, err := os.ReadFile("testdata/block_actions.json")
 	if err != nil {
