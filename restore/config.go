@@ -47,17 +47,20 @@ type Var struct {
 	Secret bool
 	// Help is one line for the README's configuration reference.
 	Help string
+	// RestoreOnly is true for a variable only the restore function reads; false for one both functions
+	// read (RESTORE_TOKEN_SECRET).
+	RestoreOnly bool
 }
 
 // Vars lists the variables LoadConfig reads, for the configuration reference and the s.yaml wiring.
 // SLACK_API_URL is the alert function's variable too and is not repeated here.
 var Vars = []Var{
 	{Name: "RESTORE_TOKEN_SECRET", Secret: true, Help: "signs the Restore buttons (both functions, at least 32 characters: `openssl rand -base64 32`); unset: no buttons"},
-	{Name: "SLACK_SIGNING_SECRET", Secret: true, Help: "the Slack app's signing secret; set only on the restore function, where it turns restore on"},
-	{Name: "SLACK_TEAM_ID", Help: "the Slack workspace ID (`T…`) whose clicks are taken (restore function)"},
-	{Name: "SLACK_APP_ID", Help: "the Slack app ID (`A…`) whose clicks are taken (restore function)"},
-	{Name: "RESTORE_ALLOWED_USERS", Help: "comma-separated Slack user IDs (`U…`) who may restore (restore function; required there)"},
-	{Name: "MEMBER_RESTORE_ROLE_NAME", Default: DefaultMemberRoleName, Help: "the role the restore function assumes in a member account"},
+	{Name: "SLACK_SIGNING_SECRET", Secret: true, RestoreOnly: true, Help: "the Slack app's signing secret; set only on the restore function, where it turns restore on"},
+	{Name: "SLACK_TEAM_ID", RestoreOnly: true, Help: "the Slack workspace ID (`T…`) whose clicks are taken (restore function)"},
+	{Name: "SLACK_APP_ID", RestoreOnly: true, Help: "the Slack app ID (`A…`) whose clicks are taken (restore function)"},
+	{Name: "RESTORE_ALLOWED_USERS", RestoreOnly: true, Help: "comma-separated Slack user IDs (`U…`) who may restore (restore function; required there)"},
+	{Name: "MEMBER_RESTORE_ROLE_NAME", Default: DefaultMemberRoleName, RestoreOnly: true, Help: "the role the restore function assumes in a member account"},
 }
 
 // ConfigError is an invalid restore configuration: every problem found, each naming its variable.
