@@ -228,26 +228,9 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 	if err != nil {
 		return nil, fmt.Errorf("alibaba: %w", err)
 	}
-	var secrets []string
-	for _, c := range []*Credentials{creds, r.creds} {
-		if c != nil {
-			secrets = append(secrets, c.AccessKeySecret, c.SecurityToken)
-		}
-	}
-	sc := newScrubber(secrets...)
-	if creds == nil {
-		creds = r.creds
-	}
-	var cred auth.Credential
-	if creds != nil {
-		if creds.AccessKeyID == "" || creds.AccessKeySecret == "" {
-			return nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
-		}
-		if creds.SecurityToken != "" {
-			cred = credentials.NewStsTokenCredential(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
-		} else {
-			cred = credentials.NewAccessKeyCredential(creds.AccessKeyID, creds.AccessKeySecret)
-		}
+	cred, sc, err := r.signer(creds)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	ru := newRun(ctx, r, cred, sc)
@@ -263,6 +246,32 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 		"calls", scan.Calls, "peakConcurrency", peak, "finalLimit", limit, "throttleDecreases", decreases,
 		"duration", time.Since(start).Round(time.Millisecond).String())
 	return scan, nil
+}
+
+// signer returns the credential that signs the calls made with creds (nil: Config.Credentials, else
+// the SDK's default chain, which a nil credential means), and the scrubber of every secret of creds
+// and Config.Credentials.
+func (r *Reader) signer(creds *Credentials) (auth.Credential, *scrubber, error) {
+	var secrets []string
+	for _, c := range []*Credentials{creds, r.creds} {
+		if c != nil {
+			secrets = append(secrets, c.AccessKeySecret, c.SecurityToken)
+		}
+	}
+	sc := newScrubber(secrets...)
+	if creds == nil {
+		creds = r.creds
+	}
+	if creds == nil {
+		return nil, sc, nil
+	}
+	if creds.AccessKeyID == "" || creds.AccessKeySecret == "" {
+		return nil, nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
+	}
+	if creds.SecurityToken != "" {
+		return credentials.NewStsTokenCredential(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken), sc, nil
+	}
+	return credentials.NewAccessKeyCredential(creds.AccessKeyID, creds.AccessKeySecret), sc, nil
 }
 
 // run is the state of one Read.
