@@ -96,7 +96,7 @@ func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, ra
 			Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
 		b.StartTimer()
 
-		h, _ := build(func(k string) string { return env[k] }, io.Discard, channels.All)
+		h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
 		res, err := h.Handle(ctx, inv, []byte(benchEvent))
 
 		b.StopTimer()
