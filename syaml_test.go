@@ -13,6 +13,7 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/config"
 	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+	"github.com/akrecycle/ak-recycle-alert/restore"
 )
 
 // sFile is the part of s.yaml (Serverless Devs, edition 3.0.0) that the tests check.
@@ -134,14 +135,15 @@ func TestSYamlFunction(t *testing.T) {
 
 // TestSYamlEnvironment checks that s.yaml wires exactly the variables of config.Vars (the
 // configuration's own and the registry's channels'), credentials excepted (the function's role gives
-// them), each from the deployer's environment with its default, no secret written in the file.
+// them) and those only the restore function reads (s.restore.yaml), each from the deployer's
+// environment with its default, no secret written in the file.
 // SCHEDULE is vars.schedule (TestSYamlTriggers).
 func TestSYamlEnvironment(t *testing.T) {
 	_, r := readSYaml(t)
 	got := r.Props.EnvironmentVariables
 	want := map[string]string{}
 	for _, v := range config.Vars(channels.All) {
-		if !v.Credential {
+		if !v.Credential && !v.RestoreOnly {
 			want[v.Name] = sYamlValue(v)
 		}
 	}
@@ -255,7 +257,10 @@ type policy struct {
 		Effect    string
 		Action    any
 		Resource  any
-		Principal *struct{ Service []string }
+		Principal *struct {
+			Service []string
+			RAM     []string
+		}
 	}
 }
 
@@ -344,5 +349,135 @@ func TestPolicyTrust(t *testing.T) {
 	}
 	if s.Principal == nil || !slices.Equal(s.Principal.Service, []string{"fc.aliyuncs.com"}) {
 		t.Errorf("trust Principal = %+v, want Service [fc.aliyuncs.com]", s.Principal)
+	}
+}
+
+// sRestoreFile is the part of s.restore.yaml that the tests check.
+type sRestoreFile struct {
+	Edition   string               `yaml:"edition"`
+	Name      string               `yaml:"name"`
+	Access    string               `yaml:"access"`
+	Extend    string               `yaml:"extend"`
+	Resources map[string]sResource `yaml:"resources"`
+}
+
+// TestSRestoreYaml checks s.restore.yaml, the restore function beside s.yaml's (TestDeployServerlessDevs
+// deploys it): it extends s.yaml with one function of the same binary on go1, with a timeout that
+// leaves room past Slack's 3 s, its own role, the variables both functions read and the restore
+// function's own (none that only checks read), and an anonymous HTTP trigger for Slack's POSTs.
+func TestSRestoreYaml(t *testing.T) {
+	raw, err := os.ReadFile("s.restore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f sRestoreFile
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("yaml.Unmarshal(s.restore.yaml) = %v", err)
+	}
+	base, _ := readSYaml(t)
+	if f.Extend != "s.yaml" || f.Edition != base.Edition || f.Name != base.Name || f.Access != base.Access || len(f.Resources) != 1 {
+		t.Fatalf("s.restore.yaml: extend %q, edition %q, name %q, access %q, %d resources; want s.yaml's, one resource", f.Extend, f.Edition, f.Name, f.Access, len(f.Resources))
+	}
+	r, ok := f.Resources["akRecycleRestore"]
+	if !ok {
+		t.Fatalf("s.restore.yaml has no resource akRecycleRestore")
+	}
+	p := r.Props
+	if r.Component != "fc3" || p.Runtime != "go1" || p.Handler != "main" || p.Code != "./target" || p.Timeout < 15 ||
+		p.Role != "${env('RESTORE_ROLE_ARN')}" || p.LogConfig != "auto" {
+		t.Errorf("restore function = %s %s %s %s timeout %d role %q logConfig %v; want fc3 go1 main ./target, at least 15 s, RESTORE_ROLE_ARN, auto",
+			r.Component, p.Runtime, p.Handler, p.Code, p.Timeout, p.Role, p.LogConfig)
+	}
+	want := map[string]string{}
+	for _, v := range config.Vars(channels.All) {
+		if !v.Credential && !v.AlertOnly {
+			want[v.Name] = sYamlValue(v)
+		}
+	}
+	if diff := cmp.Diff(want, p.EnvironmentVariables); diff != "" {
+		t.Errorf("s.restore.yaml environmentVariables (-want +got):\n%s", diff)
+	}
+	var trig struct {
+		Resources map[string]struct {
+			Props struct {
+				Triggers []struct {
+					TriggerName   string `yaml:"triggerName"`
+					TriggerType   string `yaml:"triggerType"`
+					TriggerConfig struct {
+						AuthType string   `yaml:"authType"`
+						Methods  []string `yaml:"methods"`
+					} `yaml:"triggerConfig"`
+				} `yaml:"triggers"`
+			} `yaml:"props"`
+		} `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(raw, &trig); err != nil {
+		t.Fatal(err)
+	}
+	tr := trig.Resources["akRecycleRestore"].Props.Triggers
+	if len(tr) != 1 || tr[0].TriggerType != "http" || tr[0].TriggerConfig.AuthType != "anonymous" || !slices.Equal(tr[0].TriggerConfig.Methods, []string{"POST"}) {
+		t.Errorf("restore function triggers = %+v, want one http trigger, anonymous, POST", tr)
+	}
+}
+
+// policyActions returns the actions of p and the resources of each.
+func policyActions(t *testing.T, p policy) ([]string, map[string][]string) {
+	t.Helper()
+	resources := map[string][]string{}
+	var actions []string
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" || s.Principal != nil {
+			t.Errorf("statement Effect = %q, Principal = %v, want Allow without Principal", s.Effect, s.Principal)
+		}
+		for _, a := range policyList(t, s.Action) {
+			actions = append(actions, a)
+			resources[a] = policyList(t, s.Resource)
+		}
+	}
+	slices.Sort(actions)
+	return actions, resources
+}
+
+// TestPolicyRestore checks the restore function's policy and the member accounts' restorer role: the
+// restore actions (no resource-level permission: "All Resources" in their authorization tables, e.g.
+// https://help.aliyun.com/zh/ram/developer-reference/api-ims-2019-08-15-restoreaccesskeyfromrecyclebin),
+// GetUser on users, and for the function's role alone AssumeRole of the member restorer role; nothing
+// else. The member role trusts the restore function's role.
+func TestPolicyRestore(t *testing.T) {
+	restoreActions := []string{"ram:GetAccessKeyInfoInRecycleBin", "ram:GetUser", "ram:GetUserInRecycleBin",
+		"ram:RestoreAccessKeyFromRecycleBin", "ram:RestoreUserFromRecycleBin"}
+	for _, tt := range []struct {
+		path string
+		want []string
+	}{
+		{"deploy/restore-policy.json", append(slices.Clone(restoreActions), "sts:AssumeRole")},
+		{"deploy/member-restorer-policy.json", restoreActions},
+	} {
+		actions, resources := policyActions(t, readPolicy(t, tt.path))
+		slices.Sort(tt.want)
+		if !slices.Equal(actions, tt.want) {
+			t.Errorf("%s actions = %v, want exactly %v", tt.path, actions, tt.want)
+		}
+		for _, a := range actions {
+			want := []string{"*"}
+			switch a {
+			case "ram:GetUser":
+				want = []string{"acs:ram:*:*:user/*"}
+			case "sts:AssumeRole":
+				want = []string{"acs:ram:*:*:role/" + restore.DefaultMemberRoleName}
+			}
+			if got := resources[a]; !slices.Equal(got, want) {
+				t.Errorf("%s: %s Resource = %v, want %v", tt.path, a, got, want)
+			}
+		}
+	}
+	p := readPolicy(t, "deploy/member-restorer-trust-policy.json")
+	if len(p.Statement) != 1 {
+		t.Fatalf("deploy/member-restorer-trust-policy.json has %d statements, want 1", len(p.Statement))
+	}
+	s := p.Statement[0]
+	if s.Effect != "Allow" || !slices.Equal(policyList(t, s.Action), []string{"sts:AssumeRole"}) || s.Principal == nil ||
+		!slices.Equal(s.Principal.RAM, []string{"acs:ram::MANAGEMENT_ACCOUNT_ID:role/ak-recycle-alert-restore"}) || s.Principal.Service != nil {
+		t.Errorf("member restorer trust = %s %v %+v, want Allow sts:AssumeRole by the restore function's role", s.Effect, s.Action, s.Principal)
 	}
 }
