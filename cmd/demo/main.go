@@ -2,7 +2,8 @@
 // beyond loopback: the project's RAM/IMS emulator serves the sample users of testdata/ (dated relative to
 // today), live ones and a deleted one in the user recycle bin, local receivers stand in for Slack and the
 // generic webhook, and the built function binary runs its real code path against them. It prints each
-// message as a person would see it, then the result.
+// message as a person would see it, then the result; last, a click on a Restore button of the bot
+// token's message, answered by the same binary as the restore function (restore.go).
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -124,6 +125,9 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", r.title, err)
 		}
 	}
+	if err := restoreClick(bin, env, api, world, rx, base, trigger, out); err != nil {
+		return fmt.Errorf("the restore click: %w", err)
+	}
 	fmt.Fprintf(out, "\nThe emulator answered %d API calls; nothing left 127.0.0.1.\n", api.TotalCalls())
 	return nil
 }
@@ -148,11 +152,13 @@ func cleanEnv() []string {
 	return env
 }
 
-// receiver stands in for Slack's incoming webhook and the generic webhook receiver.
+// receiver stands in for Slack's incoming webhook, the Slack Web API's chat.postMessage and the generic
+// webhook receiver.
 type receiver struct {
 	out  io.Writer
 	mu   sync.Mutex
 	msgs []string
+	bot  string // the form of the last chat.postMessage
 }
 
 func (rx *receiver) reset() {
@@ -184,6 +190,12 @@ func (rx *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var text string
 	switch {
+	case r.URL.Path == "/slackapi/chat.postMessage":
+		rx.mu.Lock()
+		rx.bot = string(body)
+		rx.mu.Unlock()
+		w.Write([]byte(`{"ok":true,"channel":"C0DEMOALERTS","ts":"1796267565.000100"}`))
+		return
 	case strings.HasPrefix(r.URL.Path, "/slack/"):
 		text = "\n--- Slack (incoming webhook), as the channel shows it ---\n" + slackText(body)
 	default:
@@ -235,6 +247,16 @@ func slackText(body []byte) string {
 			}
 		case "divider":
 			fmt.Fprintln(&b, "  "+strings.Repeat("─", 60))
+		case "actions":
+			if els, ok := bl["elements"].([]any); ok {
+				for _, e := range els {
+					el, _ := e.(map[string]any)
+					fmt.Fprintf(&b, "  [ %s ]\n", textOf(el["text"]))
+					if c, ok := el["confirm"].(map[string]any); ok {
+						fmt.Fprintf(&b, "    after a click, a dialog: %q  %q  [ %s ] [ %s ]\n", textOf(c["title"]), textOf(c["text"]), textOf(c["confirm"]), textOf(c["deny"]))
+					}
+				}
+			}
 		case "rich_text", "markdown":
 			fmt.Fprintln(&b, indent(textOf(bl["text"])))
 		}
@@ -253,4 +275,22 @@ func textOf(v any) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writers and the demo's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

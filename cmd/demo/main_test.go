@@ -40,13 +40,23 @@ func TestDemo(t *testing.T) {
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
 		"webhook-signature: v1,",
 		`"mode": "digest"`,
+		// The restore click: the button and its dialog, the updated message, the audit, a replay.
+		"[ Restore ]",
+		`after a click, a dialog: "Restore this AccessKey?"`,
+		"The function answered Slack 200 OK",
+		"AccessKey `LTAI5tOhbVrpoiVgRV5IfLBc` restored by <@U0ONCALL1>",
+		"AccessKey recycle bin: restored from Slack",
+		`"type": "ram.accesskey.restored"`,
+		"is live again, Inactive",
+		"AccessKey `LTAI5tOhbVrpoiVgRV5IfLBc` is already restored: nothing was done",
+		"RestoreAccessKeyFromRecycleBin was called 1 time in all",
 		"nothing left 127.0.0.1",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token"} {
+	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token", demoBotToken, demoSigningSecret, demoTokenSecret, "Fake0Response0Url0Token"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("demo output holds the secret %q", secret)
 		}

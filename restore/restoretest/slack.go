@@ -65,12 +65,21 @@ type Reply struct {
 // NewSlack starts a Slack fake whose receiver is closed when the test ends.
 func NewSlack(t testing.TB, signingSecret, teamID, appID string) *Slack {
 	t.Helper()
+	s := StartSlack(signingSecret, teamID, appID)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartSlack starts a Slack fake outside a test (the demo); Close stops its receiver.
+func StartSlack(signingSecret, teamID, appID string) *Slack {
 	s := &Slack{SigningSecret: signingSecret, TeamID: teamID, AppID: appID}
 	s.status.Store(http.StatusOK)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.receive))
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// Close stops the receiver.
+func (s *Slack) Close() { s.srv.Close() }
 
 // URL is the receiver's base URL (http://127.0.0.1:port/).
 func (s *Slack) URL() string { return s.srv.URL + "/" }
