@@ -21,6 +21,9 @@
 //     through every channel, each message pinned by a golden file under testdata/ and read as its
 //     client reads it.
 //   - limits_test.go: the event size limit in every mode, and the invocation's deadline.
+//   - restore_world_test.go, restore_test.go: the one-click restore from Slack, each case through both
+//     runtimes (restoreWorld: the binary as the restore function, restore/restoretest's Slack for the
+//     signed clicks and the replies to their response_url).
 //   - bench_test.go, bench_memory_test.go: cold start, binary size and the process's memory (make bench).
 //
 // To add a test, put it in the file of its mode, or in a new file for a new concern. Start it with
