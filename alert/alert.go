@@ -107,6 +107,15 @@ type Alert struct {
 	RemainingSeconds int64 `json:"remainingSeconds"`
 	// BinFull is true when the user's bin holds binCapacity keys or more.
 	BinFull bool `json:"binFull"`
+	// DeletedBy is who deleted the key, from ActionTrail: on recycled alerts, and on digest entries
+	// recycled within ActionTrail's look-up period (90 days), when the deletion was found; omitted
+	// otherwise. It is not part of ID: the run that finds the deleter and the one that did not (yet)
+	// give the alert the same ID.
+	DeletedBy *Deleter `json:"deletedBy,omitempty"`
+	// DeleterMissing says why an alert whose deletion ActionTrail was searched for has no DeletedBy;
+	// empty when it has one or nobody looked. Chat says it; the wire formats do not carry it (no
+	// deletedBy says it there).
+	DeleterMissing DeleterMissing `json:"-"`
 }
 
 // UserError is a configured user whose recycle bin could not be read.
@@ -160,6 +169,11 @@ func (f Findings) Canonical() Findings {
 	alerts := make([]Alert, len(f.Alerts))
 	for i, a := range f.Alerts {
 		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
+		if a.DeletedBy != nil {
+			d := *a.DeletedBy
+			d.EventTime = d.EventTime.UTC()
+			a.DeletedBy = &d
+		}
 		alerts[i] = a
 	}
 	SortByUrgency(alerts)
