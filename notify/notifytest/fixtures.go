@@ -28,8 +28,9 @@ func shanghai(t testing.TB) *time.Location {
 }
 
 // Sample is a typical crossing run, second attempt (RetryCount 1), shown in Asia/Shanghai: a recycled
-// key, an expiring key in a full bin, a key past its DeleteDate (given in this order, not the order of
-// urgency), two unreadable users of one code and one of another, and a warning.
+// key (deleted in the RAM console by the RAM user ops-admin, as ActionTrail says), an expiring key in a
+// full bin, a key past its DeleteDate (given in this order, not the order of urgency), two unreadable
+// users of one code and one of another, and a warning.
 func Sample(t testing.TB) *alert.Report {
 	t.Helper()
 	now := SampleTime.Add(3 * time.Second)
@@ -38,6 +39,11 @@ func Sample(t testing.TB) *alert.Report {
 			CreateDate: time.Date(2026, 1, 11, 9, 12, 0, 0, time.UTC), RecycleDate: recycled, DeleteDate: purge,
 			ThresholdHours: th, RemainingSeconds: int64(purge.Sub(now) / time.Second), BinFull: full}
 	}
+	recycled := mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
+		SampleTime.Add(-3*time.Hour), SampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false)
+	recycled.DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: "ops-admin", PrincipalID: "20732900249392ee",
+		SourceIP: "203.0.113.7", UserAgent: "ram.console.aliyun.com", EventType: "ApiCall",
+		EventTime: SampleTime.Add(-3*time.Hour + 20*time.Second), EventID: "0A1B2C3D-4E5F-4A6B-8C7D-8E9F0A1B2C3D"}
 	return &alert.Report{
 		Findings: alert.Findings{
 			Mode:         alert.ModeCrossing,
@@ -46,8 +52,7 @@ func Sample(t testing.TB) *alert.Report {
 			Window:       alert.Window{From: SampleTime.Add(-24 * time.Hour), To: SampleTime},
 			Next:         SampleTime.Add(24 * time.Hour),
 			Alerts: []alert.Alert{
-				mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
-					SampleTime.Add(-3*time.Hour), SampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false),
+				recycled,
 				mk("alrt_00000000000000000000000000000002", "expiring", "alice", "20732900249392aa", "LTAI5tAliceExpiring0002",
 					time.Date(2026, 11, 4, 8, 12, 0, 0, time.UTC), time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC), hours(72), true),
 				mk("alrt_00000000000000000000000000000003", "expiring", "dave", "20732900249392dd", "LTAI5tDavePastDelete0003",
@@ -111,10 +116,11 @@ func Many(t testing.TB, n int) *alert.Report {
 }
 
 // Hostile is Sample with every text from outside the function made hostile: the account label, the
-// request ID, user names, user IDs, AccessKey IDs, the users, codes and messages of the errors, and the
-// warnings carry each channel's markup (Slack control sequences and emphasis, markdown links, images,
-// headings, quotes, lists, code spans, robot mentions and font tags, HTML entities), line breaks and
-// other control characters, and shell commands.
+// request ID, user names, user IDs, AccessKey IDs, who deleted the recycled key (the principal's name
+// and ID, which a role session chooses, the address and the user agent, which any caller chooses), the
+// users, codes and messages of the errors, and the warnings carry each channel's markup (Slack control
+// sequences and emphasis, markdown links, images, headings, quotes, lists, code spans, robot mentions
+// and font tags, HTML entities), line breaks and other control characters, and shell commands.
 func Hostile(t testing.TB) *alert.Report {
 	t.Helper()
 	r := Sample(t)
@@ -125,6 +131,10 @@ func Hostile(t testing.TB) *alert.Report {
 	a[0].UserName = "[x](https://evil.example) ![i](https://evil.example/i.png)"
 	a[0].UserID = "$(rm -rf ~)"
 	a[0].AccessKeyID = "LTAI5t<!here>*bold*_it_"
+	a[0].DeletedBy = &alert.Deleter{PrincipalType: "assumed-role", PrincipalName: "<!channel>:**FAKE**\n# all clear @all",
+		PrincipalID: "3000:<at id=all></at>", SourceIP: "203.0.113.7\n> quote",
+		UserAgent: "[click](https://evil.example) `x` ~~s~~ <font color=red>red</font>\r\n- list\u202e &#60;",
+		EventType: "ApiCall", EventTime: a[0].RecycleDate, EventID: "EV-1"}
 	a[1].UserName = "eve`<!channel>`\n**FAKE: all clear**"
 	a[1].AccessKeyID = "LTAI`<!channel>`"
 	a[2].UserName = "<at id=all></at> <@all> @all <font color=red>red</font>"
@@ -169,6 +179,11 @@ func BenignTwin(r *alert.Report) *alert.Report {
 	}
 	b.Alerts = append([]alert.Alert(nil), r.Alerts...)
 	for i := range b.Alerts {
+		if d := b.Alerts[i].DeletedBy; d != nil {
+			b.Alerts[i].DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: fmt.Sprintf("deleter%d", i),
+				PrincipalID: "2073290024939000", SourceIP: "203.0.113.1", UserAgent: "agent", EventType: d.EventType,
+				EventTime: d.EventTime, EventID: d.EventID}
+		}
 		b.Alerts[i].UserName = fmt.Sprintf("user%d", i)
 		b.Alerts[i].UserID = fmt.Sprintf("2073290024939%03d", i)
 		b.Alerts[i].AccessKeyID = fmt.Sprintf("LTAI5tTwinKey%04d", i)

@@ -64,7 +64,7 @@ func Markdown(p notify.Part, lineBreak string) string {
 }
 
 // KeyLines is the paragraph of key k, numbered n, in format f: the key, the user and the event; when it
-// is purged; the bin-full warning; the restore command.
+// is purged; who deleted it; the bin-full warning; the restore command.
 func KeyLines(k notify.KeyItem, n int, f Format) string {
 	l := []string{
 		fmt.Sprintf("%d. %s, %s: %s", n, f.Bold(f.Text(k.Alert.AccessKeyID)), f.Text(k.User), f.Text(k.Event)),
@@ -72,6 +72,9 @@ func KeyLines(k notify.KeyItem, n int, f Format) string {
 	}
 	if k.Past {
 		l[1] = fmt.Sprintf("DeleteDate %s: past DeleteDate, may already be gone (deleted %s)", k.Purged, k.Recycled)
+	}
+	if k.Deleter != "" {
+		l = append(l, f.Text(k.Deleter))
 	}
 	if k.BinFull != "" {
 		l = append(l, "⚠ "+f.Text(k.BinFull))

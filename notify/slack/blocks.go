@@ -51,10 +51,10 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 }
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
-// per key a section (a line with the event and time left, the bin-full warning and the restore
-// command; fields with user, AccessKey ID, RecycleDate and DeleteDate) between dividers, then the
-// unreadable users, the warnings and the line about unlisted keys. Text from outside goes through
-// Text or Code; the header holds the title only, which holds none.
+// per key a section (a line with the event and time left, who deleted the key, the bin-full warning
+// and the restore command; fields with user, AccessKey ID, RecycleDate and DeleteDate) between
+// dividers, then the unreadable users, the warnings and the line about unlisted keys. Text from outside
+// goes through Text or Code; the header holds the title only, which holds none.
 func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
@@ -93,6 +93,9 @@ func keyBlock(n int, k notify.KeyItem) slack.Block {
 		when = k.Left
 	}
 	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), when)
+	if k.Deleter != "" {
+		text += "\n:bust_in_silhouette: " + escapeText(k.Deleter)
+	}
 	if k.BinFull != "" {
 		text += "\n:warning: " + escapeText(k.BinFull)
 	}
