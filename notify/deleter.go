@@ -40,8 +40,11 @@ func principalText(d *alert.Deleter) string {
 	case "ram-user":
 		return "RAM user " + name
 	case "assumed-role":
-		// userName is RoleName:RoleSessionName.
-		return "role session " + strings.Replace(name, ":", "/", 1)
+		// userName is RoleName:RoleSessionName; neither name may hold a colon.
+		if i := strings.LastIndexByte(name, ':'); i >= 0 {
+			name = name[:i] + "/" + name[i+1:]
+		}
+		return "role session " + name
 	case "root-account":
 		return "the root account"
 	}
