@@ -43,7 +43,7 @@ func memEnv(b *testing.B, api *ramfake.Server, extra ...string) []string {
 	b.Helper()
 	env := []string{
 		"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"),
-		"RAM_USERS=*", "DRY_RUN=true", "RAM_ENDPOINT=" + api.URL(), "IMS_ENDPOINT=" + api.URL(),
+		"RAM_USERS=*", "DRY_RUN=true", "RAM_ENDPOINT=" + api.URL(), "IMS_ENDPOINT=" + api.URL(), "ACTIONTRAIL_ENDPOINT=" + api.URL(),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + benchKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + benchKeySecret,
 		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true", "LOG_LEVEL=warn",
 	}

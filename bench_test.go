@@ -68,14 +68,15 @@ func newBenchReceiver(b *testing.B) *benchReceiver {
 // benchEnv is the function's environment for RAM_USERS=* against api, posting to rx.
 func benchEnv(api *ramfake.Server, rx *benchReceiver) map[string]string {
 	return map[string]string{
-		"RAM_USERS":         "*",
-		"RAM_ENDPOINT":      api.URL(),
-		"IMS_ENDPOINT":      api.URL(),
-		"FC_ACCOUNT_ID":     benchAccount,
-		"ACCOUNT_LABEL":     "bench",
-		"SLACK_WEBHOOK_URL": rx.srv.URL + "/slack/services/T0BENCH/B0BENCH/bench-webhook-token",
-		"WEBHOOK_URL":       rx.srv.URL + "/webhook",
-		"WEBHOOK_SECRET":    benchWebhookSecret,
+		"RAM_USERS":            "*",
+		"RAM_ENDPOINT":         api.URL(),
+		"IMS_ENDPOINT":         api.URL(),
+		"ACTIONTRAIL_ENDPOINT": api.URL(),
+		"FC_ACCOUNT_ID":        benchAccount,
+		"ACCOUNT_LABEL":        "bench",
+		"SLACK_WEBHOOK_URL":    rx.srv.URL + "/slack/services/T0BENCH/B0BENCH/bench-webhook-token",
+		"WEBHOOK_URL":          rx.srv.URL + "/webhook",
+		"WEBHOOK_SECRET":       benchWebhookSecret,
 	}
 }
 

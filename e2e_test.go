@@ -266,15 +266,21 @@ func newE2EEnv(t *testing.T) *e2eEnv {
 // newE2EEnvUsers is newE2EEnv with the emulator's users made by users, dated relative to the fire time.
 func newE2EEnvUsers(t *testing.T, users func(cur time.Time) []ramfake.User) *e2eEnv {
 	t.Helper()
+	return newE2EEnvOptions(t, func(cur time.Time) ramfake.Options { return ramfake.Options{Users: users(cur)} })
+}
+
+// newE2EEnvOptions is newE2EEnv with the emulator's options (users, ActionTrail events, …) made by opts,
+// dated relative to the fire time; the test's credentials are added to them.
+func newE2EEnvOptions(t *testing.T, opts func(cur time.Time) ramfake.Options) *e2eEnv {
+	t.Helper()
 	cur := e2eFireTime(time.Now())
-	ram := ramfake.New(ramfake.Options{
-		Users: users(cur),
-		Credentials: map[string]ramfake.Credential{
-			e2eEnvKeyID:    {Secret: e2eEnvSecret},
-			e2eSTSKeyID:    {Secret: e2eSTSSecret, Token: e2eSTSToken},
-			e2eEnvSTSKeyID: {Secret: e2eEnvSTSSecret, Token: e2eEnvSTSToken},
-		},
-	})
+	o := opts(cur)
+	o.Credentials = map[string]ramfake.Credential{
+		e2eEnvKeyID:    {Secret: e2eEnvSecret},
+		e2eSTSKeyID:    {Secret: e2eSTSSecret, Token: e2eSTSToken},
+		e2eEnvSTSKeyID: {Secret: e2eEnvSTSSecret, Token: e2eEnvSTSToken},
+	}
+	ram := ramfake.New(o)
 	t.Cleanup(ram.Close)
 	rx := newE2EReceiver(t)
 	return &e2eEnv{t: t, cur: cur, ram: ram, rx: rx, vars: map[string]string{
@@ -284,6 +290,7 @@ func newE2EEnvUsers(t *testing.T, users func(cur time.Time) []ramfake.User) *e2e
 		"FC_ACCOUNT_ID":                       e2eAccount,
 		"RAM_ENDPOINT":                        ram.URL(),
 		"IMS_ENDPOINT":                        ram.URL(),
+		"ACTIONTRAIL_ENDPOINT":                ram.URL(),
 		"SLACK_WEBHOOK_URL":                   rx.srv.URL + e2eSlackPath,
 		"WEBHOOK_URL":                         rx.srv.URL + e2eWebhookPath,
 		"WEBHOOK_SECRET":                      e2eWebhookSecret,
