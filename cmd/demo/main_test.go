@@ -28,8 +28,12 @@ func TestDemo(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"4 RAM ACCESSKEYS IN THE RECYCLE BIN NEED ATTENTION", // the crossing run's Slack header
-		"LTAI5tOhbVrpoiVgRV5IfLBc",                           // alice's key, recycled in the window
+		"4 RAM ACCESSKEYS IN THE RECYCLE BIN NEED ATTENTION",                       // the crossing run's Slack header
+		"LTAI5tOhbVrpoiVgRV5IfLBc",                                                 // alice's key, recycled in the window
+		"deleted by RAM user ops-admin from 203.0.113.7 (console)",                 // and who deleted it, from ActionTrail
+		`"principalName": "ops-admin"`,                                             // in the webhook too
+		"deleted by role session deployer/ci-pipeline-42 from 198.51.100.23 (CLI)", // the digest's older keys
+		"deleted by: the deletion was not found in ActionTrail",                    // a key whose event is missing
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
 		"webhook-signature: v1,",
 		`"mode": "digest"`,
