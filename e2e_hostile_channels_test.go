@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/internal/golden"
@@ -93,6 +94,35 @@ func e2eHostileUsers(cur time.Time) []e2eHostileUser {
 	}
 }
 
+// e2eHostileDeletions are two ActionTrail events of the deletion of alice's key: a valid one whose every
+// text a caller chooses is hostile (the user agent, the role session's name), and one whose address is
+// not an address, of another key deleted in the window, which the function skips.
+func e2eHostileDeletions(cur time.Time) (valid, invalid ramfake.Event) {
+	d := ramfake.Deletion{AccountID: ramfake.DefaultAccountID, Time: cur.Add(-6*time.Hour + 20*time.Second), UserName: "alice",
+		AccessKeyID: e2eAliceKey, By: ramfake.Deleter{Type: "assumed-role", Name: "ops" + e2eHostileText, Session: "s<!here>",
+			SourceIP: "203.0.113.7", UserAgent: e2eHostileText}}
+	valid = ramfake.DeleteAccessKeyEvent(d)
+	d.Time, d.AccessKeyID, d.By.SourceIP = cur.Add(-2*time.Hour), "LTAI5tE2eInvalidEvent001", "203.0.113.7 "+e2eHostileText
+	invalid = ramfake.DeleteAccessKeyEvent(d)
+	// IDs of their own: the derived ones change with the date, and the golden files show them.
+	valid.ID, invalid.ID = "0E2E0000-0000-4000-8000-000000000001", "0E2E0000-0000-4000-8000-000000000002"
+	return valid, invalid
+}
+
+// e2eDeleterOf is the deletedBy the function makes of the event e: its texts on one line.
+func e2eDeleterOf(e ramfake.Event) *alert.Deleter {
+	line := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return &alert.Deleter{PrincipalType: e.Identity.Type, PrincipalName: line(e.Identity.UserName), PrincipalID: line(e.Identity.PrincipalID),
+		SourceIP: e.SourceIP, UserAgent: line(e.UserAgent), EventType: "ApiCall", EventTime: e.Time, EventID: e.ID}
+}
+
 // e2eChatChannels maps each channel's name to the chatFake path its URL starts with.
 var e2eChatChannels = map[string]string{
 	"slack-webhook": "slack", "slack": "slackapi", "webhook": "webhook",
@@ -106,14 +136,17 @@ var e2eChatChannels = map[string]string{
 func TestE2EHostileEveryChannel(t *testing.T) {
 	t.Parallel()
 	var hostile []e2eHostileUser
-	e := newE2EEnvUsers(t, func(cur time.Time) []ramfake.User {
+	var deletion ramfake.Event
+	e := newE2EEnvOptions(t, func(cur time.Time) ramfake.Options {
 		hostile = e2eHostileUsers(cur)
 		users := e2eUsers(cur)
 		for _, h := range hostile {
 			users = append(users, h.user)
 		}
-		return users
+		deletion, invalid := e2eHostileDeletions(cur)
+		return ramfake.Options{Users: users, Events: []ramfake.Event{deletion, invalid}}
 	})
+	deletion, _ = e2eHostileDeletions(e.cur)
 	entries := []string{"alice", "bob"}
 	for _, h := range hostile {
 		if h.fault != nil {
@@ -155,8 +188,14 @@ func TestE2EHostileEveryChannel(t *testing.T) {
 	}
 
 	r := e2eDecodeResult(t, stdout)
-	if diff := cmp.Diff(e2eExpectedAlerts(e.cur), e2eWithoutIDs(t, r.Alerts)); diff != "" {
+	wantAlerts := e2eExpectedAlerts(e.cur)
+	wantAlerts[2].DeletedBy = e2eDeleterOf(deletion)
+	if diff := cmp.Diff(wantAlerts, e2eWithoutIDs(t, r.Alerts)); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
+	}
+	wantWarning := `ActionTrail answered 1 deletion event with invalid values, which was skipped: event `
+	if len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], wantWarning) || strings.ContainsAny(r.Warnings[0], "<>`\n") {
+		t.Errorf("result warnings = %q, want one, about the invalid event, without its markup", r.Warnings)
 	}
 	if r.UsersChecked != 4 {
 		t.Errorf("usersChecked = %d, want 4 (alice, bob, carol, dave)", r.UsersChecked)
