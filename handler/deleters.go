@@ -31,6 +31,9 @@ const (
 	// retentionGuard keeps the look-ups inside ActionTrail's 90 days whatever the clocks say; an alert
 	// is looked up when its deletion, up to alert.MatchWindow before its RecycleDate, is inside them.
 	retentionGuard = 10 * time.Minute
+	// lookupBudget is the most a run's look-ups may take, from its start: who deleted a key is worth a
+	// minute's wait before the alerts go out, not more (120 pages of 50 events at 2 calls a second).
+	lookupBudget = time.Minute
 )
 
 // deleters finds who deleted the keys a run reports, in ActionTrail. lookUpDeleters starts the look-ups
@@ -63,13 +66,15 @@ type span struct {
 // lookUpDeleters starts the look-ups of a run's window (prev - 15 min, now], with the invocation's
 // credentials in its account, unless the run says nobody looks: LOOKUP_DELETER=false, no Trail, or a
 // crossing run without recycled alerts (ALERT_ON_RECYCLE=false). The look-ups end when the bins' reading
-// must end, leaving the reserve for delivery.
+// must end, leaving the reserve for delivery, and at the latest lookupBudget after they started.
 func (h *Handler) lookUpDeleters(ctx context.Context, creds *alibaba.Credentials, account string, s Settings, times schedule.Times) *deleters {
 	if h.Trail == nil || !s.LookupDeleter || (s.Mode == alert.ModeCrossing && !s.AlertOnRecycle) {
 		return nil
 	}
 	d := &deleters{h: h, account: account, creds: creds, clock: h.now(), names: []string{alert.EventDeleteAccessKey}}
-	d.ctx, d.cancel = readContext(ctx)
+	rctx, rcancel := readContext(ctx)
+	lctx, lcancel := context.WithTimeout(rctx, lookupBudget)
+	d.ctx, d.cancel = lctx, func() { lcancel(); rcancel() }
 	d.since = d.clock.Add(-alibaba.EventRetention + retentionGuard + alert.MatchWindow)
 	from := maxTime(times.Prev.Add(-windowLead), d.earliest())
 	to := minTime(d.clock, times.Now.Add(alert.MatchWindow))

@@ -335,3 +335,45 @@ func TestHandleDeletersLongWindow(t *testing.T) {
 		t.Errorf("look-ups (-want +got):\n%s", diff)
 	}
 }
+
+// TestHandleDeletersBudget: the look-ups end when the bins' reading must end, and at the latest a
+// minute after they started: who deleted a key does not hold the alerts back longer.
+func TestHandleDeletersBudget(t *testing.T) {
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001"}}}}
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		want    func(start, deadline time.Time) time.Time
+	}{
+		{name: "a long invocation: a minute", timeout: 10 * time.Minute,
+			want: func(start, _ time.Time) time.Time { return start.Add(lookupBudget) }},
+		// The reading leaves the guard (1.5 s) and a third of the rest (9.5 s) for delivery.
+		{name: "a short invocation: the reading's end", timeout: 30 * time.Second,
+			want: func(_, deadline time.Time) time.Time { return deadline.Add(-11 * time.Second) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got time.Time
+			var ok bool
+			h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.LookupDeleter = true }), r)
+			h.Trail = ctxTrail(func(ctx context.Context) { got, ok = ctx.Deadline() })
+			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+			defer cancel()
+			deadline, _ := ctx.Deadline()
+			start := time.Now()
+			if _, err := h.Handle(ctx, Invocation{RequestID: "req-1"}, []byte(timerEvent)); err != nil {
+				t.Fatalf("Handle() = %v", err)
+			}
+			if want := tc.want(start, deadline); !ok || got.After(want.Add(time.Second)) {
+				t.Errorf("look-up deadline = %v (set: %v), want at most %v", got, ok, want)
+			}
+		})
+	}
+}
+
+// ctxTrail is a Trail that shows each look-up's context to f and finds nothing.
+type ctxTrail func(ctx context.Context)
+
+func (f ctxTrail) Lookup(ctx context.Context, _ string, _ *alibaba.Credentials, _ alibaba.EventQuery) (*alibaba.Events, error) {
+	f(ctx)
+	return &alibaba.Events{Events: []alert.DeletionEvent{}}, nil
+}
