@@ -12,6 +12,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
@@ -42,8 +43,8 @@ func benchDeleterWorld(cur time.Time) ([]ramfake.User, []ramfake.Event) {
 
 // BenchmarkRunDeleters1000Users10ms is the daily crossing run for RAM_USERS=* with 1,000 users, every
 // API call answered in 10 ms, 50 keys recycled in its window and LookupEvents capped at 2 calls a
-// second per account, as ActionTrail documents: the look-ups go on while the bins are read. Targets:
-// at most 6 LookupEvents calls, the 50 recycled alerts each with its deleter, and the whole run under
+// second per account, as ActionTrail documents: the look-ups (DeleteAccessKey and DeleteUser) go on while
+// the bins are read. Targets: at most 6 LookupEvents calls, the 50 recycled alerts each with its deleter, and the whole run under
 // 2 s per op. It fails unless every user was read, every recycled alert has its deleter, the look-ups
 // made at most 6 calls and every message was delivered.
 func BenchmarkRunDeleters1000Users10ms(b *testing.B) {
@@ -54,7 +55,7 @@ func BenchmarkRunDeleters1000Users10ms(b *testing.B) {
 	}
 	cur := schedule.Resolve(sched, time.Now(), false).Cur
 	users, events := benchDeleterWorld(cur)
-	rx := newBenchReceiver(b)
+	vendors := notifytest.NewVendors(b, nil)
 	event := fmt.Sprintf(`{"triggerTime":%q,"triggerName":"daily","payload":""}`, cur.UTC().Format(time.RFC3339))
 	lookups := 0
 	b.ResetTimer()
@@ -64,7 +65,7 @@ func BenchmarkRunDeleters1000Users10ms(b *testing.B) {
 			Users: users, Events: events, Latency: 10 * time.Millisecond,
 			Credentials: map[string]ramfake.Credential{benchKeyID: {Secret: benchKeySecret}},
 		})
-		env := benchEnv(api, rx)
+		env := benchEnv(api, vendors)
 		env["SCHEDULE"] = "0 0 9 * * *"
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 		inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,

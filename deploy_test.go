@@ -10,12 +10,10 @@ package main
 // beyond this machine and records it, which fails the test.
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,45 +49,6 @@ var (
 	aliasDefault = sAlias{"default", "LTAI5tDeployTestDefault01", "deployTestDefaultSecretMustNotLeak1", "1111111111111111"}
 	aliasProd    = sAlias{"prod", "LTAI5tDeployTestProd00002", "deployTestProdSecretMustNotLeak2", "2222222222222222"}
 )
-
-// fc3Record is what the fc3 stand-in writes for each command it runs.
-type fc3Record struct {
-	Command     string   `json:"command"`
-	Args        []string `json:"args"`
-	Access      string   `json:"access"`
-	AccessKeyID string   `json:"accessKeyID"`
-	AccountID   string   `json:"accountID"`
-	Props       fc3Props `json:"props"`
-	CodeDir     string   `json:"codeDir"`
-	CodeFiles   []struct {
-		Name    string    `json:"name"`
-		Size    int64     `json:"size"`
-		ModTime time.Time `json:"modTime"`
-	} `json:"codeFiles"`
-}
-
-// fc3Props are the props of s.yaml that the test checks, as `s` resolved them.
-type fc3Props struct {
-	Region               string            `json:"region"`
-	FunctionName         string            `json:"functionName"`
-	Runtime              string            `json:"runtime"`
-	Handler              string            `json:"handler"`
-	Code                 string            `json:"code"`
-	Role                 string            `json:"role"`
-	EnvironmentVariables map[string]string `json:"environmentVariables"`
-	Triggers             []fc3Trigger      `json:"triggers"`
-}
-
-type fc3Trigger struct {
-	TriggerName   string `json:"triggerName"`
-	TriggerType   string `json:"triggerType"`
-	Qualifier     string `json:"qualifier"`
-	TriggerConfig struct {
-		CronExpression string `json:"cronExpression"`
-		Enable         bool   `json:"enable"`
-		Payload        string `json:"payload"`
-	} `json:"triggerConfig"`
-}
 
 // deployedProps returns the props that a deploy from an environment holding exported must give fc3:
 // each variable as exported, else its default.
@@ -133,153 +92,6 @@ func deployedProps(exported map[string]string) fc3Props {
 			trigger("weekly-digest", get("DIGEST_SCHEDULE", defaultDigestSchedule), digestPayload),
 		},
 	}
-}
-
-// sWorld runs `s` and the Makefile's targets in this repository with a temporary HOME that holds the
-// fc3 stand-in and the access aliases, and an environment made from scratch: PATH, Go's caches and
-// what each run adds. None of the user's Serverless Devs configuration or credentials is read.
-type sWorld struct {
-	bin        string // the pinned s, absolute
-	home       string
-	env        []string
-	offlineLog string // connections that offline.js refused
-}
-
-// requirePinnedS returns the absolute path of the pinned `s`. It fails the test, saying how to install
-// it, when Node.js or the package is missing: the deploy test must not pass without running it.
-func requirePinnedS(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node: %v; the deploy test runs Serverless Devs, a Node.js program: install Node.js and npm "+
-			"(apt-get install nodejs npm), then run `npm ci` (make test does)", err)
-	}
-	bin, err := filepath.Abs(sPinned)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("%v; run `npm ci` to install the Serverless Devs that package-lock.json pins (make test does)", err)
-	}
-	return bin
-}
-
-func newSWorld(t *testing.T) *sWorld {
-	t.Helper()
-	w := &sWorld{bin: requirePinnedS(t), home: t.TempDir()}
-	w.offlineLog = filepath.Join(w.home, "offline.log")
-	guard, err := filepath.Abs("testdata/serverless-devs/offline.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goTool := e2eGoTool()
-	w.env = []string{
-		"PATH=" + filepath.Dir(goTool) + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + w.home,
-		"NODE_ENV=test", // s: no background update check, usage report or component update
-		`NODE_OPTIONS=--require "` + guard + `"`,
-		"S_OFFLINE_LOG=" + w.offlineLog,
-		"GOPROXY=off", // make build needs only modules the test binary needed too
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
-	}
-	// Go's caches and settings stay the user's: they live under the real HOME by default.
-	out, err := exec.Command(goTool, "env", "GOCACHE", "GOMODCACHE", "GOPATH", "GOENV").Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	for i, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV"} {
-		if i < len(lines) {
-			w.env = append(w.env, name+"="+lines[i])
-		}
-	}
-	for _, name := range []string{"GOFLAGS", "GOTOOLCHAIN", "TMPDIR"} {
-		if v, ok := os.LookupEnv(name); ok {
-			w.env = append(w.env, name+"="+v)
-		}
-	}
-
-	// The fc3 stand-in, as `s` lays out a downloaded component: the .s.lock file marks it as
-	// present, so `s` loads it without asking a registry.
-	dir := filepath.Join(w.home, ".s", "components", "devsapp.cn", "v3", "fc3")
-	if err := os.CopyFS(dir, os.DirFS("testdata/serverless-devs/fc3")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ".s.lock"), []byte(`{"version":"0.0.0-stand-in"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	// README step 2, without its prompts. s config add asks Alibaba Cloud's STS for the account ID
-	// (GetCallerIdentity), which offline.js refuses: the alias keeps the account ID given here.
-	for _, a := range []sAlias{aliasDefault, aliasProd} {
-		out, err := w.command(t, nil, w.bin, "config", "add", "--AccessKeyID", a.keyID, "--AccessKeySecret", a.secret,
-			"--AccountID", a.account, "-a", a.name, "-f").CombinedOutput()
-		if err != nil {
-			t.Fatalf("s config add -a %s: %v\n%s", a.name, err, out)
-		}
-		checkNoAliasSecret(t, "s config add -a "+a.name, out)
-	}
-	for _, line := range w.refused(t) {
-		if !strings.HasPrefix(line, "offline test: refused a connection to sts.") {
-			t.Errorf("s config add tried to reach %q, want only STS (refused)", line)
-		}
-	}
-	if err := os.Remove(w.offlineLog); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// sWait bounds each command: a hang fails the test instead of blocking it. The first deploy may build
-// target/main from a cold cache.
-const sWait = 5 * time.Minute
-
-// command returns name with args, run in the repository with the world's environment plus env.
-func (w *sWorld) command(t *testing.T, env []string, name string, args ...string) *exec.Cmd {
-	ctx, cancel := context.WithTimeout(t.Context(), sWait)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(slices.Clone(w.env), env...)
-	cmd.WaitDelay = time.Second
-	return cmd
-}
-
-// run runs name (`make` or the pinned `s`) with args and env, and returns what the fc3 stand-in
-// recorded (nil when it was not called) and the combined output.
-func (w *sWorld) run(t *testing.T, env []string, name string, args ...string) (*fc3Record, string, error) {
-	t.Helper()
-	recordPath := filepath.Join(t.TempDir(), "fc3.json")
-	if name == "s" {
-		name = w.bin
-	}
-	out, err := w.command(t, append(env, "FC3_STUB_RECORD="+recordPath), name, args...).CombinedOutput()
-	checkNoAliasSecret(t, "the output of "+strings.Join(args, " "), out)
-	raw, rerr := os.ReadFile(recordPath)
-	if errors.Is(rerr, fs.ErrNotExist) {
-		return nil, string(out), err
-	}
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	checkNoAliasSecret(t, "the fc3 record of "+strings.Join(args, " "), raw)
-	var rec fc3Record
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		t.Fatalf("fc3 record %s: %v", raw, err)
-	}
-	return &rec, string(out), err
-}
-
-// refused returns the connections and name lookups that offline.js refused so far.
-func (w *sWorld) refused(t *testing.T) []string {
-	t.Helper()
-	raw, err := os.ReadFile(w.offlineLog)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(strings.TrimSpace(string(raw)), "\n")
 }
 
 // checkNoAliasSecret fails the test if out holds the AccessKey secret of an alias.
@@ -356,8 +168,8 @@ func envList(kv map[string]string) []string {
 
 // TestDeployServerlessDevs follows the README's Deploy and "Invoking it by hand" steps with the real `s`.
 func TestDeployServerlessDevs(t *testing.T) {
-	// Not t.Parallel: run beside the end-to-end tests, its build and Node.js processes starved the
-	// deadline tests of the package tested at the same time (alibaba) on 2 CPUs.
+	// Not t.Parallel: run beside other tests, its build and Node.js processes starved the deadline
+	// tests of the package tested at the same time (alibaba) on 2 CPUs.
 	w := newSWorld(t)
 
 	// Every deploy variable exported, as a deployer who changes them all would.
@@ -542,59 +354,4 @@ func checkCron(t *testing.T, what, expr string) cron.Schedule {
 		t.Fatalf("cron.Parse(%s = %q) = %v, want nil", what, expr, err)
 	}
 	return s
-}
-
-// TestMakefileServerlessDevs checks which `s` deploy, invoke and preview run (the one on PATH, else the
-// pinned one, which npm ci installs first when package-lock.json is newer than node_modules) and the
-// alias they pass.
-func TestMakefileServerlessDevs(t *testing.T) {
-	mk, err := exec.LookPath("make")
-	if err != nil {
-		t.Fatalf("make: %v", err)
-	}
-	installed := t.TempDir()
-	if err := os.WriteFile(filepath.Join(installed, "s"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	globalS := filepath.Join(installed, "s")
-	tests := []struct {
-		name   string
-		path   string // PATH: no s, or one with s
-		env    []string
-		target string
-		want   []string
-	}{
-		{"deploy, no s installed", t.TempDir(), nil, "deploy",
-			[]string{"npm ci --no-audit --no-fund", `node_modules/.bin/s deploy -y -a "default"`}},
-		{"invoke, no s installed, ACCESS", t.TempDir(), []string{"ACCESS=prod"}, "invoke",
-			[]string{"npm ci --no-audit --no-fund", `node_modules/.bin/s invoke -e '{"mode":"digest"}' -a "prod"`}},
-		{"preview, s installed", installed, nil, "preview",
-			[]string{globalS + ` invoke -e '{"mode":"digest","dryRun":true}' -a "default"`}},
-		{"deploy, s installed, ACCESS", installed, []string{"ACCESS=prod"}, "deploy",
-			[]string{globalS + ` deploy -y -a "prod"`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// -n prints the commands; -W pretends package-lock.json changed, so the npm step shows.
-			cmd := exec.Command(mk, "-n", "--no-print-directory", "-W", "package-lock.json", tt.target)
-			cmd.Env = append([]string{"PATH=" + tt.path}, tt.env...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("make -n %s: %v\n%s", tt.target, err, out)
-			}
-			var got []string
-			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				if !strings.HasPrefix(l, "command -v npm") && !strings.HasPrefix(l, "touch ") {
-					got = append(got, l)
-				}
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("make -n %s commands (-want +got):\n%s", tt.target, diff)
-			}
-		})
-	}
-	if out, err := exec.Command(mk, "-n", "-W", "package-lock.json", "test").CombinedOutput(); err != nil ||
-		!strings.Contains(string(out), "npm ci") {
-		t.Errorf("make -n test = %v, want it to install the pinned s first (npm ci)\n%s", err, out)
-	}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/fcruntime"
 )
 
-// In the end-to-end tests' build, the event "panic" panics in the handler and "panic-goroutine" in a
-// goroutine the handler started; every other event runs the real handler.
+// In the build of the end-to-end tests (e2e/, tag e2etest), the event "panic" panics in the handler and
+// "panic-goroutine" in a goroutine the handler started; every other event runs the real handler.
 func init() {
 	testHook = func(h fcruntime.Handler) fcruntime.Handler {
 		return func(ctx context.Context, inv fcruntime.Invocation, event []byte) ([]byte, error) {

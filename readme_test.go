@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -175,77 +173,6 @@ func TestReadmeMakeTargets(t *testing.T) {
 	for _, target := range strings.Fields(string(phony[1])) {
 		if !strings.Contains(readme, "| `make "+target+"` |") {
 			t.Errorf("%s Makefile targets table lacks `make %s`", readmePath, target)
-		}
-	}
-}
-
-// TestMakefileGoldenPkgs checks that the Makefile's GOLDEN_PKGS (what make golden runs with -update)
-// names every package that has golden files, and only packages whose tests take -update: their test
-// files import internal/golden or notify/notifytest, which uses it.
-func TestMakefileGoldenPkgs(t *testing.T) {
-	mk, err := os.ReadFile("Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^GOLDEN_PKGS\s*:?=(.*)$`).FindSubmatch(mk)
-	if m == nil {
-		t.Fatal("Makefile has no GOLDEN_PKGS")
-	}
-	patterns := strings.Fields(string(m[1]))
-	// covered reports whether a pattern names dir ("." or "notify/slack").
-	covered := func(dir string) bool {
-		for _, p := range patterns {
-			root, tree := strings.CutSuffix(filepath.Clean(p), "/...")
-			if root == dir || tree && strings.HasPrefix(dir, root+"/") {
-				return true
-			}
-		}
-		return false
-	}
-	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".golden") {
-			return nil
-		}
-		if dir := filepath.Dir(filepath.Dir(path)); !covered(dir) {
-			t.Errorf("%s has golden files but is not in GOLDEN_PKGS %v", dir, patterns)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range patterns {
-		dirs := []string{p}
-		if root, ok := strings.CutSuffix(p, "/..."); ok {
-			dirs = nil
-			filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-				if err == nil && d.IsDir() && d.Name() != "testdata" {
-					dirs = append(dirs, path)
-				}
-				return nil
-			})
-		}
-		for _, dir := range dirs {
-			tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
-			if len(tests) == 0 {
-				continue
-			}
-			files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-			takesUpdate := false
-			for _, f := range files {
-				b, _ := os.ReadFile(f)
-				takesUpdate = takesUpdate || bytes.Contains(b, []byte(`"github.com/akrecycle/ak-recycle-alert/internal/golden"`)) ||
-					strings.HasSuffix(f, "_test.go") && bytes.Contains(b, []byte(`"github.com/akrecycle/ak-recycle-alert/notify/notifytest"`))
-			}
-			if !takesUpdate {
-				t.Errorf("GOLDEN_PKGS covers %s, whose tests do not take -update", dir)
-			}
 		}
 	}
 }

@@ -11,11 +11,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,50 +27,9 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
-// vendorOK is an answer every vendor's success reads as delivered: Slack's ok, the robots' errcode and
-// code 0.
-const vendorOK = `{"ok":true,"channel":"C0","ts":"1.2","errcode":0,"errmsg":"ok","code":0,"msg":"success"}`
-
-// chatFake stands in for every vendor: it answers vendorOK to every post, and records the posts by the
-// first segment of their path, the name of the channel they were configured for (see specEnv). A
-// refusing fake answers 403 instead, quoting the request's URL and credentials, as a careless server
-// would.
-type chatFake struct {
-	*httptest.Server
-	refuse bool
-	mu     sync.Mutex
-	posts  map[string][]string
-}
-
-func newChatFake(t *testing.T, refuse bool) *chatFake {
-	f := &chatFake{posts: map[string][]string{}, refuse: refuse}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		f.mu.Lock()
-		f.posts[first] = append(f.posts[first], string(body))
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if f.refuse {
-			w.WriteHeader(http.StatusForbidden)
-			io.WriteString(w, "forbidden: "+r.URL.RequestURI()+" "+r.Header.Get("Authorization"))
-			return
-		}
-		io.WriteString(w, vendorOK)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *chatFake) postsTo(name string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.posts[name]
-}
-
-// specEnv configures spec with the Examples of its variables, every URL moved to base/<spec.Name>/…
-// (the example's path and query).
-func specEnv(t *testing.T, spec notify.Spec, base string) map[string]string {
+// specEnv configures spec with the Examples of its variables, every URL moved to the channel's URL on
+// vendors (notifytest.NewVendors), with the example's path and query.
+func specEnv(t *testing.T, spec notify.Spec, vendors *notifytest.Server) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, v := range spec.Vars {
@@ -81,7 +38,7 @@ func specEnv(t *testing.T, spec notify.Spec, base string) map[string]string {
 		}
 		out[v.Name] = v.Example
 		if u, err := url.Parse(v.Example); err == nil && u.Scheme == "https" {
-			out[v.Name] = base + "/" + spec.Name + u.RequestURI()
+			out[v.Name] = vendors.ChannelURL(spec.Name, u.RequestURI())
 		}
 	}
 	return out
@@ -173,11 +130,15 @@ func (r *registryRun) checkNoSecrets(t *testing.T, secrets []string) {
 // logs, also when every vendor refuses the post quoting the request.
 func TestRegistryEveryChannel(t *testing.T) {
 	check := func(t *testing.T, specs []notify.Spec, refuse bool) {
-		fake := newChatFake(t, refuse)
+		var check notifytest.Check
+		if refuse {
+			check = notifytest.Careless
+		}
+		vendors := notifytest.NewVendors(t, check)
 		e := map[string]string{}
 		var secrets, want []string
 		for _, spec := range specs {
-			se := specEnv(t, spec, fake.URL)
+			se := specEnv(t, spec, vendors)
 			for k, v := range se {
 				e[k] = v
 			}
@@ -206,13 +167,13 @@ func TestRegistryEveryChannel(t *testing.T) {
 			t.Fatalf("Handle() = %v", r.err)
 		}
 		for _, name := range want {
-			posts := fake.postsTo(name)
+			posts := vendors.Posts(name)
 			if len(posts) != 1 {
 				t.Errorf("%s received %d posts, want 1", name, len(posts))
 				continue
 			}
-			if !strings.Contains(posts[0], "LTAI5tEveryChannel000001") {
-				t.Errorf("%s message lacks the AccessKey ID: %.300s", name, posts[0])
+			if !bytes.Contains(posts[0].Body, []byte("LTAI5tEveryChannel000001")) {
+				t.Errorf("%s message lacks the AccessKey ID: %.300s", name, posts[0].Body)
 			}
 		}
 		if len(r.res.Deliveries) != len(want) {
@@ -358,8 +319,8 @@ func TestRegistryExtraChannel(t *testing.T) {
 		})
 	}
 	t.Run("built and delivered", func(t *testing.T) {
-		fake := newChatFake(t, false)
-		e := specEnv(t, teamsSpec, fake.URL)
+		vendors := notifytest.NewVendors(t, nil)
+		e := specEnv(t, teamsSpec, vendors)
 		r := runRegistry(t, specs, e)
 		if r.h.ConfigErr != nil || len(r.h.Channels) != 1 || r.h.Channels[0].Name() != "teams" {
 			t.Fatalf("build = %v, channels %v; want the teams channel alone", r.h.ConfigErr, r.h.Channels)
@@ -367,8 +328,12 @@ func TestRegistryExtraChannel(t *testing.T) {
 		if r.err != nil {
 			t.Fatalf("Handle() = %v", r.err)
 		}
-		if posts := fake.postsTo("teams"); len(posts) != 1 || !strings.Contains(posts[0], "LTAI5tEveryChannel000001") {
-			t.Errorf("teams received %q, want one post naming the key", posts)
+		var got []string
+		for _, p := range vendors.Posts("teams") {
+			got = append(got, string(p.Body))
+		}
+		if len(got) != 1 || !strings.Contains(got[0], "LTAI5tEveryChannel000001") {
+			t.Errorf("teams received %q, want one post naming the key", got)
 		}
 		r.checkNoSecrets(t, secretValues(teamsSpec, e))
 	})
@@ -376,14 +341,10 @@ func TestRegistryExtraChannel(t *testing.T) {
 
 // TestRedirectsAreNotFollowed: a channel answering 302 gets no second post elsewhere; the delivery fails.
 func TestRedirectsAreNotFollowed(t *testing.T) {
-	var elsewhere int
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
-	defer other.Close()
-	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other.URL+"/collect", http.StatusFound)
-	}))
-	defer redirect.Close()
-	e := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": redirect.URL + "/services/T/B/x"}
+	vendors := notifytest.NewVendors(t, nil)
+	vendors.SetAnswers("slack-webhook", notifytest.Answer{Status: http.StatusFound,
+		Header: map[string]string{"Location": vendors.ChannelURL("elsewhere", "/collect")}})
+	e := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": vendors.ChannelURL("slack-webhook", "/services/T/B/x")}
 	h, _ := build(func(k string) string { return e[k] }, io.Discard, channels.All)
 	if h.ConfigErr != nil {
 		t.Fatal(h.ConfigErr)
@@ -393,7 +354,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = posts[0].Send(t.Context())
-	if err == nil || elsewhere != 0 {
-		t.Errorf("Send() = %v, with %d posts to the redirect target; want an error and none", err, elsewhere)
+	if n := len(vendors.Posts("elsewhere")); err == nil || n != 0 {
+		t.Errorf("Send() = %v, with %d posts to the redirect target; want an error and none", err, n)
 	}
 }

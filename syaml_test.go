@@ -313,14 +313,18 @@ func TestPolicyRAM(t *testing.T) {
 		}
 	}
 	slices.Sort(actions)
-	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers"}
+	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin"}
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
 	}
-	// ListAccessKeysInRecycleBin has no resource-level permission: "All Resources" in its authorization
-	// table (https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-listaccesskeysinrecyclebin).
-	if got := resources["ram:ListAccessKeysInRecycleBin"]; !slices.Equal(got, []string{"*"}) {
-		t.Errorf("ram:ListAccessKeysInRecycleBin Resource = %v, want [*]", got)
+	// ListAccessKeysInRecycleBin and ListUsersInRecycleBin have no resource-level permission: "All
+	// Resources" in their authorization tables
+	// (https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-listaccesskeysinrecyclebin,
+	// https://www.alibabacloud.com/help/en/ram/developer-reference/api-ims-2019-08-15-listusersinrecyclebin).
+	for _, a := range []string{"ram:ListAccessKeysInRecycleBin", "ram:ListUsersInRecycleBin"} {
+		if got := resources[a]; !slices.Equal(got, []string{"*"}) {
+			t.Errorf("%s Resource = %v, want [*]", a, got)
+		}
 	}
 	// LookupEvents has no resource-level permission either: "All Resources"
 	// (https://alibabacloud.com/help/en/actiontrail/developer-reference/api-actiontrail-2020-07-06-lookupevents).

@@ -1,11 +1,13 @@
-// Package alert holds the product's model of a run: the recycled AccessKeys that were found, the alerts
-// the policy raised for them, the users that could not be read, and the Report that every channel
-// renders. Its types are the wire format of the generic webhook body and of the result: fields are added,
-// never renamed or removed.
+// Package alert holds the product's model of a run: the recycled AccessKeys and the deleted RAM users
+// that were found, the alerts the policy raised for them, the users that could not be read, and the
+// Report that every channel renders. Its types are the wire format of the generic webhook body and of
+// the result: fields are added, never renamed or removed.
 package alert
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +25,21 @@ const (
 	Expiring Event = "expiring"
 	// Digest means the key is listed because the run is a digest.
 	Digest Event = "digest"
+
+	// UserRecycled means the RAM user was deleted, that is moved into the user recycle bin, in this
+	// run's window, with every AccessKey it had.
+	UserRecycled Event = "userRecycled"
+	// UserExpiring means the deleted user's first loss (FirstPurgeDate) passes one of the thresholds
+	// before the next check.
+	UserExpiring Event = "userExpiring"
+	// UserDigest means the deleted user is listed because the run is a digest.
+	UserDigest Event = "userDigest"
 )
+
+// ForUser reports whether e is the event of a user alert: a deleted RAM user with its AccessKeys.
+func (e Event) ForUser() bool {
+	return e == UserRecycled || e == UserExpiring || e == UserDigest
+}
 
 // Modes of ALERT_MODE.
 const (
@@ -71,7 +87,7 @@ type Key struct {
 	DeleteDate time.Time
 }
 
-// Bin is the recycle bin of one RAM user.
+// Bin is the AccessKey recycle bin of one RAM user, live or itself deleted (Recycled).
 type Bin struct {
 	// UserName is the RAM user name (alice, never alice@corp.onaliyun.com).
 	UserName string
@@ -79,43 +95,177 @@ type Bin struct {
 	UserID string
 	// Keys are the AccessKeys in the bin, in any order.
 	Keys []Key
+	// Recycled is set when the user itself is in the user recycle bin: its keys are then alerted as
+	// part of the user's alert, never on their own.
+	Recycled *RecycledUser
 }
 
-// Alert is one AccessKey the run tells people about.
+// RecycledUser is a deleted RAM user, as ListUsersInRecycleBin returns it. Deleting a user moves it
+// into the user recycle bin and its AccessKeys into the AccessKey recycle bin; purging the user (at its
+// DeleteDate, or at once when the bin is full) purges every AccessKey it had.
+type RecycledUser struct {
+	// PrincipalName is the user's principal name (alice@corp.onaliyun.com).
+	PrincipalName string
+	// CreateDate is when the user was created.
+	CreateDate time.Time
+	// RecycleDate is when the user was deleted, that is moved into the user recycle bin.
+	RecycleDate time.Time
+	// DeleteDate is when the user is purged for good, with every AccessKey it had.
+	DeleteDate time.Time
+}
+
+// UserBinCapacity is how many users the user recycle bin holds: deleting one more purges the user that
+// entered it first, at once ("Deactivate and delete a RAM user", limits:
+// https://www.alibabacloud.com/help/tc/ram/user-guide/delete-a-ram-user).
+const UserBinCapacity = 1000
+
+// firstPurge is a deleted user's first loss at a check whose fire time is cur: the earliest DeleteDate
+// of the user and its keys that is still ahead of cur; when none is, the earliest of them all. A key
+// whose DeleteDate passed before cur is lost already (the bin is emptied a while after it): counting it
+// would hide the user's next loss from every threshold.
+func (b Bin) firstPurge(cur time.Time) time.Time {
+	earliest, ahead := b.Recycled.DeleteDate, time.Time{}
+	consider := func(d time.Time) {
+		if d.Before(earliest) {
+			earliest = d
+		}
+		if d.After(cur) && (ahead.IsZero() || d.Before(ahead)) {
+			ahead = d
+		}
+	}
+	consider(b.Recycled.DeleteDate)
+	for _, k := range b.Keys {
+		consider(k.DeleteDate)
+	}
+	if ahead.IsZero() {
+		return earliest
+	}
+	return ahead
+}
+
+// Alert is one thing the run tells people about: an AccessKey in the recycle bin (a key alert), or a
+// deleted RAM user with its AccessKeys (a user alert, Event.ForUser). The two have their own JSON
+// shapes (MarshalJSON): the fields below marked "user alerts only" are in a user alert's, AccessKeyID
+// and BinFull in a key alert's only.
 type Alert struct {
-	// ID is alrt_ and 32 hex digits of a SHA-256 over the account ID, event, AccessKey ID, DeleteDate
-	// and threshold (and the window, for digest): the same across runs and retries, so that a receiver
-	// can de-duplicate alert by alert.
+	// ID is alrt_ and 32 hex digits of a SHA-256 over the account ID, event, AccessKey ID (for a user
+	// alert "user:" and the user ID), DeleteDate and threshold (and the window, for digests; and
+	// FirstPurgeDate, for user alerts): the same across runs and retries, so that a receiver can
+	// de-duplicate alert by alert.
 	ID string `json:"id"`
-	// Event says why the key is alerted.
+	// Event says why the key or user is alerted.
 	Event Event `json:"event"`
 	// UserName is the RAM user name.
 	UserName string `json:"userName"`
 	// UserID is the RAM user ID.
 	UserID string `json:"userId"`
-	// AccessKeyID is the full AccessKey ID.
+	// UserPrincipalName is the user's principal name (user alerts only).
+	UserPrincipalName string `json:"userPrincipalName"`
+	// AccessKeyID is the full AccessKey ID (key alerts only).
 	AccessKeyID string `json:"accessKeyId"`
-	// CreateDate is when the key was created.
+	// CreateDate is when the key (or the user) was created.
 	CreateDate time.Time `json:"createDate"`
-	// RecycleDate is when the key entered the recycle bin.
+	// RecycleDate is when the key (or the user) entered the recycle bin.
 	RecycleDate time.Time `json:"recycleDate"`
-	// DeleteDate is when the key is purged for good.
+	// DeleteDate is when the key (or the user, with every AccessKey it had) is purged for good.
 	DeleteDate time.Time `json:"deleteDate"`
+	// FirstPurgeDate is the user's first loss: the earliest DeleteDate of the user and of its keys in
+	// the AccessKey recycle bin that is still ahead at the check's fire time (when none is, the earliest
+	// of them all) (user alerts only). Its thresholds and RemainingSeconds count to it.
+	FirstPurgeDate time.Time `json:"firstPurgeDate"`
 	// ThresholdHours is, for expiring alerts only, the smallest threshold passed before the next check.
 	ThresholdHours *int `json:"thresholdHours,omitempty"`
-	// RemainingSeconds counts from the run's now to DeleteDate; negative when past it.
+	// RemainingSeconds counts from the run's now to DeleteDate (FirstPurgeDate for a user alert);
+	// negative when past it.
 	RemainingSeconds int64 `json:"remainingSeconds"`
-	// BinFull is true when the user's bin holds binCapacity keys or more.
+	// BinFull is true when the user's bin holds binCapacity keys or more (key alerts only).
 	BinFull bool `json:"binFull"`
-	// DeletedBy is who deleted the key, from ActionTrail: on recycled alerts, and on digest entries
-	// recycled within ActionTrail's look-up period (90 days), when the deletion was found; omitted
-	// otherwise. It is not part of ID: the run that finds the deleter and the one that did not (yet)
+	// DeletedBy is who deleted the key (or the user), from ActionTrail: on recycled and userRecycled
+	// alerts, and on digest and userDigest entries recycled within ActionTrail's look-up period (90
+	// days), when the deletion was found; omitted otherwise. It is not part of ID: the run that finds the deleter and the one that did not (yet)
 	// give the alert the same ID.
 	DeletedBy *Deleter `json:"deletedBy,omitempty"`
 	// DeleterMissing says why an alert whose deletion ActionTrail was searched for has no DeletedBy;
 	// empty when it has one or nobody looked. Chat says it; the wire formats do not carry it (no
 	// deletedBy says it there).
 	DeleterMissing DeleterMissing `json:"-"`
+	// AccessKeys are the user's AccessKeys in the AccessKey recycle bin, soonest DeleteDate first
+	// (user alerts only; never nil in one): each is purged at its own DeleteDate, or with the user.
+	AccessKeys []UserKey `json:"accessKeys"`
+}
+
+// UserKey is an AccessKey of a deleted user, as its user alert lists it.
+type UserKey struct {
+	// AccessKeyID is the full AccessKey ID.
+	AccessKeyID string `json:"accessKeyId"`
+	// RecycleDate is when the key entered the AccessKey recycle bin.
+	RecycleDate time.Time `json:"recycleDate"`
+	// DeleteDate is when the key is purged, unless its user is purged first.
+	DeleteDate time.Time `json:"deleteDate"`
+}
+
+// PurgeDate is when the alert's first loss happens: a key alert's DeleteDate, a user alert's
+// FirstPurgeDate. Alerts are ordered by it.
+func (a Alert) PurgeDate() time.Time {
+	if a.Event.ForUser() {
+		return a.FirstPurgeDate
+	}
+	return a.DeleteDate
+}
+
+// keyAlertJSON is the JSON of a key alert, field for field as it has always been.
+type keyAlertJSON struct {
+	ID               string    `json:"id"`
+	Event            Event     `json:"event"`
+	UserName         string    `json:"userName"`
+	UserID           string    `json:"userId"`
+	AccessKeyID      string    `json:"accessKeyId"`
+	CreateDate       time.Time `json:"createDate"`
+	RecycleDate      time.Time `json:"recycleDate"`
+	DeleteDate       time.Time `json:"deleteDate"`
+	ThresholdHours   *int      `json:"thresholdHours,omitempty"`
+	RemainingSeconds int64     `json:"remainingSeconds"`
+	BinFull          bool      `json:"binFull"`
+	DeletedBy        *Deleter  `json:"deletedBy,omitempty"`
+}
+
+// userAlertJSON is the JSON of a user alert.
+type userAlertJSON struct {
+	ID                string    `json:"id"`
+	Event             Event     `json:"event"`
+	UserName          string    `json:"userName"`
+	UserID            string    `json:"userId"`
+	UserPrincipalName string    `json:"userPrincipalName"`
+	CreateDate        time.Time `json:"createDate"`
+	RecycleDate       time.Time `json:"recycleDate"`
+	DeleteDate        time.Time `json:"deleteDate"`
+	FirstPurgeDate    time.Time `json:"firstPurgeDate"`
+	ThresholdHours    *int      `json:"thresholdHours,omitempty"`
+	RemainingSeconds  int64     `json:"remainingSeconds"`
+	AccessKeys        []UserKey `json:"accessKeys"`
+	DeletedBy         *Deleter  `json:"deletedBy,omitempty"`
+}
+
+// MarshalJSON writes a key alert or a user alert in its own shape: a key alert's fields are those it
+// always had, and deletedBy when it has one; a user alert has no accessKeyId or binFull, and its
+// accessKeys is always an array.
+func (a Alert) MarshalJSON() ([]byte, error) {
+	if a.Event.ForUser() {
+		keys := a.AccessKeys
+		if keys == nil {
+			keys = []UserKey{}
+		}
+		return json.Marshal(userAlertJSON{
+			ID: a.ID, Event: a.Event, UserName: a.UserName, UserID: a.UserID, UserPrincipalName: a.UserPrincipalName,
+			CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate, FirstPurgeDate: a.FirstPurgeDate,
+			ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, AccessKeys: keys, DeletedBy: a.DeletedBy,
+		})
+	}
+	return json.Marshal(keyAlertJSON{
+		ID: a.ID, Event: a.Event, UserName: a.UserName, UserID: a.UserID, AccessKeyID: a.AccessKeyID,
+		CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate,
+		ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, BinFull: a.BinFull, DeletedBy: a.DeletedBy,
+	})
 }
 
 // UserError is a configured user whose recycle bin could not be read.
@@ -150,7 +300,8 @@ type Findings struct {
 	Window Window `json:"window"`
 	// Next is the next fire time: the time of the next check.
 	Next time.Time `json:"next"`
-	// Alerts are every alert of the run, most urgent first (soonest DeleteDate first); never cut.
+	// Alerts are every alert of the run, key and user alerts, most urgent first (soonest PurgeDate
+	// first); never cut.
 	Alerts []Alert `json:"alerts"`
 	// Errors are the users whose bin could not be read.
 	Errors []UserError `json:"errors"`
@@ -159,6 +310,9 @@ type Findings struct {
 	// UsersChecked counts the users whose bin was read, so that an empty digest says how many bins
 	// were empty.
 	UsersChecked int `json:"usersChecked"`
+	// RecycledUsers counts the deleted RAM users watched in the user recycle bin (their own AccessKey
+	// bins read); omitted when there are none.
+	RecycledUsers int `json:"recycledUsers,omitempty"`
 }
 
 // Canonical returns f as the generic webhook carries it: every time in UTC, the alerts most urgent
@@ -169,6 +323,13 @@ func (f Findings) Canonical() Findings {
 	alerts := make([]Alert, len(f.Alerts))
 	for i, a := range f.Alerts {
 		a.CreateDate, a.RecycleDate, a.DeleteDate = a.CreateDate.UTC(), a.RecycleDate.UTC(), a.DeleteDate.UTC()
+		if a.Event.ForUser() {
+			a.FirstPurgeDate = a.FirstPurgeDate.UTC()
+			a.AccessKeys = slices.Clone(a.AccessKeys)
+			for j, k := range a.AccessKeys {
+				a.AccessKeys[j] = UserKey{AccessKeyID: k.AccessKeyID, RecycleDate: k.RecycleDate.UTC(), DeleteDate: k.DeleteDate.UTC()}
+			}
+		}
 		if a.DeletedBy != nil {
 			d := *a.DeletedBy
 			d.EventTime = d.EventTime.UTC()

@@ -35,3 +35,29 @@ func TestFindingsCanonical(t *testing.T) {
 		t.Errorf("Canonical() changed its receiver: %+v", f)
 	}
 }
+
+// TestFindingsCanonicalUsers: a user alert's own dates and its keys' come out in UTC too, and user and
+// key alerts share one order, soonest first loss first.
+func TestFindingsCanonicalUsers(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	at := func(h int) time.Time { return time.Date(2026, 11, 30, h, 0, 0, 0, cst) }
+	f := Findings{Alerts: []Alert{
+		{Event: Expiring, AccessKeyID: "LTAI5tKey", DeleteDate: at(15)},
+		{Event: UserExpiring, UserID: "5", DeleteDate: at(20), FirstPurgeDate: at(10), RecycleDate: at(1), CreateDate: at(0),
+			AccessKeys: []UserKey{{AccessKeyID: "LTAI5tUserKey", RecycleDate: at(1), DeleteDate: at(10)}}},
+	}}
+	got := f.Canonical()
+	u := got.Alerts[0]
+	if !u.Event.ForUser() {
+		t.Fatalf("Canonical() alerts = %v, want the user alert (first loss at 10:00) before the key (15:00)", got.Alerts)
+	}
+	for name, d := range map[string]time.Time{"firstPurgeDate": u.FirstPurgeDate, "deleteDate": u.DeleteDate,
+		"accessKeys[0].recycleDate": u.AccessKeys[0].RecycleDate, "accessKeys[0].deleteDate": u.AccessKeys[0].DeleteDate} {
+		if d.Location() != time.UTC {
+			t.Errorf("Canonical() user alert %s = %v, want UTC", name, d)
+		}
+	}
+	if f.Alerts[1].AccessKeys[0].DeleteDate.Location() != cst {
+		t.Errorf("Canonical() changed its receiver's keys: %+v", f.Alerts[1].AccessKeys)
+	}
+}

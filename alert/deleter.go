@@ -2,11 +2,12 @@ package alert
 
 import (
 	"cmp"
+	"strings"
 	"time"
 )
 
-// This file is who deleted what an alert reports: the deletedBy of an alert, and the rule that matches an
-// ActionTrail event of a deletion to the alert it explains.
+// This file is who deleted what an alert reports (a key, or a RAM user with its keys): the deletedBy of
+// an alert, and the rule that matches an ActionTrail event of a deletion to the alert it explains.
 
 // The ActionTrail event names of the deletions an alert can report.
 const (
@@ -22,7 +23,7 @@ const (
 // made, and the two clocks differ by seconds, not minutes.
 const MatchWindow = 5 * time.Minute
 
-// Deleter is who deleted the key (or user) an alert reports, as ActionTrail recorded the call: an
+// Deleter is who deleted the key or the user an alert reports, as ActionTrail recorded the call: an
 // alert's deletedBy. Its texts are the event's, checked and bounded by the reader, and shown as data,
 // never markup: a caller chooses its own user agent, and a role session its session name.
 type Deleter struct {
@@ -78,33 +79,47 @@ type DeletionEvent struct {
 
 // DeleterEvent returns the name of the ActionTrail event that records the deletion alert a reports, when
 // the alert is to say who deleted it, else "": a recycled alert, and a digest entry recycled after since
-// (the start of ActionTrail's look-up period), report the deletion of a key (EventDeleteAccessKey).
+// (the start of ActionTrail's look-up period), report the deletion of a key (EventDeleteAccessKey); a
+// userRecycled alert, and a userDigest entry recycled after since, the deletion of a user
+// (EventDeleteUser), which took its keys with it.
 func DeleterEvent(a Alert, since time.Time) string {
 	switch {
 	case a.Event == Recycled, a.Event == Digest && a.RecycleDate.After(since):
 		return EventDeleteAccessKey
+	case a.Event == UserRecycled, a.Event == UserDigest && a.RecycleDate.After(since):
+		return EventDeleteUser
 	}
 	return ""
 }
 
 // MatchDeleters returns, for each alert, who deleted what it reports, or nil: of the events that record
-// that deletion (DeleteAccessKey naming the alert's AccessKey ID as UserAccessKeyId) with an eventTime
-// within MatchWindow of the alert's RecycleDate, the nearest to it, then the earliest, then the one with
-// the smallest event ID, so that the same events give the same answer in any order and a repeated event
-// counts once. Alerts are matched whatever their event: callers pass the ones DeleterEvent names.
+// that deletion with an eventTime within MatchWindow of the alert's RecycleDate, the nearest to it, then
+// the earliest, then the one with the smallest event ID, so that the same events give the same answer
+// in any order and a repeated event counts once. The deletion of a key alert's key is a DeleteAccessKey
+// event naming it as UserAccessKeyId; the deletion of a user alert's user is a DeleteUser event that
+// names the user as the RAM API does (UserName), as the RAM console does (UserPrincipalName, compared
+// without case, or its part before the @ when the alert has none), or by UserId. Alerts are matched
+// whatever their event: callers pass the ones DeleterEvent names.
 func MatchDeleters(alerts []Alert, events []DeletionEvent) []*Deleter {
 	byKey := map[string][]*DeletionEvent{}
+	var users []*DeletionEvent
 	for i := range events {
-		e := &events[i]
-		if e.Name == EventDeleteAccessKey && e.AccessKeyID != "" {
+		switch e := &events[i]; {
+		case e.Name == EventDeleteAccessKey && e.AccessKeyID != "":
 			byKey[e.AccessKeyID] = append(byKey[e.AccessKeyID], e)
+		case e.Name == EventDeleteUser:
+			users = append(users, e)
 		}
 	}
 	out := make([]*Deleter, len(alerts))
 	for i, a := range alerts {
+		candidates, names := byKey[a.AccessKeyID], func(*DeletionEvent) bool { return true }
+		if a.Event.ForUser() {
+			candidates, names = users, func(e *DeletionEvent) bool { return namesUser(e, a) }
+		}
 		var best *DeletionEvent
-		for _, e := range byKey[a.AccessKeyID] {
-			if distance(e.By.EventTime, a.RecycleDate) <= MatchWindow && (best == nil || nearer(e, best, a.RecycleDate)) {
+		for _, e := range candidates {
+			if distance(e.By.EventTime, a.RecycleDate) <= MatchWindow && names(e) && (best == nil || nearer(e, best, a.RecycleDate)) {
 				best = e
 			}
 		}
@@ -114,6 +129,20 @@ func MatchDeleters(alerts []Alert, events []DeletionEvent) []*Deleter {
 		}
 	}
 	return out
+}
+
+// namesUser reports whether the DeleteUser event e names the user of the user alert a.
+func namesUser(e *DeletionEvent, a Alert) bool {
+	upnName, _, _ := strings.Cut(e.UserPrincipalName, "@")
+	switch {
+	case e.UserID != "" && e.UserID == a.UserID:
+		return true
+	case e.UserName != "" && strings.EqualFold(e.UserName, a.UserName):
+		return true
+	case e.UserPrincipalName != "" && a.UserPrincipalName != "":
+		return strings.EqualFold(e.UserPrincipalName, a.UserPrincipalName)
+	}
+	return upnName != "" && strings.EqualFold(upnName, a.UserName)
 }
 
 // nearer reports whether e is a better match than best for a deletion at t.

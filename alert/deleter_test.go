@@ -120,11 +120,61 @@ func TestDeleterEvent(t *testing.T) {
 		{name: "digest entry within the look-up period", a: Alert{Event: Digest, RecycleDate: since.Add(time.Second)}, want: EventDeleteAccessKey},
 		{name: "digest entry at its start", a: Alert{Event: Digest, RecycleDate: since}, want: ""},
 		{name: "digest entry before it", a: Alert{Event: Digest, RecycleDate: since.Add(-time.Hour)}, want: ""},
+		{name: "user recycled", a: Alert{Event: UserRecycled, RecycleDate: since.Add(80 * 24 * time.Hour)}, want: EventDeleteUser},
+		{name: "user expiring", a: Alert{Event: UserExpiring, RecycleDate: since.Add(80 * 24 * time.Hour)}, want: ""},
+		{name: "user digest entry within the look-up period", a: Alert{Event: UserDigest, RecycleDate: since.Add(time.Second)}, want: EventDeleteUser},
+		{name: "user digest entry before it", a: Alert{Event: UserDigest, RecycleDate: since}, want: ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := DeleterEvent(tc.a, since); got != tc.want {
 				t.Errorf("DeleterEvent(%s recycled %s) = %q, want %q", tc.a.Event, tc.a.RecycleDate, got, tc.want)
+			}
+		})
+	}
+}
+
+// userDeletion returns the DeleteUser event at t in the form the parameters give: the RAM console's
+// (UserPrincipalName), the RAM API's (UserName) or IMS's by ID (UserId).
+func userDeletion(upn, name, id string, t time.Time, eventID string) DeletionEvent {
+	return DeletionEvent{Name: EventDeleteUser, UserPrincipalName: upn, UserName: name, UserID: id,
+		By: Deleter{PrincipalType: "root-account", PrincipalName: "root", PrincipalID: "1234567890123456", SourceIP: "198.51.100.8",
+			UserAgent: "ram.console.aliyun.com", EventType: "ApiCall", EventTime: t, EventID: eventID}}
+}
+
+func TestMatchDeletersUsers(t *testing.T) {
+	recycled := time.Date(2026, 12, 2, 9, 3, 10, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return recycled.Add(d) }
+	carol := Alert{Event: UserRecycled, UserName: "carol", UserID: "2073290024939203", UserPrincipalName: "carol@corp.onaliyun.com", RecycleDate: recycled}
+	noUPN := carol
+	noUPN.UserPrincipalName = ""
+	by := func(e DeletionEvent) *Deleter { d := e.By; return &d }
+	console := userDeletion("Carol@Corp.onaliyun.com", "", "", at(10*time.Second), "EV-CONSOLE")
+	api := userDeletion("", "carol", "", at(-time.Minute), "EV-API")
+	byID := userDeletion("", "", "2073290024939203", at(2*time.Minute), "EV-ID")
+	tests := []struct {
+		name   string
+		alert  Alert
+		events []DeletionEvent
+		want   *Deleter
+	}{
+		{name: "console form: principal name, without case", alert: carol, events: []DeletionEvent{console}, want: by(console)},
+		{name: "API form: user name", alert: carol, events: []DeletionEvent{api}, want: by(api)},
+		{name: "by user ID", alert: carol, events: []DeletionEvent{byID}, want: by(byID)},
+		{name: "console and API: the nearer in time", alert: carol, events: []DeletionEvent{api, byID, console}, want: by(console)},
+		{name: "the alert without a principal name: the name before the @", alert: noUPN, events: []DeletionEvent{console}, want: by(console)},
+		{name: "another user of the same name in another domain",
+			alert: carol, events: []DeletionEvent{userDeletion("carol@other.onaliyun.com", "", "", at(0), "EV-1")}},
+		{name: "another user", alert: carol, events: []DeletionEvent{userDeletion("carl@corp.onaliyun.com", "carl", "2073290024939204", at(0), "EV-1")}},
+		{name: "6 minutes before", alert: carol, events: []DeletionEvent{userDeletion("", "carol", "", at(-6*time.Minute), "EV-1")}},
+		{name: "the deletion of one of the user's keys is not the user's",
+			alert: carol, events: []DeletionEvent{{Name: EventDeleteAccessKey, AccessKeyID: "LTAI5tCarolKey0000000001", UserName: "carol", By: console.By}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MatchDeleters([]Alert{tc.alert}, tc.events)
+			if diff := cmp.Diff([]*Deleter{tc.want}, got); diff != "" {
+				t.Errorf("MatchDeleters() (-want +got):\n%s", diff)
 			}
 		})
 	}

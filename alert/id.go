@@ -9,25 +9,40 @@ import (
 	"time"
 )
 
-// alertID returns an alert's id: alrt_ and the first 32 hex digits of a SHA-256 over the
+// alertID returns a key alert's id: alrt_ and the first 32 hex digits of a SHA-256 over the
 // account ID, event, AccessKey ID, DeleteDate and threshold (nil for none), and for digest alerts only the
 // window. It is the same across runs and retries, so receivers can de-duplicate alert by alert.
 func alertID(accountID string, ev Event, accessKeyID string, deleteDate time.Time, threshold *int, w Window) string {
+	return "alrt_" + idFields(accountID, ev, accessKeyID, deleteDate, threshold, w).sum()
+}
+
+// userAlertID returns a user alert's id, built as alertID's over "user:" and the user ID in the
+// AccessKey ID's place, the user's own DeleteDate, the threshold and, for userDigest, the window; then
+// firstPurge, the date the thresholds count to: when the user's earliest key is purged, its first loss
+// becomes a later one, whose warnings are new alerts with ids of their own.
+func userAlertID(accountID string, ev Event, userID string, deleteDate, firstPurge time.Time, threshold *int, w Window) string {
+	f := idFields(accountID, ev, "user:"+userID, deleteDate, threshold, w)
+	f.add(stamp(firstPurge))
+	return "alrt_" + f.sum()
+}
+
+// idFields hashes the fields every alert id starts with.
+func idFields(accountID string, ev Event, subject string, deleteDate time.Time, threshold *int, w Window) fields {
 	f := newFields("ak-recycle-alert/alert/v1")
 	f.add(accountID)
 	f.add(string(ev))
-	f.add(accessKeyID)
+	f.add(subject)
 	f.add(stamp(deleteDate))
 	if threshold == nil {
 		f.add("")
 	} else {
 		f.add(strconv.Itoa(*threshold))
 	}
-	if ev == Digest {
+	if ev == Digest || ev == UserDigest {
 		f.add(stamp(w.From))
 		f.add(stamp(w.To))
 	}
-	return "alrt_" + f.sum()
+	return f
 }
 
 // MessageID returns a run's message id, the generic webhook's webhook-id: msg_ and the first 32 hex

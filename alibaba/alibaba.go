@@ -6,6 +6,10 @@
 // by their character sets, dates within the years 2000-2200): an answer that fails a check makes that
 // user's read an InvalidResponse, and the other users are read.
 //
+// Deleted users are watched too: a run pages IMS ListUsersInRecycleBin once, beside the live users'
+// reads (for every user with *, else only when a configured entry is not found), and reads the
+// AccessKey bin of each deleted user it watches (userbin.go).
+//
 // Its Trail looks up who deleted a key or a user in ActionTrail (LookupEvents), with the same retries,
 // deadlines and redaction, paced to ActionTrail's rate per account.
 package alibaba
@@ -102,12 +106,26 @@ type api struct {
 // Scan is the outcome of a Read.
 type Scan struct {
 	// Bins holds one recycle bin per distinct user read successfully, in the configured order (the
-	// ListUsers order for *).
+	// ListUsers order for *, then the deleted users in the user recycle bin's order). The bin of a
+	// deleted user has Recycled set.
 	Bins []alert.Bin
 	// Errors are the entries that could not be read, in the configured order.
 	Errors []UserError
+	// UserBin is what the pass over the user recycle bin found; nil when the run made none.
+	UserBin *UserBin
 	// Calls counts the API requests made, retries included.
 	Calls int
+}
+
+// UserBin is what a run's pass over the user recycle bin (ListUsersInRecycleBin) found.
+type UserBin struct {
+	// Listed is true when every page was read.
+	Listed bool
+	// Users counts the users in the bin, when Listed.
+	Users int
+	// Denied is the error code (NoPermission, Forbidden…) when the role may not list the bin: deleted
+	// users are then not watched, which is a warning (see UserBinHint), not an error of the run.
+	Denied string
 }
 
 // UserError is a configured user whose recycle bin could not be read.
@@ -277,21 +295,30 @@ type run struct {
 	fatal    atomic.Pointer[callError] // an answer that every later call would get as well
 	pace     *pacer                    // spaces the attempts of calls whose API caps their rate; nil: none
 
-	mu     sync.Mutex
-	claims map[string]*claim // by user ID
-	errs   []posError
+	bin     binPass // the pass over the user recycle bin
+	entries sync.WaitGroup
+	mu      sync.Mutex
+	claims  map[string]*claim // by user ID
+	errs    []posError
+	missing []missingEntry // configured entries GetUser did not find
 }
+
+// at is where a result goes in the scan: the position of its entry (of its user in the listing), and
+// among the deleted users one entry matched, the user's place in the user bin.
+type at struct{ pos, sub int }
+
+func (a at) before(b at) bool { return a.pos < b.pos || a.pos == b.pos && a.sub < b.sub }
 
 // claim is a user being read, held by the first position that resolved to it.
 type claim struct {
-	pos   int
+	at
 	label string // the entry as configured at pos
 	bin   *alert.Bin
 	err   *callError
 }
 
 type posError struct {
-	pos   int
+	at
 	label string
 	err   *callError
 }
@@ -307,13 +334,15 @@ func newRun(ctx context.Context, r *Reader, cred auth.Credential, sc *scrubber) 
 	return ru
 }
 
-// task is one user to read: an entry to resolve, or a user ListUsers already resolved.
+// task is one user to read: an entry to resolve, or a user ListUsers already resolved, or a deleted
+// user of the user recycle bin (recycled set).
 type task struct {
-	pos      int
+	at
 	label    string
 	resolved bool
 	userID   string
 	userName string
+	recycled *alert.RecycledUser
 }
 
 // work runs up to n workers, each with its own SDK client, over the tasks that produce sends.
@@ -336,24 +365,43 @@ func (ru *run) work(n int, produce func(tasks chan<- task)) {
 	wg.Wait()
 }
 
+// readEntries reads the users entries name. An entry GetUser does not find starts the pass over the
+// user recycle bin, beside the other entries' reads; once every entry was tried, the entries not found
+// are looked for in it, and the deleted users they name are read.
 func (ru *run) readEntries(entries []string) {
 	seen := map[string]bool{}
 	var todo []task
 	for i, e := range entries {
 		if !seen[e] {
 			seen[e] = true
-			todo = append(todo, task{pos: i, label: e})
+			todo = append(todo, task{at: at{pos: i}, label: e})
 		}
 	}
+	ru.entries.Add(len(todo))
 	ru.work(min(ru.r.maxWorkers, len(todo)), func(tasks chan<- task) {
 		for _, t := range todo {
 			tasks <- t
 		}
+		ru.entries.Wait()
+		ru.readMissing(tasks)
 	})
 }
 
+// readAll reads every user: the pages of ListUsers and, beside them, the pass over the user recycle
+// bin, each feeding the workers as its pages come.
 func (ru *run) readAll() {
 	ru.work(ru.r.maxWorkers, func(tasks chan<- task) {
+		ru.bin.start(ru, func(users []binUser, first int) {
+			for i, u := range users {
+				a := at{pos: recycledPos, sub: first + i}
+				if u.err != nil {
+					ru.addError(a, u.label, u.invalid(ru.sc))
+					continue
+				}
+				tasks <- u.task(a, u.name)
+			}
+		})
+		defer ru.bin.wait()
 		w := &worker{run: ru}
 		defer w.close()
 		pos := 0
@@ -364,14 +412,14 @@ func (ru *run) readAll() {
 				err = &callError{code: codeInvalidResponse, msg: fmt.Sprintf("ListUsers: still truncated after %d pages", page)}
 			}
 			if err != nil {
-				ru.addError(-1, "*", err)
+				ru.addError(at{pos: -1}, "*", err)
 				return
 			}
 			for _, u := range users {
 				if u.err != nil {
-					ru.addError(pos, u.label, &callError{code: codeInvalidResponse, msg: "ListUsers: " + ru.sc.scrub(u.err.Error())})
+					ru.addError(at{pos: pos}, u.label, &callError{code: codeInvalidResponse, msg: "ListUsers: " + ru.sc.scrub(u.err.Error())})
 				} else {
-					tasks <- task{pos: pos, label: u.name, resolved: true, userID: u.id, userName: u.name}
+					tasks <- task{at: at{pos: pos}, label: u.name, resolved: true, userID: u.id, userName: u.name}
 				}
 				pos++
 			}
@@ -383,24 +431,24 @@ func (ru *run) readAll() {
 	})
 }
 
-func (ru *run) addError(pos int, label string, err *callError) {
+func (ru *run) addError(a at, label string, err *callError) {
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
-	ru.errs = append(ru.errs, posError{pos, label, err})
+	ru.errs = append(ru.errs, posError{a, label, err})
 }
 
-// claimUser reports whether the task at pos is the first to read userID; a later duplicate only moves the
+// claimUser reports whether the task at a is the first to read userID; a later duplicate only moves the
 // claim to the earlier position.
-func (ru *run) claimUser(userID string, pos int, label string) (*claim, bool) {
+func (ru *run) claimUser(userID string, a at, label string) (*claim, bool) {
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
 	if c, ok := ru.claims[userID]; ok {
-		if pos < c.pos {
-			c.pos, c.label = pos, label
+		if a.before(c.at) {
+			c.at, c.label = a, label
 		}
 		return nil, false
 	}
-	c := &claim{pos: pos, label: label}
+	c := &claim{at: a, label: label}
 	ru.claims[userID] = c
 	return c, true
 }
@@ -415,7 +463,7 @@ func (ru *run) result() *Scan {
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
 	type item struct {
-		pos int
+		at
 		bin *alert.Bin
 		err *UserError
 	}
@@ -426,18 +474,18 @@ func (ru *run) result() *Scan {
 	for _, c := range ru.claims {
 		switch {
 		case c.bin != nil:
-			items = append(items, item{pos: c.pos, bin: c.bin})
+			items = append(items, item{at: c.at, bin: c.bin})
 		case c.err != nil:
-			items = append(items, item{pos: c.pos, err: toUser(c.label, c.err)})
+			items = append(items, item{at: c.at, err: toUser(c.label, c.err)})
 		default:
-			items = append(items, item{pos: c.pos, err: toUser(c.label, &callError{code: "InternalError", msg: "the user was never read"})})
+			items = append(items, item{at: c.at, err: toUser(c.label, &callError{code: "InternalError", msg: "the user was never read"})})
 		}
 	}
 	for _, e := range ru.errs {
-		items = append(items, item{pos: e.pos, err: toUser(e.label, e.err)})
+		items = append(items, item{at: e.at, err: toUser(e.label, e.err)})
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.pos, b.pos) })
-	scan := &Scan{Calls: int(ru.calls.Load()), Bins: []alert.Bin{}, Errors: []UserError{}}
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.sub, b.sub)) })
+	scan := &Scan{Calls: int(ru.calls.Load()), Bins: []alert.Bin{}, Errors: []UserError{}, UserBin: ru.bin.result()}
 	for _, it := range items {
 		if it.bin != nil {
 			scan.Bins = append(scan.Bins, *it.bin)
@@ -463,16 +511,20 @@ func (w *worker) close() {
 	}
 }
 
-// handle reads one task's user; a panic becomes that user's error.
+// handle reads one task's user; a panic becomes that user's error. An entry GetUser does not find is
+// left to the user recycle bin (readMissing).
 func (w *worker) handle(t task) {
 	var c *claim
+	if !t.resolved && t.recycled == nil {
+		defer w.run.entries.Done()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err := &callError{code: "InternalError", msg: w.run.sc.scrub(fmt.Sprintf("reading the user failed: %v", p)), panicked: true}
 			if c != nil {
 				w.run.settle(c, nil, err)
 			} else {
-				w.run.addError(t.pos, t.label, err)
+				w.run.addError(t.at, t.label, err)
 			}
 		}
 	}()
@@ -480,20 +532,28 @@ func (w *worker) handle(t task) {
 	if !t.resolved {
 		var err *callError
 		if id, name, err = w.resolve(t.label); err != nil {
-			w.run.addError(t.pos, t.label, err)
+			if err.code == codeNoUser {
+				w.run.notFound(t, err)
+				return
+			}
+			w.run.addError(t.at, t.label, err)
 			return
 		}
 	}
-	c, first := w.run.claimUser(id, t.pos, t.label)
+	c, first := w.run.claimUser(id, t.at, t.label)
 	if !first {
 		return
 	}
 	keys, err := w.recycleBin(id)
+	if t.recycled != nil && err != nil && err.code == codeNoUser {
+		// The key bin of a deleted user may answer that it has no such user: no key is listed.
+		keys, err = []alert.Key{}, nil
+	}
 	if err != nil {
 		w.run.settle(c, nil, err)
 		return
 	}
-	w.run.settle(c, &alert.Bin{UserName: name, UserID: id, Keys: keys}, nil)
+	w.run.settle(c, &alert.Bin{UserName: name, UserID: id, Keys: keys, Recycled: t.recycled}, nil)
 }
 
 // resolve turns an entry into a user ID and RAM user name.

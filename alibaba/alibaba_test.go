@@ -212,8 +212,14 @@ func TestReadAllUsersPages(t *testing.T) {
 	if got := s.Calls("GetUser"); got != 0 {
 		t.Errorf("GetUser calls = %d, want 0", got)
 	}
-	if got, want := scan.Calls, 2503; got != want {
+	if got := s.Calls("ListUsersInRecycleBin"); got != 1 {
+		t.Errorf("ListUsersInRecycleBin calls = %d, want 1 page (the user bin is empty)", got)
+	}
+	if got, want := scan.Calls, 2504; got != want {
 		t.Errorf("Scan.Calls = %d, want %d", got, want)
+	}
+	if diff := cmp.Diff(&UserBin{Listed: true}, scan.UserBin); diff != "" {
+		t.Errorf("Read(*) UserBin (-want +got):\n%s", diff)
 	}
 }
 
@@ -309,7 +315,7 @@ func TestReadRetriesTransientFailures(t *testing.T) {
 		{name: "500 that survives", setup: func(s *ramfake.Server) { s.FailNext(1000, 500) }, entries: []string{"2073290024939201"},
 			errors: []string{"2073290024939201:InternalError:transient"}, exactCall: maxAttempts},
 		{name: "throttling that survives", setup: func(s *ramfake.Server) { s.ThrottleNext(1000) }, entries: []string{"*"},
-			errors: []string{"*:Throttling.User:transient"}, exactCall: maxAttempts},
+			errors: []string{"*:Throttling.User:transient", "ListUsersInRecycleBin:Throttling.User:transient"}, exactCall: 2 * maxAttempts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -600,7 +606,7 @@ func TestReadDeadline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"*:Canceled:transient"}, codes(scan.Errors)); diff != "" {
+		if diff := cmp.Diff([]string{"*:Canceled:transient", "ListUsersInRecycleBin:Canceled:transient"}, codes(scan.Errors)); diff != "" {
 			t.Errorf("Read() errors (-want +got):\n%s", diff)
 		}
 	})

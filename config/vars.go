@@ -22,9 +22,9 @@ func Vars(specs []notify.Spec) []env.Var {
 
 // head are the variables before the channels'.
 var head = []env.Var{
-	{Name: "RAM_USERS", Default: "(required)", Help: "comma-separated RAM users: names (`alice`), principal names (`alice@corp.onaliyun.com`), user IDs (digits), or `*` for every RAM user"},
+	{Name: "RAM_USERS", Default: "(required)", Help: "comma-separated RAM users: names (`alice`), principal names (`alice@corp.onaliyun.com`), user IDs (digits), or `*` for every RAM user; deleted users in the user recycle bin are watched too (all with `*`, else those the entries name)"},
 	{Name: "ALERT_THRESHOLDS", Default: defaultThresholds, Help: "lead times before DeleteDate: whole days (`7`, `7d`) or hours (`36h`); `0` = purged before the next check"},
-	{Name: "ALERT_ON_RECYCLE", Default: "true", Help: "also alert when a key enters the recycle bin"},
+	{Name: "ALERT_ON_RECYCLE", Default: "true", Help: "also alert when a key enters the recycle bin, or a user the user recycle bin"},
 	{Name: "ALERT_MODE", Default: "crossing", Help: "`crossing` (alert once per threshold) or `digest` (list every key every run)"},
 	{Name: "SCHEDULE", Default: "(required for timer events)", Help: "the timer trigger's own cron expression (6 fields, optional `CRON_TZ=Zone ` prefix, day-of-week by name) or `@every <duration>`"},
 	{Name: "TIMEZONE", Default: "UTC", Help: "IANA zone for dates shown to people"},

@@ -36,9 +36,10 @@ const (
 	lookupBudget = time.Minute
 )
 
-// deleters finds who deleted the keys a run reports, in ActionTrail. lookUpDeleters starts the look-ups
-// of the run's window when the run starts, so that they go on while the bins are read: every key a
-// crossing run reports as recycled was deleted in it. attach then looks up the spans of the older
+// deleters finds who deleted the keys and the users a run reports, in ActionTrail. lookUpDeleters starts
+// the look-ups of the run's window when the run starts, one per event name (DeleteAccessKey,
+// DeleteUser), so that they go on while the bins are read: every key and user a crossing run reports as
+// recycled was deleted in it. attach then looks up the spans of the older
 // recycle dates a digest lists, waits for every look-up, and puts each deleter on its alert. A nil
 // *deleters looks up nothing.
 type deleters struct {
@@ -65,13 +66,13 @@ type span struct {
 
 // lookUpDeleters starts the look-ups of a run's window (prev - 15 min, now], with the invocation's
 // credentials in its account, unless the run says nobody looks: LOOKUP_DELETER=false, no Trail, or a
-// crossing run without recycled alerts (ALERT_ON_RECYCLE=false). The look-ups end when the bins' reading
+// crossing run without recycled or userRecycled alerts (ALERT_ON_RECYCLE=false). The look-ups end when the bins' reading
 // must end, leaving the reserve for delivery, and at the latest lookupBudget after they started.
 func (h *Handler) lookUpDeleters(ctx context.Context, creds *alibaba.Credentials, account string, s Settings, times schedule.Times) *deleters {
 	if h.Trail == nil || !s.LookupDeleter || (s.Mode == alert.ModeCrossing && !s.AlertOnRecycle) {
 		return nil
 	}
-	d := &deleters{h: h, account: account, creds: creds, clock: h.now(), names: []string{alert.EventDeleteAccessKey}}
+	d := &deleters{h: h, account: account, creds: creds, clock: h.now(), names: []string{alert.EventDeleteAccessKey, alert.EventDeleteUser}}
 	rctx, rcancel := readContext(ctx)
 	lctx, lcancel := context.WithTimeout(rctx, lookupBudget)
 	d.ctx, d.cancel = lctx, func() { lcancel(); rcancel() }
@@ -253,12 +254,15 @@ func lookupWarnings(denied, failed []*span, invalid int, invalidReason string) [
 	if len(denied) > 0 {
 		var le *alibaba.LookupError
 		errors.As(denied[0].err, &le)
-		w = append(w, fmt.Sprintf("who deleted the recycled AccessKeys is not shown: ActionTrail refused the look-up (%s): the function's role lacks actiontrail:LookupEvents (add it, see deploy/ram-policy.json, or set LOOKUP_DELETER=false)", le.Code))
+		w = append(w, fmt.Sprintf("who deleted the recycled AccessKeys and RAM users is not shown: ActionTrail refused the look-up (%s): the function's role lacks actiontrail:LookupEvents (add it, see deploy/ram-policy.json, or set LOOKUP_DELETER=false)", le.Code))
 	}
 	if len(failed) > 0 {
-		s := "who deleted the recycled AccessKeys could not be looked up in ActionTrail: " + failed[0].err.Error()
-		if len(failed) > 1 {
-			s += fmt.Sprintf(" (and %d more look-ups failed)", len(failed)-1)
+		s := "who deleted the recycled AccessKeys and RAM users could not be looked up in ActionTrail: " + failed[0].err.Error()
+		switch n := len(failed) - 1; {
+		case n == 1:
+			s += " (and 1 more look-up failed)"
+		case n > 1:
+			s += fmt.Sprintf(" (and %d more look-ups failed)", n)
 		}
 		w = append(w, s)
 	}

@@ -88,15 +88,23 @@ func byConsole(name string, at time.Time, key string) alert.DeletionEvent {
 func TestHandleDeletersCrossing(t *testing.T) {
 	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	found, missing, fresh := cur.Add(-2*time.Hour), cur.Add(-5*time.Hour), clock.Add(-5*time.Minute)
+	eve := &alert.RecycledUser{PrincipalName: "eve@corp.onaliyun.com", CreateDate: cur.Add(-400 * 24 * time.Hour),
+		RecycleDate: cur.Add(-3 * time.Hour), DeleteDate: cur.Add(30*24*time.Hour - 3*time.Hour)}
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001", Keys: []alert.Key{
 		key("LTAI5tRecycledFound00001", found, found.Add(30*24*time.Hour)),
 		key("LTAI5tRecycledMissing001", missing, missing.Add(30*24*time.Hour)),
 		key("LTAI5tRecycledFresh00001", fresh, fresh.Add(30*24*time.Hour)),
 		key("LTAI5tExpiresIn3Days0001", cur.Add(-27*24*time.Hour), cur.Add(3*24*time.Hour+5*time.Hour)),
-	}}}}}
+	}}, {UserName: "eve", UserID: "1005", Recycled: eve, Keys: []alert.Key{key("LTAI5tEveKey000000000001", eve.RecycleDate, eve.DeleteDate)}},
+	}, UserBin: &alibaba.UserBin{Listed: true, Users: 1}}}
 	deletion := byConsole("ops-admin", found.Add(20*time.Second), "LTAI5tRecycledFound00001")
+	// The RAM console deletes a user by its principal name; the event of the deletion of its key (which
+	// went with it) says nothing of the user's.
+	eveDeletion := alert.DeletionEvent{Name: alert.EventDeleteUser, UserPrincipalName: "eve@corp.onaliyun.com",
+		By: alert.Deleter{PrincipalType: "root-account", PrincipalName: "root", PrincipalID: "1234567890123456", SourceIP: "198.51.100.8",
+			UserAgent: "ram.console.aliyun.com", EventType: "ApiCall", EventTime: eve.RecycleDate.Add(-5 * time.Second), EventID: "EV-EVE"}}
 	trail := &fakeTrail{called: make(chan struct{}), events: []alert.DeletionEvent{
-		deletion,
+		deletion, eveDeletion,
 		// the expiring key's deletion: it is not a recycled alert, and says nothing of it
 		byConsole("someone", cur.Add(-27*24*time.Hour), "LTAI5tExpiresIn3Days0001"),
 	}}
@@ -112,8 +120,9 @@ func TestHandleDeletersCrossing(t *testing.T) {
 	if !wr.started {
 		t.Errorf("the bins were read before ActionTrail was asked: the look-ups must start while they are read")
 	}
-	// The window (prev - 15 min, now], now being the clock, 30 s after cur.
-	if diff := cmp.Diff([]string{"DeleteAccessKey 2026-11-29T08:45:00Z 2026-11-30T09:00:30Z"}, trail.spans()); diff != "" {
+	// The window (prev - 15 min, now], now being the clock, 30 s after cur, once per event name.
+	wantSpans := []string{"DeleteAccessKey 2026-11-29T08:45:00Z 2026-11-30T09:00:30Z", "DeleteUser 2026-11-29T08:45:00Z 2026-11-30T09:00:30Z"}
+	if diff := cmp.Diff(wantSpans, trail.spans()); diff != "" {
 		t.Errorf("look-ups (-want +got):\n%s", diff)
 	}
 	if trail.creds[0] != creds || trail.account[0] != "1234567890123456" {
@@ -122,6 +131,9 @@ func TestHandleDeletersCrossing(t *testing.T) {
 	got := map[string]alert.Alert{}
 	for _, a := range res.Alerts {
 		got[a.AccessKeyID] = a
+	}
+	if u := got[""]; u.Event != alert.UserRecycled || u.DeletedBy == nil || *u.DeletedBy != eveDeletion.By {
+		t.Errorf("eve's %s alert: deletedBy = %+v, want %+v", u.Event, u.DeletedBy, eveDeletion.By)
 	}
 	if d := got["LTAI5tRecycledFound00001"].DeletedBy; d == nil || *d != deletion.By {
 		t.Errorf("found key's deletedBy = %+v, want %+v", d, deletion.By)
@@ -146,6 +158,9 @@ func TestHandleDeletersCrossing(t *testing.T) {
 	res2, err := h2.Handle(context.Background(), Invocation{RequestID: "req-2", AccountID: "1234567890123456"}, []byte(timerEvent))
 	if err != nil {
 		t.Fatalf("Handle() = %v", err)
+	}
+	if len(res2.Alerts) != len(res.Alerts) {
+		t.Fatalf("without look-ups: %d alerts, want %d", len(res2.Alerts), len(res.Alerts))
 	}
 	for _, a := range res2.Alerts {
 		if a.DeletedBy != nil || a.DeleterMissing != "" || got[a.AccessKeyID].ID != a.ID {
@@ -210,9 +225,9 @@ func TestHandleDeletersFailures(t *testing.T) {
 		want string
 	}{
 		{name: "denied", err: &alibaba.LookupError{Code: "NoPermission", Message: "LookupEvents: You are not authorized", Denied: true},
-			want: "who deleted the recycled AccessKeys is not shown: ActionTrail refused the look-up (NoPermission): the function's role lacks actiontrail:LookupEvents (add it, see deploy/ram-policy.json, or set LOOKUP_DELETER=false)"},
+			want: "who deleted the recycled AccessKeys and RAM users is not shown: ActionTrail refused the look-up (NoPermission): the function's role lacks actiontrail:LookupEvents (add it, see deploy/ram-policy.json, or set LOOKUP_DELETER=false)"},
 		{name: "throttled", err: &alibaba.LookupError{Code: "Throttling.User", Message: "LookupEvents: denied due to flow control (gave up after 6 attempts)", Transient: true},
-			want: "who deleted the recycled AccessKeys could not be looked up in ActionTrail: Throttling.User: LookupEvents: denied due to flow control (gave up after 6 attempts)"},
+			want: "who deleted the recycled AccessKeys and RAM users could not be looked up in ActionTrail: Throttling.User: LookupEvents: denied due to flow control (gave up after 6 attempts) (and 1 more look-up failed)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,6 +261,9 @@ func TestHandleDeletersInvalidEvents(t *testing.T) {
 	}}}}}
 	h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.LookupDeleter = true }), r)
 	h.Trail = trailFunc(func(q alibaba.EventQuery) (*alibaba.Events, error) {
+		if q.Name == alert.EventDeleteUser {
+			return &alibaba.Events{Events: []alert.DeletionEvent{}}, nil
+		}
 		return &alibaba.Events{Events: []alert.DeletionEvent{}, Invalid: 2, InvalidReason: `event X: eventTime "yesterday" is not an RFC 3339 date`}, nil
 	})
 	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1"}, []byte(timerEvent))
@@ -279,11 +297,16 @@ func TestHandleDeletersDigest(t *testing.T) {
 		key("LTAI5tEightyDaysAgo00001", at(80*day), at(80*day).Add(90*day)),
 		key("LTAI5tTooOld00000000001", at(95*day), at(95*day).Add(100*day)),
 	}
-	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001", Keys: keys}}}}
+	frank := &alert.RecycledUser{PrincipalName: "frank@corp.onaliyun.com", CreateDate: at(400 * day), RecycleDate: at(50 * day), DeleteDate: at(-10 * day)}
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001", Keys: keys},
+		{UserName: "frank", UserID: "1006", Recycled: frank}}, UserBin: &alibaba.UserBin{Listed: true, Users: 1}}}
 	var events []alert.DeletionEvent
 	for _, k := range keys {
 		events = append(events, byConsole("ops-admin", k.RecycleDate.Add(-time.Minute), k.AccessKeyID))
 	}
+	// The RAM API deletes a user by its name.
+	events = append(events, alert.DeletionEvent{Name: alert.EventDeleteUser, UserName: "frank",
+		By: alert.Deleter{PrincipalType: "ram-user", PrincipalName: "ops-admin", EventTime: frank.RecycleDate.Add(30 * time.Second), EventID: "EV-FRANK"}})
 	trail := &fakeTrail{events: events}
 	h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.LookupDeleter = true; s.Mode = alert.ModeDigest }), r)
 	h.Trail = trail
@@ -296,6 +319,8 @@ func TestHandleDeletersDigest(t *testing.T) {
 		"DeleteAccessKey 2026-10-21T08:55:00Z 2026-11-10T09:05:00Z", // 40 and 20 days ago
 		"DeleteAccessKey 2026-11-28T08:55:00Z 2026-11-28T09:05:00Z", // 2 days ago; 95 days ago is beyond ActionTrail's 90
 		"DeleteAccessKey 2026-11-29T08:45:00Z 2026-11-30T09:00:30Z", // the window, while the bins are read
+		"DeleteUser 2026-10-11T08:55:00Z 2026-10-11T09:05:00Z",      // frank, deleted 50 days ago
+		"DeleteUser 2026-11-29T08:45:00Z 2026-11-30T09:00:30Z",      // the window
 	}
 	if diff := cmp.Diff(want, trail.spans()); diff != "" {
 		t.Errorf("look-ups (-want +got):\n%s", diff)
@@ -305,6 +330,10 @@ func TestHandleDeletersDigest(t *testing.T) {
 		case "LTAI5tTooOld00000000001":
 			if a.DeletedBy != nil || a.DeleterMissing != "" {
 				t.Errorf("%s (recycled 95 days ago): deletedBy %+v, missing %q; want neither", a.AccessKeyID, a.DeletedBy, a.DeleterMissing)
+			}
+		case "":
+			if a.Event != alert.UserDigest || a.DeletedBy == nil || a.DeletedBy.EventID != "EV-FRANK" {
+				t.Errorf("frank's %s alert: deletedBy %+v, want his deletion", a.Event, a.DeletedBy)
 			}
 		default:
 			if a.DeletedBy == nil || a.DeletedBy.EventID != "EV-"+a.AccessKeyID {
@@ -330,6 +359,8 @@ func TestHandleDeletersLongWindow(t *testing.T) {
 	want := []string{
 		"DeleteAccessKey 2026-10-01T08:45:00Z 2026-10-31T08:45:00Z",
 		"DeleteAccessKey 2026-10-31T08:45:00Z 2026-11-01T09:05:00Z",
+		"DeleteUser 2026-10-01T08:45:00Z 2026-10-31T08:45:00Z",
+		"DeleteUser 2026-10-31T08:45:00Z 2026-11-01T09:05:00Z",
 	}
 	if diff := cmp.Diff(want, trail.spans()); diff != "" {
 		t.Errorf("look-ups (-want +got):\n%s", diff)
@@ -352,10 +383,15 @@ func TestHandleDeletersBudget(t *testing.T) {
 			want: func(_, deadline time.Time) time.Time { return deadline.Add(-11 * time.Second) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
 			var got time.Time
 			var ok bool
 			h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.LookupDeleter = true }), r)
-			h.Trail = ctxTrail(func(ctx context.Context) { got, ok = ctx.Deadline() })
+			h.Trail = ctxTrail(func(ctx context.Context) {
+				mu.Lock()
+				defer mu.Unlock()
+				got, ok = ctx.Deadline()
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 			defer cancel()
 			deadline, _ := ctx.Deadline()

@@ -18,10 +18,13 @@ func (h *Handler) read(ctx context.Context, creds *alibaba.Credentials, users []
 	return h.Reader.Read(rctx, creds, users)
 }
 
-// record puts what the scan read in r: the unreadable users (each logged), how many users were read
-// and how many keys their bins hold. It returns the reading's failures: no user could be read at all
-// (or ListUsers failed for *), transient failures outlived the reader's retries, reading a user
-// panicked.
+// userBinWarning is how many users in the user recycle bin make a run warn that it is nearly full.
+const userBinWarning = 900
+
+// record puts what the scan read in r: the unreadable users (each logged), how many live users were
+// read, how many deleted users are watched, how many keys their bins hold, and the warnings about the
+// user recycle bin (each logged). It returns the reading's failures: no user could be read at all (or
+// ListUsers failed for *), transient failures outlived the reader's retries, reading a user panicked.
 func (r *Result) record(ctx context.Context, log *slog.Logger, scan *alibaba.Scan, users []string) (failures []string) {
 	var transient, panicked []alert.UserError
 	for _, e := range scan.Errors {
@@ -34,9 +37,17 @@ func (r *Result) record(ctx context.Context, log *slog.Logger, scan *alibaba.Sca
 		}
 		log.WarnContext(ctx, "user unreadable", "user", e.User, "code", e.Code, "message", e.Message, "transient", e.Transient)
 	}
-	r.UsersChecked = len(scan.Bins)
 	for _, b := range scan.Bins {
+		if b.Recycled != nil {
+			r.RecycledUsers++
+		} else {
+			r.UsersChecked++
+		}
 		r.KeysInBins += len(b.Keys)
+	}
+	for _, w := range userBinWarnings(scan.UserBin) {
+		r.Warnings = append(r.Warnings, w)
+		log.WarnContext(ctx, w)
 	}
 	if s := unreadableSummary(scan, users); s != "" {
 		failures = append(failures, s)
@@ -47,6 +58,21 @@ func (r *Result) record(ctx context.Context, log *slog.Logger, scan *alibaba.Sca
 		failures = append(failures, fmt.Sprintf("reading %d users panicked (%s): see their errors", len(panicked), codeCounts(panicked)))
 	}
 	return failures
+}
+
+// userBinWarnings are what a run says about the user recycle bin: that the role may not list it, or
+// that it is nearly full.
+func userBinWarnings(ub *alibaba.UserBin) []string {
+	switch {
+	case ub == nil:
+		return nil
+	case ub.Denied != "":
+		return []string{fmt.Sprintf("the user recycle bin could not be listed (%s): %s; deleted RAM users are not watched", ub.Denied, alibaba.UserBinHint())}
+	case ub.Listed && ub.Users >= userBinWarning:
+		return []string{fmt.Sprintf("the user recycle bin holds %s of %s users: deleting more purges the oldest at once",
+			thousands(ub.Users), thousands(alert.UserBinCapacity))}
+	}
+	return nil
 }
 
 // unreadableSummary is the failure when no user's bin could be read at all, or ListUsers failed for *.

@@ -19,9 +19,10 @@ type Result struct {
 	Now time.Time `json:"now"`
 	// Findings are what the run found, as the generic webhook's data carries them: the mode, the
 	// account (ID from the invocation, else FC_ACCOUNT_ID, else empty), the window and the next check,
-	// the alerts most urgent first, the unreadable users, the warnings and how many users were read.
+	// the alerts most urgent first, the unreadable users, the warnings, how many users were read and how
+	// many deleted users are watched.
 	alert.Findings
-	// KeysInBins counts the AccessKeys found in the bins read.
+	// KeysInBins counts the AccessKeys found in the bins read, deleted users' included.
 	KeysInBins int `json:"keysInBins"`
 	// DryRun is true when nothing was sent.
 	DryRun bool `json:"dryRun"`
@@ -82,7 +83,7 @@ type Preview struct {
 // alerts" lines of at most 32 KB each (the chat messages list 100 and point here for the rest).
 func (h *Handler) logResult(ctx context.Context, r *Result, err error) {
 	log := h.Logger
-	log.InfoContext(ctx, "run", "mode", r.Mode, "users", r.UsersChecked, "unreadable", len(r.Errors), "keys", r.KeysInBins,
+	log.InfoContext(ctx, "run", "mode", r.Mode, "users", r.UsersChecked, "deletedUsers", r.RecycledUsers, "unreadable", len(r.Errors), "keys", r.KeysInBins,
 		"alerts", len(r.Alerts), "dryRun", r.DryRun, "durationMs", r.DurationMS)
 	level := slog.LevelInfo
 	if err != nil {
@@ -160,11 +161,21 @@ func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 // unencodable is the JSON of an alert that json.Marshal cannot encode (a date past the year 9999): its
 // fields, dates as text, and why.
 func unencodable(a alert.Alert, err error) []byte {
-	b, _ := json.Marshal(map[string]any{
+	m := map[string]any{
 		"id": a.ID, "event": a.Event, "userName": a.UserName, "userId": a.UserID, "accessKeyId": a.AccessKeyID,
 		"createDate": a.CreateDate.String(), "recycleDate": a.RecycleDate.String(), "deleteDate": a.DeleteDate.String(),
 		"thresholdHours": a.ThresholdHours, "remainingSeconds": a.RemainingSeconds, "binFull": a.BinFull,
 		"unencodable": err.Error(),
-	})
+	}
+	if a.Event.ForUser() {
+		delete(m, "accessKeyId")
+		delete(m, "binFull")
+		keys := make([]map[string]string, len(a.AccessKeys))
+		for i, k := range a.AccessKeys {
+			keys[i] = map[string]string{"accessKeyId": k.AccessKeyID, "recycleDate": k.RecycleDate.String(), "deleteDate": k.DeleteDate.String()}
+		}
+		m["userPrincipalName"], m["firstPurgeDate"], m["accessKeys"] = a.UserPrincipalName, a.FirstPurgeDate.String(), keys
+	}
+	b, _ := json.Marshal(m)
 	return b
 }

@@ -14,6 +14,10 @@ package notify
 // plain phrases ("alice (2073…)"); each format escapes them where they enter it. The Message's own
 // words (Title, RestLine, dates, counts) hold no outside text. The restore command alone is made safe
 // here, for a shell.
+//
+// An item of the message is a key alert, or a user alert (KeyItem.DeletedUser set): a deleted RAM user, its
+// AccessKeys and the commands that restore the user and then each key. Both count against
+// MaxListedKeys and share one order, the soonest loss first.
 
 import (
 	"fmt"
@@ -25,8 +29,9 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alert"
 )
 
-// MaxListedKeys is how many alerted keys a chat channel lists per run, most urgent first; the others
-// are counted in one line that says where they are (the webhook and the logged result carry them all).
+// MaxListedKeys is how many alerts (keys and deleted users alike) a chat channel lists per run, most
+// urgent first; the others are counted in one line that says where they are (the webhook and the logged
+// result carry them all).
 const MaxListedKeys = 100
 
 // maxErrorNames is how many user names an error group lists; the others are counted.
@@ -50,13 +55,18 @@ type Message struct {
 	Next string
 	// UsersChecked counts the users whose recycle bin was read.
 	UsersChecked int
+	// RecycledUsers counts the deleted users watched in the user recycle bin.
+	RecycledUsers int
 	// RunID is the invocation's request ID (may be empty).
 	RunID string
-	// Keys are the listed alerts, most urgent (soonest DeleteDate) first, at most MaxListedKeys.
+	// Keys are the listed alerts, key and user alerts, most urgent (soonest loss) first, at most
+	// MaxListedKeys.
 	Keys []KeyItem
-	// Rest counts the alerted keys beyond MaxListedKeys that are not listed.
+	// Rest counts the alerts beyond MaxListedKeys that are not listed.
 	Rest int
-	// Total counts every alerted key (len(Keys) + Rest).
+	// RestUsers counts the user alerts among them.
+	RestUsers int
+	// Total counts every alert (len(Keys) + Rest).
 	Total int
 	// ErrorGroups are the unreadable users grouped by error code, largest group first.
 	ErrorGroups []ErrorGroup
@@ -64,34 +74,79 @@ type Message struct {
 	Warnings []string
 }
 
-// KeyItem is one alerted AccessKey as people read it; dates are in the report's zone (TIMEZONE).
+// KeyItem is one alert as people read it: an alerted AccessKey, or, with DeletedUser set, a deleted RAM
+// user.
+// Dates are in the report's zone (TIMEZONE).
 type KeyItem struct {
 	// Alert is the alert as the webhook carries it.
 	Alert alert.Alert
-	// Event is a short reason: "recycled", "expiring (3d threshold)", "in the recycle bin".
+	// Event is a short reason: "recycled", "expiring (3d threshold)", "in the recycle bin"; for a
+	// deleted user "user deleted", "user expiring (3d threshold)", "deleted user".
 	Event string
 	// User is "alice (20732900249392xx)".
 	User string
-	// Recycled is when the key was deleted, i.e. entered the bin ("2026-11-04 16:12 CST").
+	// Recycled is when the key (the user) was deleted, i.e. entered the bin ("2026-11-04 16:12 CST").
 	Recycled string
-	// Purged is the DeleteDate, when the key is gone for good.
+	// Purged is the DeleteDate, when the key is gone for good; for a deleted user its first loss
+	// (FirstPurgeDate).
 	Purged string
-	// Left is the time left, "in 2d 4h", or "past DeleteDate, may already be gone".
+	// Left is the time left until Purged, "in 2d 4h", or "past DeleteDate, may already be gone".
 	Left string
-	// Past is true when DeleteDate has passed.
+	// Past is true when DeleteDate (the first loss) has passed.
 	Past bool
 	// Urgent is true when less than a day is left (or none).
 	Urgent bool
 	// BinFull is the warning for a full bin, or empty.
 	BinFull string
-	// Deleter says who deleted the key, from ActionTrail: "deleted by RAM user ops-admin from
-	// 203.0.113.7 (console), 2026-12-02 17:03 CST", or that the deletion is not (yet) there; empty when
-	// nobody looked. The names, address and user agent in it are as they came: formats escape it.
+	// Deleter says who deleted the key (for a deleted user, the user), from ActionTrail: "deleted by RAM
+	// user ops-admin from 203.0.113.7 (console), 2026-12-02 17:03 CST", or that the deletion is not
+	// (yet) there; empty when nobody looked. The names, address and user agent in it are as they came:
+	// formats escape it.
 	Deleter string
-	// Restore is the CLI command that restores the key, safe to paste into a shell; empty when the IDs
-	// allow none: an ID that is empty, or holds a control character, a character beyond ASCII, a quote or
-	// a backtick.
+	// Restore is the CLI command that restores the key (for a deleted user, the user), safe to paste
+	// into a shell; empty when the IDs allow none: an ID that is empty, or holds a control character, a
+	// character beyond ASCII, a quote or a backtick.
 	Restore string
+	// DeletedUser is set for a user alert: what is said of a deleted user beyond the fields above.
+	DeletedUser *UserItem
+}
+
+// UserItem is what a user alert says of a deleted RAM user. Its texts hold values as they came (the
+// user's name); formats escape them.
+type UserItem struct {
+	// Summary is "RAM user eve was deleted: eve and 2 AccessKeys are purged on 2026-12-24 09:00 CST
+	// (in 21d 3h)"; when a key is purged before the user, the sentence says when.
+	Summary string
+	// PrincipalName is the user's principal name (eve@corp.onaliyun.com).
+	PrincipalName string
+	// Deleted is the user's own DeleteDate, when it is purged with every AccessKey it had.
+	Deleted string
+	// Keys are the user's AccessKeys in the recycle bin, soonest DeleteDate first.
+	Keys []UserKeyItem
+	// NoKeys, when no key is listed, says that every AccessKey of the user goes with it; else empty.
+	NoKeys string
+}
+
+// UserKeyItem is an AccessKey of a deleted user.
+type UserKeyItem struct {
+	// AccessKeyID is the full AccessKey ID, as it came.
+	AccessKeyID string
+	// Recycled and Purged are the key's RecycleDate and DeleteDate.
+	Recycled, Purged string
+	// Restore is the command that restores the key once its user is back, safe for a shell; empty
+	// when the IDs allow none.
+	Restore string
+}
+
+// Text is the key as a line: "AccessKey LTAI…: deleted 2026-11-04 16:12 CST, purged 2026-12-04 16:12
+// CST". The ID is as it came: a format escapes the line.
+func (k UserKeyItem) Text() string {
+	return fmt.Sprintf("AccessKey %s: deleted %s, purged %s", k.AccessKeyID, k.Recycled, k.Purged)
+}
+
+// RestoreText is the key's restore command as code shows it, or why there is none, as KeyItem's.
+func (k UserKeyItem) RestoreText(code, text func(string) string) string {
+	return restoreText(k.Restore, restoreUnsafe, code, text)
 }
 
 // ErrorGroup is the unreadable users that share one error code.
@@ -113,14 +168,15 @@ func NewMessage(r *alert.Report) *Message {
 		loc = time.UTC
 	}
 	m := &Message{
-		DryRun:       r.DryRun,
-		Account:      accountText(r.AccountID, r.AccountLabel),
-		Checked:      formatTime(r.Window.To, loc),
-		Next:         formatTime(r.Next, loc),
-		UsersChecked: r.UsersChecked,
-		RunID:        r.RequestID,
-		Total:        len(r.Alerts),
-		Warnings:     r.Warnings,
+		DryRun:        r.DryRun,
+		Account:       accountText(r.AccountID, r.AccountLabel),
+		Checked:       formatTime(r.Window.To, loc),
+		Next:          formatTime(r.Next, loc),
+		UsersChecked:  r.UsersChecked,
+		RecycledUsers: r.RecycledUsers,
+		RunID:         r.RequestID,
+		Total:         len(r.Alerts),
+		Warnings:      r.Warnings,
 	}
 	if r.RetryCount >= 1 {
 		m.Repeat = fmt.Sprintf("repeat %d of the %s check", r.RetryCount+1, r.Window.To.In(loc).Format("15:04"))
@@ -129,6 +185,11 @@ func NewMessage(r *alert.Report) *Message {
 	alert.SortByUrgency(alerts)
 	if len(alerts) > MaxListedKeys {
 		m.Rest = len(alerts) - MaxListedKeys
+		for _, a := range alerts[MaxListedKeys:] {
+			if a.Event.ForUser() {
+				m.RestUsers++
+			}
+		}
 		alerts = alerts[:MaxListedKeys]
 	}
 	for _, a := range alerts {
@@ -139,15 +200,32 @@ func NewMessage(r *alert.Report) *Message {
 	return m
 }
 
+// headline says what the run found: the alerted keys and deleted users, or the unreadable users.
 func headline(r *alert.Report) string {
-	n := len(r.Alerts)
+	users := 0
+	for _, a := range r.Alerts {
+		if a.Event.ForUser() {
+			users++
+		}
+	}
+	n := len(r.Alerts) - users
+	deleted := ""
+	if users > 0 {
+		deleted = " and " + plural(users, "deleted RAM user", "deleted RAM users")
+	}
 	if r.Mode == alert.ModeDigest {
 		if n == 0 {
-			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s", plural(r.UsersChecked, "user", "users"))
+			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s%s", plural(r.UsersChecked, "user", "users"), deleted)
 		}
-		return fmt.Sprintf("Digest: %s in the recycle bin of %s", plural(n, "RAM AccessKey", "RAM AccessKeys"), plural(r.UsersChecked, "user", "users"))
+		return fmt.Sprintf("Digest: %s in the recycle bin of %s%s", plural(n, "RAM AccessKey", "RAM AccessKeys"), plural(r.UsersChecked, "user", "users"), deleted)
 	}
 	switch {
+	case users == 1 && n == 0:
+		return "1 deleted RAM user and its AccessKeys need attention"
+	case users > 1 && n == 0:
+		return fmt.Sprintf("%d deleted RAM users and their AccessKeys need attention", users)
+	case users > 0:
+		return fmt.Sprintf("%s and %s in the recycle bin need attention", plural(users, "deleted RAM user", "deleted RAM users"), plural(n, "RAM AccessKey", "RAM AccessKeys"))
 	case n == 1:
 		return "1 RAM AccessKey in the recycle bin needs attention"
 	case n > 1:
@@ -170,11 +248,49 @@ func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 		Urgent:   a.RemainingSeconds < 86400,
 		Deleter:  deleterText(a, loc),
 	}
+	if a.Event.ForUser() {
+		k.Purged = formatTime(a.FirstPurgeDate, loc)
+		k.Restore, _ = restoreUserCommand(a.UserID)
+		k.DeletedUser = newUserItem(a, k, loc)
+		return k
+	}
 	k.Restore, _ = restoreCommand(a.UserID, a.AccessKeyID)
 	if a.BinFull {
 		k.BinFull = fmt.Sprintf("bin full: deleting another AccessKey of %s purges the oldest one at once", a.UserName)
 	}
 	return k
+}
+
+// newUserItem is what the user alert a, whose item k is, says of its deleted user.
+func newUserItem(a alert.Alert, k KeyItem, loc *time.Location) *UserItem {
+	u := &UserItem{PrincipalName: a.UserPrincipalName, Deleted: formatTime(a.DeleteDate, loc)}
+	for _, key := range a.AccessKeys {
+		cmd, _ := restoreCommand(a.UserID, key.AccessKeyID)
+		u.Keys = append(u.Keys, UserKeyItem{AccessKeyID: key.AccessKeyID, Recycled: formatTime(key.RecycleDate, loc),
+			Purged: formatTime(key.DeleteDate, loc), Restore: cmd})
+	}
+	what := a.UserName + " is"
+	if len(a.AccessKeys) > 0 {
+		what = a.UserName + " and " + plural(len(a.AccessKeys), "AccessKey are", "AccessKeys are")
+	} else {
+		u.NoKeys = fmt.Sprintf("No AccessKey of %s is listed in the recycle bin: every AccessKey of %s is purged with the user", a.UserName, a.UserName)
+	}
+	u.Summary = fmt.Sprintf("RAM user %s was deleted: %s purged on %s (%s)", a.UserName, what, u.Deleted, k.Left)
+	if a.FirstPurgeDate.Before(a.DeleteDate) {
+		var first []string
+		for _, key := range a.AccessKeys {
+			if key.DeleteDate.Equal(a.FirstPurgeDate) {
+				first = append(first, key.AccessKeyID)
+			}
+		}
+		sooner := "AccessKey " + strings.Join(first, " and ")
+		if len(first) != 1 {
+			sooner = plural(len(first), "AccessKey", "AccessKeys")
+		}
+		u.Summary = fmt.Sprintf("RAM user %s was deleted: %s purged on %s, %s sooner, on %s (%s)",
+			a.UserName, what, u.Deleted, sooner, k.Purged, k.Left)
+	}
+	return u
 }
 
 // restoreCommand is the Alibaba Cloud CLI command that restores an AccessKey from the recycle bin,
@@ -193,9 +309,24 @@ func restoreCommand(userID, accessKeyID string) (cmd string, ok bool) {
 	return "aliyun ims RestoreAccessKeyFromRecycleBin --UserId " + u + " --UserAccessKeyId " + a, true
 }
 
+// restoreUserCommand is the Alibaba Cloud CLI command that restores a deleted user from the user
+// recycle bin, made as restoreCommand's. Its AccessKeys stay in the AccessKey recycle bin: each is
+// restored with restoreCommand once the user is back.
+func restoreUserCommand(userID string) (cmd string, ok bool) {
+	u, ok := shellWord(userID)
+	if !ok {
+		return "", false
+	}
+	return "aliyun ims RestoreUserFromRecycleBin --UserId " + u, true
+}
+
 // restoreUnsafe is said instead of a restore command that restoreCommand refused, or that a format
 // cannot show exactly.
 const restoreUnsafe = "not shown: the user ID or AccessKey ID holds characters that are unsafe in a shell or in this message; restore the key in the RAM console"
+
+// restoreUserUnsafe is said instead of a user's restore command that restoreUserCommand refused, or
+// that a format cannot show exactly.
+const restoreUserUnsafe = "not shown: the user ID holds characters that are unsafe in a shell or in this message; restore the user in the RAM console"
 
 // shellWord is s as one shell word, for restoreCommand.
 func shellWord(s string) (string, bool) {
@@ -221,12 +352,20 @@ func shellWord(s string) (string, bool) {
 // this one exactly (it returns ""), why not, through text. A command is shown exactly or not at all: a
 // paste must run the intended command, not one with other IDs.
 func (k KeyItem) RestoreText(code, text func(string) string) string {
-	if k.Restore != "" {
-		if c := code(k.Restore); c != "" {
+	if k.DeletedUser != nil {
+		return restoreText(k.Restore, restoreUserUnsafe, code, text)
+	}
+	return restoreText(k.Restore, restoreUnsafe, code, text)
+}
+
+// restoreText is cmd as code shows it, or unsafe through text.
+func restoreText(cmd, unsafe string, code, text func(string) string) string {
+	if cmd != "" {
+		if c := code(cmd); c != "" {
 			return c
 		}
 	}
-	return text(restoreUnsafe)
+	return text(unsafe)
 }
 
 func eventText(a alert.Alert) string {
@@ -243,6 +382,18 @@ func eventText(a alert.Alert) string {
 		return "expiring (" + thresholdText(*a.ThresholdHours) + " threshold)"
 	case alert.Digest:
 		return "in the recycle bin"
+	case alert.UserRecycled:
+		return "user deleted"
+	case alert.UserExpiring:
+		if a.ThresholdHours == nil {
+			return "user expiring"
+		}
+		if *a.ThresholdHours == 0 {
+			return "user expiring (purged before the next check)"
+		}
+		return "user expiring (" + thresholdText(*a.ThresholdHours) + " threshold)"
+	case alert.UserDigest:
+		return "deleted user"
 	}
 	return string(a.Event)
 }
@@ -401,6 +552,9 @@ func (p Part) Context() string {
 		"next check " + m.Next,
 		plural(m.UsersChecked, "user", "users") + " read",
 	}
+	if m.RecycledUsers > 0 {
+		s[len(s)-1] += ", " + plural(m.RecycledUsers, "deleted user", "deleted users") + " watched"
+	}
 	if m.RunID != "" {
 		s = append(s, "run "+m.RunID)
 	}
@@ -426,14 +580,24 @@ func (p Part) Warnings() []string {
 	return p.Message.Warnings
 }
 
-// RestLine is the line about the alerted keys beyond MaxListedKeys, in the last part; else empty.
+// RestLine is the line about the alerts beyond MaxListedKeys, in the last part; else empty.
 func (p Part) RestLine() string {
 	m := p.Message
 	if !p.Rest || m.Rest == 0 {
 		return ""
 	}
+	what := plural(m.Rest, "more alerted AccessKey is", "more alerted AccessKeys are")
+	if keys := m.Rest - m.RestUsers; m.RestUsers > 0 {
+		what = plural(m.RestUsers, "more deleted RAM user", "more deleted RAM users") + " are"
+		if m.Rest == 1 {
+			what = "1 more deleted RAM user is"
+		}
+		if keys > 0 {
+			what = plural(keys, "more alerted AccessKey", "more alerted AccessKeys") + " and " + plural(m.RestUsers, "more deleted RAM user", "more deleted RAM users") + " are"
+		}
+	}
 	return fmt.Sprintf("%s not listed here (only the %d most urgent are): the generic webhook and this run's logged result carry all %d.",
-		plural(m.Rest, "more alerted AccessKey is", "more alerted AccessKeys are"), MaxListedKeys, m.Total)
+		what, MaxListedKeys, m.Total)
 }
 
 // Split cuts the message into as few parts as fits allows, keeping the keys' order and dropping none

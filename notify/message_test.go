@@ -2,8 +2,10 @@ package notify_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -191,4 +193,161 @@ func restoreCommand(userID, accessKeyID string) (string, bool) {
 		Alerts: []alert.Alert{{Event: alert.Recycled, UserName: "u", UserID: userID, AccessKeyID: accessKeyID}}}}
 	cmd := notify.NewMessage(r).Keys[0].Restore
 	return cmd, cmd != ""
+}
+
+// TestUserItems: a deleted user reads differently from a key: what is purged when (its first loss
+// first), its keys, and the commands that restore the user and then each key; with no key listed, that
+// every AccessKey goes with the user.
+func TestUserItems(t *testing.T) {
+	m := notify.NewMessage(nt.Users(t))
+	var order []string
+	for _, k := range m.Keys {
+		order = append(order, k.Alert.UserName+":"+string(k.Alert.Event))
+	}
+	if diff := cmp.Diff([]string{"alice:expiring", "frank:userExpiring", "eve:userRecycled", "carol:recycled"}, order); diff != "" {
+		t.Fatalf("items order (-want +got):\n%s", diff)
+	}
+	frank, eve := m.Keys[1], m.Keys[2]
+	if m.Keys[0].DeletedUser != nil || frank.DeletedUser == nil || eve.DeletedUser == nil {
+		t.Fatalf("DeletedUser set on %v, want on the user alerts only", order)
+	}
+	var eveKeys []string
+	for _, k := range eve.DeletedUser.Keys {
+		eveKeys = append(eveKeys, k.Text()+" | "+k.Restore)
+	}
+	tests := []struct {
+		name, got, want string
+	}{
+		{"headline", m.Headline, "2 deleted RAM users and 2 RAM AccessKeys in the recycle bin need attention"},
+		{"context", (notify.Part{Message: m, Index: 1, Total: 1}).Context(),
+			"Account prod (1234567890123456) · checked 2026-11-30 17:00 CST · next check 2026-12-01 17:00 CST · 2 users read, 2 deleted users watched · run 1-6759a3c2-4f8e2b1a9d0c"},
+		{"event", frank.Event, "user expiring (7d threshold)"},
+		{"event recycled", eve.Event, "user deleted"},
+		{"summary", frank.DeletedUser.Summary, "RAM user frank was deleted: frank is purged on 2026-12-08 09:00 CST (in 7d 15h)"},
+		{"no keys", frank.DeletedUser.NoKeys, "No AccessKey of frank is listed in the recycle bin: every AccessKey of frank is purged with the user"},
+		{"summary, a key first", eve.DeletedUser.Summary,
+			"RAM user eve was deleted: eve and 2 AccessKeys are purged on 2026-12-30 09:00 CST, AccessKey LTAI5tEveOlderKey0005 sooner, on 2026-12-10 10:00 CST (in 9d 16h)"},
+		{"purged: the first loss", eve.Purged, "2026-12-10 10:00 CST"},
+		{"deleted: the user's own", eve.DeletedUser.Deleted, "2026-12-30 09:00 CST"},
+		{"restore the user", eve.Restore, "aliyun ims RestoreUserFromRecycleBin --UserId 20732900249392ee"},
+		{"restore text", eve.RestoreText(func(s string) string { return "`" + s + "`" }, func(s string) string { return s }),
+			"`aliyun ims RestoreUserFromRecycleBin --UserId 20732900249392ee`"},
+		{"no restore text", eve.RestoreText(func(string) string { return "" }, func(s string) string { return s }),
+			"not shown: the user ID holds characters that are unsafe in a shell or in this message; restore the user in the RAM console"},
+		{"no keys listed for frank", fmt.Sprint(len(frank.DeletedUser.Keys)), "0"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	wantKeys := []string{
+		"AccessKey LTAI5tEveOlderKey0005: deleted 2026-11-10 10:00 CST, purged 2026-12-10 10:00 CST | aliyun ims RestoreAccessKeyFromRecycleBin --UserId 20732900249392ee --UserAccessKeyId LTAI5tEveOlderKey0005",
+		"AccessKey LTAI5tEveWithUser0006: deleted 2026-11-30 09:00 CST, purged 2026-12-30 09:00 CST | aliyun ims RestoreAccessKeyFromRecycleBin --UserId 20732900249392ee --UserAccessKeyId LTAI5tEveWithUser0006",
+	}
+	if diff := cmp.Diff(wantKeys, eveKeys); diff != "" {
+		t.Errorf("eve's keys (-want +got):\n%s", diff)
+	}
+}
+
+func TestHeadlineUsers(t *testing.T) {
+	only := func(events ...alert.Event) func() *alert.Report {
+		return func() *alert.Report {
+			r := nt.Users(t)
+			r.Alerts = slices.DeleteFunc(r.Alerts, func(a alert.Alert) bool { return !slices.Contains(events, a.Event) })
+			return r
+		}
+	}
+	digest := func(r *alert.Report) *alert.Report {
+		r.Mode = alert.ModeDigest
+		for i := range r.Alerts {
+			r.Alerts[i].Event = map[bool]alert.Event{true: alert.UserDigest, false: alert.Digest}[r.Alerts[i].Event.ForUser()]
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		r    *alert.Report
+		want string
+	}{
+		{"one user", only(alert.UserRecycled)(), "1 deleted RAM user and its AccessKeys need attention"},
+		{"two users", only(alert.UserRecycled, alert.UserExpiring)(), "2 deleted RAM users and their AccessKeys need attention"},
+		{"a user and a key", only(alert.UserRecycled, alert.Recycled)(), "1 deleted RAM user and 1 RAM AccessKey in the recycle bin need attention"},
+		{"digest", digest(nt.Users(t)), "Digest: 2 RAM AccessKeys in the recycle bin of 2 users and 2 deleted RAM users"},
+		{"digest, users only", digest(only(alert.UserRecycled)()), "Digest: no AccessKey in the recycle bin of 2 users and 1 deleted RAM user"},
+	}
+	for _, tt := range tests {
+		if got := notify.NewMessage(tt.r).Headline; got != tt.want {
+			t.Errorf("%s: Headline = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestRestLineUsers: user alerts count against the 100 listed like keys, and the line about the rest
+// says what they are.
+func TestRestLineUsers(t *testing.T) {
+	tests := []struct {
+		name        string
+		keys, users int
+		want        string
+	}{
+		{"keys only", 150, 0, "50 more alerted AccessKeys are not listed here (only the 100 most urgent are): the generic webhook and this run's logged result carry all 150."},
+		{"keys and users", 98, 5, "1 more alerted AccessKey and 2 more deleted RAM users are not listed here (only the 100 most urgent are): the generic webhook and this run's logged result carry all 103."},
+		{"one user", 100, 1, "1 more deleted RAM user is not listed here (only the 100 most urgent are): the generic webhook and this run's logged result carry all 101."},
+		{"users", 100, 3, "3 more deleted RAM users are not listed here (only the 100 most urgent are): the generic webhook and this run's logged result carry all 103."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := nt.Many(t, tt.keys)
+			last := r.Alerts[len(r.Alerts)-1].DeleteDate
+			for i := range tt.users {
+				// With fewer than 100 keys, users 0 to 2 come just before the last key; the others after it.
+				purge := last.Add(time.Duration(i+1) * time.Minute)
+				if i < 3 && tt.keys < 100 {
+					purge = last.Add(-time.Duration(i+1) * time.Minute)
+				}
+				r.Alerts = append(r.Alerts, alert.Alert{Event: alert.UserExpiring, UserName: fmt.Sprintf("gone%d", i), UserID: fmt.Sprint(3000 + i),
+					DeleteDate: purge, FirstPurgeDate: purge})
+			}
+			m := notify.NewMessage(r)
+			var users int
+			for _, k := range m.Keys {
+				if k.DeletedUser != nil {
+					users++
+				}
+			}
+			if len(m.Keys) != notify.MaxListedKeys || users+m.RestUsers != tt.users {
+				t.Errorf("%d items listed (%d users), %d users in the rest; want %d items, %d users in all", len(m.Keys), users, m.RestUsers, notify.MaxListedKeys, tt.users)
+			}
+			parts := m.Split(func(notify.Part) bool { return true })
+			if got := parts[len(parts)-1].RestLine(); got != tt.want {
+				t.Errorf("RestLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzRestoreUserCommand: a deleted user's restore commands (the user's, then its key's) are given
+// exactly when the IDs allow them, and a POSIX shell splits each into exactly the intended words.
+func FuzzRestoreUserCommand(f *testing.F) {
+	for i, s := range nt.HostileSeeds {
+		f.Add(s, nt.HostileSeeds[(i+7)%len(nt.HostileSeeds)])
+	}
+	f.Fuzz(func(t *testing.T, userID, accessKeyID string) {
+		r := &alert.Report{Findings: alert.Findings{Mode: alert.ModeCrossing, Alerts: []alert.Alert{{Event: alert.UserRecycled,
+			UserName: "u", UserID: userID, AccessKeys: []alert.UserKey{{AccessKeyID: accessKeyID}}}}}}
+		k := notify.NewMessage(r).Keys[0]
+		cmds := []string{k.Restore, k.DeletedUser.Keys[0].Restore}
+		for i, want := range nt.Restores(k.Alert) {
+			if (cmds[i] != "") != want.OK {
+				t.Fatalf("command %d of (%q, %q) = %q, want one: %v", i, userID, accessKeyID, cmds[i], want.OK)
+			}
+			if cmds[i] == "" {
+				continue
+			}
+			if got, err := nt.ShellWords(cmds[i]); err != nil || !cmp.Equal(got, want.Argv) {
+				t.Fatalf("command %d of (%q, %q) = %q, which splits into %q, %v; want %q", i, userID, accessKeyID, cmds[i], got, err, want.Argv)
+			}
+		}
+	})
 }

@@ -139,8 +139,8 @@ func (p *Poster) Retry(ctx context.Context, attempt func(ctx context.Context, at
 		if !errors.As(err, &re) {
 			return p.fail(n, false, err)
 		}
-		if ctx.Err() != nil {
-			return p.fail(n, true, err)
+		if cerr := ctx.Err(); cerr != nil {
+			return p.fail(n, true, fmt.Errorf("%w; %w", err, cerr))
 		}
 		if n == maxAttempts {
 			break

@@ -147,6 +147,22 @@ func TestPostRealSleepHonoursCancel(t *testing.T) {
 	}
 }
 
+// TestRetryCanceledAfterAnAttempt: a context canceled while an attempt was answered stops the retries,
+// and the error says so beside the attempt's own.
+func TestRetryCanceledAfterAnAttempt(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	p := &notify.Poster{Name: "test"}
+	err := p.Retry(ctx, func(context.Context, time.Time) error {
+		cancel()
+		return notify.Retryable(errors.New("HTTP 503 Service Unavailable"), 0)
+	})
+	var d *notify.DeliveryError
+	if !errors.As(err, &d) || d.Attempts != 1 || !errors.Is(err, context.Canceled) ||
+		err.Error() != "test: gave up after 1 attempt: HTTP 503 Service Unavailable; context canceled" {
+		t.Errorf("Retry() = %v, want 1 attempt, its error and context.Canceled", err)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	tests := []struct {

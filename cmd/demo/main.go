@@ -1,8 +1,8 @@
 // Command demo runs the function end to end on this machine, with no cloud account and no network
-// beyond loopback: the project's emulator serves the sample users of testdata/ (dated relative to today)
-// and the ActionTrail events of their keys' deletions, local receivers stand in for Slack and the generic
-// webhook, and the built function binary runs its real code path against them. It prints each message
-// as a person would see it, then the result.
+// beyond loopback: the project's emulator serves the sample users of testdata/ (dated relative to today),
+// live ones and a deleted one in the user recycle bin, and the ActionTrail events of their deletions;
+// local receivers stand in for Slack and the generic webhook, and the built function binary runs its real
+// code path against them. It prints each message as a person would see it, then the result.
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -64,7 +64,7 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", fixtures, err)
 	}
-	// The world's users, and the ActionTrail events of the deletions the fixture records.
+	// The world's users, deleted users, and the ActionTrail events of the deletions the fixture records.
 	opts := world.Options()
 	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret}}
 	api := ramfake.New(opts)
@@ -98,14 +98,14 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
 		"LOG_LEVEL=warn",
 	)
-	fmt.Fprintf(out, "Demo: %d sample RAM users and the ActionTrail events of %d deletions, served by the local RAM/IMS/ActionTrail emulator at %s (dates relative to the latest fire time, %s).\n",
-		len(world.Users), len(world.Events), api.URL(), now.Format(time.RFC3339))
+	fmt.Fprintf(out, "Demo: %d sample RAM users (and %d deleted, in the user recycle bin) and the ActionTrail events of %d deletions, served by the local RAM/IMS/ActionTrail emulator at %s (dates relative to the latest fire time, %s).\n",
+		len(world.Users), len(world.RecycledUsers), len(world.Events), api.URL(), now.Format(time.RFC3339))
 
 	// The daily check, as the timer trigger would start it at its latest fire time.
 	runs := []struct{ title, event string }{
 		{"1. The daily check (crossing mode): the timer event of " + trigger,
 			fmt.Sprintf(`{"triggerTime":%q,"triggerName":"daily-check","payload":""}`, trigger)},
-		{"2. A digest run (what `make invoke` does after a deploy): every key in every bin",
+		{"2. A digest run (what `make invoke` does after a deploy): every key in every bin, every deleted user",
 			`{"mode":"digest"}`},
 	}
 	for _, r := range runs {

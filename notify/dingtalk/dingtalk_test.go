@@ -23,7 +23,7 @@ const (
 	path   = "/robot/send?access_token=" + token
 )
 
-var ok = nt.Answer{Status: 200, Body: `{"errcode":0,"errmsg":"ok"}`}
+var ok = nt.VendorOK(name)
 
 // robotCheck verifies a request as the robot does: a JSON POST, the access token, and with a secret a
 // millisecond timestamp within an hour of clock and its HMAC-SHA256 signature (errcode 310000).

@@ -27,7 +27,7 @@ const (
 	path   = "/open-apis/bot/v2/hook/" + hook
 )
 
-var ok = nt.Answer{Status: 200, Body: `{"code":0,"data":{},"msg":"success"}`}
+var ok = nt.VendorOK(name)
 
 // botCheck verifies a request as the bot does: a JSON POST to the hook, and with a secret a timestamp
 // in seconds within an hour of clock and sign = Base64(HMAC-SHA256 keyed with timestamp+"\n"+secret

@@ -1,8 +1,10 @@
 // Package notifytest is the shared kit of the channels' tests: the report fixtures every channel
-// renders (Sample, Digest, Many, Hostile), golden files, a fake vendor server, the retry-status table
-// every channel runs (CheckRetries), the proof that no error holds a secret (CheckNoSecrets), the
-// checks every chat robot runs (CheckRobot), and readers of what a chat client makes of a text
-// (emphasis, markdown line kinds, shell words of a restore command).
+// renders (Sample, Digest, Many, Users, Hostile), golden files, the fake vendor server (Server: one vendor for a
+// channel's tests, or every vendor at once, NewVendors, for the tests of main and of the built binary),
+// each vendor's answer to a delivered post (VendorOK), the retry-status table every channel runs
+// (CheckRetries), the proof that no error holds a secret (CheckNoSecrets), the checks every chat robot
+// runs (CheckRobot), and readers of what a chat client makes of a text (emphasis, markdown line kinds,
+// shell words of a restore command).
 package notifytest
 
 import (
@@ -115,12 +117,49 @@ func Many(t testing.TB, n int) *alert.Report {
 	return r
 }
 
+// Users is a crossing run with deleted users, shown in Asia/Shanghai: eve, deleted in this window (by a
+// role session, with the CLI, as ActionTrail says) with two AccessKeys, one of which was deleted
+// earlier and is purged first; frank, deleted a month ago with
+// no key listed, whose 7d threshold passes before the next check; and two of Sample's key alerts, one
+// more urgent than both users, one less. The users' alerts are given last, not in the order of urgency.
+func Users(t testing.TB) *alert.Report {
+	t.Helper()
+	r := Sample(t)
+	r.Alerts = r.Alerts[:2] // carol's recycled key, alice's expiring key
+	r.Errors, r.Warnings, r.RetryCount = nil, nil, 0
+	eveDeleted := SampleTime.Add(-8 * time.Hour)
+	eveKeyOlder := time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)
+	frankPurge := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
+	r.Alerts = append(r.Alerts,
+		alert.Alert{ID: "alrt_00000000000000000000000000000005", Event: alert.UserRecycled, UserName: "eve", UserID: "20732900249392ee",
+			UserPrincipalName: "eve@corp.onaliyun.com", CreateDate: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC),
+			RecycleDate: eveDeleted, DeleteDate: eveDeleted.Add(30 * 24 * time.Hour), FirstPurgeDate: eveKeyOlder.Add(30 * 24 * time.Hour),
+			RemainingSeconds: int64(eveKeyOlder.Add(30*24*time.Hour).Sub(r.Now) / time.Second),
+			AccessKeys: []alert.UserKey{
+				{AccessKeyID: "LTAI5tEveOlderKey0005", RecycleDate: eveKeyOlder, DeleteDate: eveKeyOlder.Add(30 * 24 * time.Hour)},
+				{AccessKeyID: "LTAI5tEveWithUser0006", RecycleDate: eveDeleted, DeleteDate: eveDeleted.Add(30 * 24 * time.Hour)},
+			},
+			DeletedBy: &alert.Deleter{PrincipalType: "assumed-role", PrincipalName: "offboarding:hr-ticket-4711",
+				PrincipalID: "300000000000000001:hr-ticket-4711", SourceIP: "198.51.100.61",
+				UserAgent: "AlibabaCloud (linux; amd64) Golang/1.22.5 Core/1.63.0 Aliyun-CLI/3.0.277", EventType: "ApiCall",
+				EventTime: eveDeleted.Add(-12 * time.Second), EventID: "1B2C3D4E-5F60-4A7B-8C9D-0E1F2A3B4C5D"}},
+		alert.Alert{ID: "alrt_00000000000000000000000000000007", Event: alert.UserExpiring, UserName: "frank", UserID: "20732900249392ff",
+			UserPrincipalName: "frank@corp.onaliyun.com", CreateDate: time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC),
+			RecycleDate: frankPurge.Add(-30 * 24 * time.Hour), DeleteDate: frankPurge, FirstPurgeDate: frankPurge, ThresholdHours: hours(168),
+			RemainingSeconds: int64(frankPurge.Sub(r.Now) / time.Second), AccessKeys: []alert.UserKey{}},
+	)
+	r.UsersChecked, r.RecycledUsers = 2, 2
+	return r
+}
+
 // Hostile is Sample with every text from outside the function made hostile: the account label, the
 // request ID, user names, user IDs, AccessKey IDs, who deleted the recycled key (the principal's name
 // and ID, which a role session chooses, the address and the user agent, which any caller chooses), the
 // users, codes and messages of the errors, and the warnings carry each channel's markup (Slack control
 // sequences and emphasis, markdown links, images, headings, quotes, lists, code spans, robot mentions
-// and font tags, HTML entities), line breaks and other control characters, and shell commands.
+// and font tags, HTML entities), line breaks and other control characters, and shell commands. A
+// deleted user, the least urgent, has a hostile name, ID and principal name and two keys, one of them
+// hostile.
 func Hostile(t testing.TB) *alert.Report {
 	t.Helper()
 	r := Sample(t)
@@ -148,6 +187,19 @@ func Hostile(t testing.TB) *alert.Report {
 		RecycleDate: purge.Add(-30 * 24 * time.Hour), DeleteDate: purge, ThresholdHours: hours(168),
 		RemainingSeconds: int64(purge.Sub(r.Now) / time.Second),
 	})
+	gone := time.Date(2026, 12, 20, 8, 0, 0, 0, time.UTC)
+	r.Alerts = append(r.Alerts, alert.Alert{
+		ID: "alrt_00000000000000000000000000000005", Event: alert.UserExpiring,
+		UserName: "<!channel> *eve* [x](https://evil.example)\n# heading", UserID: "$(rm -rf ~)",
+		UserPrincipalName: "eve@<!here>`x`\n> quote", CreateDate: time.Date(2025, 1, 11, 9, 12, 0, 0, time.UTC),
+		RecycleDate: gone.Add(-30 * 24 * time.Hour), DeleteDate: gone, FirstPurgeDate: gone, ThresholdHours: hours(72),
+		RemainingSeconds: int64(gone.Sub(r.Now) / time.Second),
+		AccessKeys: []alert.UserKey{
+			{AccessKeyID: "LTAI5tPlainUserKey0005", RecycleDate: gone.Add(-30 * 24 * time.Hour), DeleteDate: gone},
+			{AccessKeyID: "LTAI`<!channel>` @all", RecycleDate: gone.Add(-30 * 24 * time.Hour), DeleteDate: gone},
+		},
+	})
+	r.RecycledUsers = 1
 	r.Errors = []alert.UserError{
 		{User: "<@U123> <!here>", Code: "# heading\n**FAKE: all clear**",
 			Message: "[x](https://evil.example) <font color=red>red</font>\n> quote"},
@@ -179,14 +231,23 @@ func BenignTwin(r *alert.Report) *alert.Report {
 	}
 	b.Alerts = append([]alert.Alert(nil), r.Alerts...)
 	for i := range b.Alerts {
-		if d := b.Alerts[i].DeletedBy; d != nil {
-			b.Alerts[i].DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: fmt.Sprintf("deleter%d", i),
+		a := &b.Alerts[i]
+		if d := a.DeletedBy; d != nil {
+			a.DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: fmt.Sprintf("deleter%d", i),
 				PrincipalID: "2073290024939000", SourceIP: "203.0.113.1", UserAgent: "agent", EventType: d.EventType,
 				EventTime: d.EventTime, EventID: d.EventID}
 		}
-		b.Alerts[i].UserName = fmt.Sprintf("user%d", i)
-		b.Alerts[i].UserID = fmt.Sprintf("2073290024939%03d", i)
-		b.Alerts[i].AccessKeyID = fmt.Sprintf("LTAI5tTwinKey%04d", i)
+		a.UserName = fmt.Sprintf("user%d", i)
+		a.UserID = fmt.Sprintf("2073290024939%03d", i)
+		if a.Event.ForUser() {
+			a.UserPrincipalName = a.UserName + "@corp.onaliyun.com"
+			a.AccessKeys = append([]alert.UserKey(nil), a.AccessKeys...)
+			for j := range a.AccessKeys {
+				a.AccessKeys[j].AccessKeyID = fmt.Sprintf("LTAI5tTwinKey%02d%02d", i, j)
+			}
+			continue
+		}
+		a.AccessKeyID = fmt.Sprintf("LTAI5tTwinKey%04d", i)
 	}
 	codes := map[string]string{}
 	b.Errors = append([]alert.UserError(nil), r.Errors...)

@@ -22,17 +22,54 @@ import (
 // be shown at all: an ID that is empty or holds a character outside printable ASCII, a single quote
 // or a backtick is not put in a command.
 func RestoreArgv(a alert.Alert) ([]string, bool) {
-	for _, id := range []string{a.UserID, a.AccessKeyID} {
+	if !shellSafe(a.UserID, a.AccessKeyID) {
+		return nil, false
+	}
+	return []string{"aliyun", "ims", "RestoreAccessKeyFromRecycleBin", "--UserId", a.UserID, "--UserAccessKeyId", a.AccessKeyID}, true
+}
+
+// Restore is one restore command a message must show: its words, whether it may be shown at all
+// (as RestoreArgv says), and whether it must be (its IDs are letters and digits).
+type Restore struct {
+	Argv     []string
+	OK, Must bool
+}
+
+// Restores are the restore commands an alert's item must show, in order: a key alert's one; a user
+// alert's, the user's (RestoreUserFromRecycleBin) and then one per listed key.
+func Restores(a alert.Alert) []Restore {
+	if !a.Event.ForUser() {
+		argv, ok := RestoreArgv(a)
+		return []Restore{{Argv: argv, OK: ok, Must: plainID.MatchString(a.UserID) && plainID.MatchString(a.AccessKeyID)}}
+	}
+	user := Restore{OK: shellSafe(a.UserID), Must: plainID.MatchString(a.UserID)}
+	if user.OK {
+		user.Argv = []string{"aliyun", "ims", "RestoreUserFromRecycleBin", "--UserId", a.UserID}
+	}
+	out := []Restore{user}
+	for _, k := range a.AccessKeys {
+		argv, ok := RestoreArgv(alert.Alert{UserID: a.UserID, AccessKeyID: k.AccessKeyID})
+		out = append(out, Restore{Argv: argv, OK: ok, Must: plainID.MatchString(a.UserID) && plainID.MatchString(k.AccessKeyID)})
+	}
+	return out
+}
+
+var plainID = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+// shellSafe reports whether every ID may go into a command: not empty, printable ASCII, no single
+// quote, no backtick.
+func shellSafe(ids ...string) bool {
+	for _, id := range ids {
 		if id == "" {
-			return nil, false
+			return false
 		}
 		for i := 0; i < len(id); i++ {
 			if c := id[i]; c < 0x20 || c > 0x7e || c == '\'' || c == '`' {
-				return nil, false
+				return false
 			}
 		}
 	}
-	return []string{"aliyun", "ims", "RestoreAccessKeyFromRecycleBin", "--UserId", a.UserID, "--UserAccessKeyId", a.AccessKeyID}, true
+	return true
 }
 
 // ShellWords splits line as a POSIX shell would, accepting only a simple command: words of plain
@@ -154,45 +191,49 @@ func Emphasis(text string) []string {
 	return found
 }
 
-// RestoreLines returns what follows "Restore: " on each line of text, without a line break's spaces.
+// RestoreLines returns what follows "Restore: " (or, for a deleted user's keys, "Then: ") on each line
+// of text, without a line break's spaces.
 func RestoreLines(text string) []string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		if _, cmd, ok := strings.Cut(line, "Restore: "); ok {
+			out = append(out, strings.TrimRight(cmd, " "))
+		} else if _, cmd, ok := strings.Cut(line, "Then: "); ok {
 			out = append(out, strings.TrimRight(cmd, " "))
 		}
 	}
 	return out
 }
 
-// CheckRestores checks the restore line of each of r's keys, in urgency order: a command, exactly
-// the intended words when a shell splits it (after the client's decoding: code returns the command a
-// code span or the line shows, and whether it is one), or a line saying why there is none. IDs of
-// letters and digits always get their command; other IDs that a shell can take quoted may get it,
-// depending on the format; any other gets none.
+// CheckRestores checks the restore lines of each of r's alerts, in urgency order (a deleted user's:
+// the user's, then one per key): a command, exactly the intended words when a shell splits it (after
+// the client's decoding: code returns the command a code span or the line shows, and whether it is
+// one), or a line saying why there is none. IDs of letters and digits always get their command; other
+// IDs that a shell can take quoted may get it, depending on the format; any other gets none.
 func CheckRestores(t *testing.T, r *alert.Report, lines []string, code func(string) (string, bool)) {
 	t.Helper()
 	m := notify.NewMessage(r)
-	if len(lines) != len(m.Keys) {
-		t.Fatalf("%d restore lines, want one per key (%d): %q", len(lines), len(m.Keys), lines)
+	var want []Restore
+	for _, k := range m.Keys {
+		want = append(want, Restores(k.Alert)...)
 	}
-	plain := regexp.MustCompile(`^[A-Za-z0-9]+$`)
-	for i, k := range m.Keys {
-		want, ok := RestoreArgv(k.Alert)
-		must := plain.MatchString(k.Alert.UserID) && plain.MatchString(k.Alert.AccessKeyID)
+	if len(lines) != len(want) {
+		t.Fatalf("%d restore lines, want one per key and deleted user (%d): %q", len(lines), len(want), lines)
+	}
+	for i, w := range want {
 		cmd, shown := code(lines[i])
 		switch {
-		case !shown && !must && strings.HasPrefix(lines[i], "not shown: "):
+		case !shown && !w.Must && strings.HasPrefix(lines[i], "not shown: "):
 			continue
 		case !shown:
-			t.Errorf("key %d: restore line %q, want the command (%v) or a line saying why there is none (%v)", i+1, lines[i], ok, !must)
+			t.Errorf("restore line %d: %q, want the command (%v) or a line saying why there is none (%v)", i+1, lines[i], w.OK, !w.Must)
 			continue
-		case !ok:
-			t.Errorf("key %d: restore command %q shown for IDs that allow none", i+1, cmd)
+		case !w.OK:
+			t.Errorf("restore line %d: command %q shown for IDs that allow none", i+1, cmd)
 			continue
 		}
-		if got, err := ShellWords(cmd); err != nil || !cmp.Equal(got, want) {
-			t.Errorf("key %d: restore command %q splits into %q, %v; want %q", i+1, cmd, got, err, want)
+		if got, err := ShellWords(cmd); err != nil || !cmp.Equal(got, w.Argv) {
+			t.Errorf("restore line %d: command %q splits into %q, %v; want %q", i+1, cmd, got, err, w.Argv)
 		}
 	}
 }

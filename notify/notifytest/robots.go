@@ -33,8 +33,9 @@ type Robot struct {
 // unposted is the base URL of a robot whose posts are only rendered.
 const unposted = "https://robot.example.com"
 
-// CheckRobot runs the checks every chat robot shares: the retry-status table; the sample and the split
-// run (150 keys) pinned in testdata/<name>_sample.json.golden and <name>_split.json.golden; the parts of
+// CheckRobot runs the checks every chat robot shares: the retry-status table; the sample, the split run
+// (150 keys) and the run with deleted users pinned in testdata/<name>_sample.json.golden,
+// <name>_split.json.golden and <name>_users.json.golden; the parts of
 // the split run; the pace; the cut of a part too large for one post; values from outside shown as text;
 // and the hostile report read as the robot reads it, pinned in testdata/<name>_hostile.json.golden.
 func CheckRobot(t *testing.T, rb Robot) {
@@ -44,6 +45,7 @@ func CheckRobot(t *testing.T, rb Robot) {
 		ch := rb.channel(t)
 		GoldenBodies(t, ch.Name()+"_sample.json.golden", Render(t, ch, Sample(t)))
 		GoldenBodies(t, ch.Name()+"_split.json.golden", Render(t, ch, Many(t, 150)))
+		GoldenBodies(t, ch.Name()+"_users.json.golden", Render(t, ch, Users(t)))
 	})
 	t.Run("parts", func(t *testing.T) { checkParts(t, rb) })
 	t.Run("pace", func(t *testing.T) { checkPace(t, rb) })

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,9 @@ type Answer struct {
 	Header map[string]string
 	// Body is the answer's body.
 	Body string
+	// Silent holds the request unanswered, as a server that accepts a post and never answers, until
+	// the client gives up or the test ends.
+	Silent bool
 }
 
 // Request is one request a Server received.
@@ -38,17 +42,29 @@ type Request struct {
 	Body []byte
 }
 
+// Channel is the first segment of the request's path: on a server made by NewVendors, the name of
+// the channel the post was sent to.
+func (r Request) Channel() string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(r.Path, "/"), "/")
+	return first
+}
+
 // Check looks at a request as the vendor does and returns the vendor's refusal, or nil to answer it.
 type Check func(r *http.Request, body []byte) *Answer
 
 // Server is a fake vendor endpoint on loopback: it records every request and answers with its
-// answers in turn, repeating the last, unless its check refuses the request.
+// answers in turn, repeating the last, unless its check refuses the request. A Server made by
+// NewVendors stands in for every vendor at once (see there).
 type Server struct {
 	*httptest.Server
-	check    Check
-	mu       sync.Mutex
-	answers  []Answer
-	requests []Request
+	check   Check
+	vendors bool          // made by NewVendors: each channel's posts get its vendor's success
+	quit    chan struct{} // closed when the test ends: silent answers return
+	mu      sync.Mutex
+	answers []Answer
+	// byChannel are the answers that SetAnswers gave the posts to one channel.
+	byChannel map[string][]Answer
+	requests  []Request
 }
 
 // NewServer starts a Server that checks each request with check (nil: none) and replies with answers
@@ -58,28 +74,61 @@ func NewServer(t testing.TB, check Check, answers ...Answer) *Server {
 	if len(answers) == 0 {
 		answers = []Answer{{Status: 200, Body: "ok"}}
 	}
-	s := &Server{check: check, answers: answers}
+	return start(t, &Server{check: check, answers: answers})
+}
+
+func start(t testing.TB, s *Server) *Server {
+	s.quit = make(chan struct{})
+	s.byChannel = map[string][]Answer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	t.Cleanup(func() {
+		close(s.quit)
+		s.Close()
+	})
 	return s
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	req := Request{Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body}
 	s.mu.Lock()
-	a := s.answers[min(len(s.requests), len(s.answers)-1)]
-	s.requests = append(s.requests, Request{Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	a := s.next(req.Channel())
+	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 	if s.check != nil {
 		if refusal := s.check(r, body); refusal != nil {
 			a = *refusal
 		}
 	}
+	if a.Silent {
+		select {
+		case <-r.Context().Done():
+		case <-s.quit:
+		}
+		return
+	}
 	for k, v := range a.Header {
 		w.Header().Set(k, v)
 	}
 	w.WriteHeader(a.Status)
 	io.WriteString(w, a.Body)
+}
+
+// next is the answer to the request about to be recorded, a post to channel; s.mu is held.
+func (s *Server) next(channel string) Answer {
+	if answers, ok := s.byChannel[channel]; ok {
+		n := 0
+		for _, r := range s.requests {
+			if r.Channel() == channel {
+				n++
+			}
+		}
+		return answers[min(n, len(answers)-1)]
+	}
+	if s.vendors {
+		return VendorOK(channel)
+	}
+	return s.answers[min(len(s.requests), len(s.answers)-1)]
 }
 
 // Hits is how many requests the server received.
@@ -94,6 +143,13 @@ func (s *Server) Request(i int) Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[i]
+}
+
+// Requests returns every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
 }
 
 // JSONPost refuses what is not a POST of a JSON body, as every robot does, and passes the rest to next

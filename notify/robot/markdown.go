@@ -64,8 +64,11 @@ func Markdown(p notify.Part, lineBreak string) string {
 }
 
 // KeyLines is the paragraph of key k, numbered n, in format f: the key, the user and the event; when it
-// is purged; who deleted it; the bin-full warning; the restore command.
+// is purged; who deleted it; the bin-full warning; the restore command. A deleted user's is userLines'.
 func KeyLines(k notify.KeyItem, n int, f Format) string {
+	if k.DeletedUser != nil {
+		return userLines(k, n, f)
+	}
 	l := []string{
 		fmt.Sprintf("%d. %s, %s: %s", n, f.Bold(f.Text(k.Alert.AccessKeyID)), f.Text(k.User), f.Text(k.Event)),
 		fmt.Sprintf("Purged %s (%s), deleted %s", k.Left, k.Purged, k.Recycled),
@@ -80,6 +83,31 @@ func KeyLines(k notify.KeyItem, n int, f Format) string {
 		l = append(l, "⚠ "+f.Text(k.BinFull))
 	}
 	l = append(l, "Restore: "+k.RestoreText(f.Code, f.Text))
+	return strings.Join(l, f.NL)
+}
+
+// userLines is the paragraph of deleted user k, numbered n, in format f: the user, its principal name
+// and the event; what is purged when; who deleted the user; a line per AccessKey (or that every AccessKey goes with the user);
+// the command that restores the user, then one per key.
+func userLines(k notify.KeyItem, n int, f Format) string {
+	u := k.DeletedUser
+	l := []string{
+		fmt.Sprintf("%d. %s, %s: %s", n, f.Bold(f.Text(k.User)), f.Text(u.PrincipalName), f.Text(k.Event)),
+		f.Text(u.Summary),
+	}
+	if k.Deleter != "" {
+		l = append(l, f.Text(k.Deleter))
+	}
+	for _, key := range u.Keys {
+		l = append(l, f.Text(key.Text()))
+	}
+	if u.NoKeys != "" {
+		l = append(l, f.Text(u.NoKeys))
+	}
+	l = append(l, "Restore: "+k.RestoreText(f.Code, f.Text))
+	for _, key := range u.Keys {
+		l = append(l, "Then: "+key.RestoreText(f.Code, f.Text))
+	}
 	return strings.Join(l, f.NL)
 }
 

@@ -52,9 +52,10 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
 // per key a section (a line with the event and time left, who deleted the key, the bin-full warning
-// and the restore command; fields with user, AccessKey ID, RecycleDate and DeleteDate) between
-// dividers, then the unreadable users, the warnings and the line about unlisted keys. Text from outside
-// goes through Text or Code; the header holds the title only, which holds none.
+// and the restore command; fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted
+// user one of its own (userBlock) between dividers, then the unreadable users, the warnings and the
+// line about unlisted keys. Text from outside goes through Text or Code; the header holds the title
+// only, which holds none.
 func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
@@ -84,6 +85,9 @@ func partBlocks(p notify.Part) []slack.Block {
 }
 
 func keyBlock(n int, k notify.KeyItem) slack.Block {
+	if k.DeletedUser != nil {
+		return userBlock(n, k)
+	}
 	icon := ":hourglass_flowing_sand:"
 	if k.Urgent {
 		icon = ":rotating_light:"
@@ -108,6 +112,38 @@ func keyBlock(n int, k notify.KeyItem) slack.Block {
 	}
 	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(text, maxSectionText)),
 		fields[:min(len(fields), maxFields)], nil)
+}
+
+// userBlock lays a deleted user out: a line with the event and what is purged when, who deleted the
+// user, a line per AccessKey (or that every AccessKey goes with the user), the command that restores the user and then
+// one per key; fields with user, principal name, RecycleDate and the user's DeleteDate.
+func userBlock(n int, k notify.KeyItem) slack.Block {
+	u := k.DeletedUser
+	icon := ":wastebasket:"
+	if k.Urgent {
+		icon = ":rotating_light:"
+	}
+	lines := []string{fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), escapeText(u.Summary))}
+	if k.Deleter != "" {
+		lines = append(lines, ":bust_in_silhouette: "+escapeText(k.Deleter))
+	}
+	for _, key := range u.Keys {
+		lines = append(lines, fmt.Sprintf("• AccessKey %s: deleted %s, purged %s", codeSpan(key.AccessKeyID), key.Recycled, key.Purged))
+	}
+	if u.NoKeys != "" {
+		lines = append(lines, escapeText(u.NoKeys))
+	}
+	lines = append(lines, "Restore: "+k.RestoreText(codeSpan, escapeText))
+	for _, key := range u.Keys {
+		lines = append(lines, "Then: "+key.RestoreText(codeSpan, escapeText))
+	}
+	fields := []*slack.TextBlockObject{
+		field("User", escapeText(k.User)),
+		field("Principal name", escapeText(u.PrincipalName)),
+		field("Deleted (RecycleDate)", k.Recycled),
+		field("Purged with its AccessKeys (DeleteDate)", u.Deleted),
+	}
+	return slack.NewSectionBlock(mrkdwn(excerpt.Cut(strings.Join(lines, "\n"), maxSectionText)), fields, nil)
 }
 
 func field(label, value string) *slack.TextBlockObject {

@@ -117,6 +117,12 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 
+	users := renderTest(t, nt.Users(t))
+	if len(users) != 1 {
+		t.Fatalf("users renders %d messages, want 1", len(users))
+	}
+	nt.GoldenJSON(t, "slack-users.json.golden", users[0])
+
 	digest := renderTest(t, nt.Digest(t))
 	if len(digest) != 1 {
 		t.Fatalf("digest renders %d messages, want 1", len(digest))
@@ -156,7 +162,7 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: "ok"}, testWebhook)
+	nt.CheckRetries(t, nt.VendorOK(webhookName), testWebhook)
 	t.Run("429 with an HTTP date", func(t *testing.T) {
 		srv := nt.NewServer(t, nil, nt.Answer{Status: 429, Header: map[string]string{"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}}, nt.Answer{Status: 200})
 		var waits []time.Duration
@@ -178,7 +184,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestBot(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 200, Body: `{"ok":true,"channel":"C0123","ts":"1.2"}`}, testBot)
+	nt.CheckRetries(t, nt.VendorOK(botName), testBot)
 	tests := []struct {
 		name     string
 		answers  []nt.Answer
@@ -411,6 +417,9 @@ func TestHostile(t *testing.T) {
 			aks := map[string]bool{}
 			for _, a := range r.Alerts {
 				aks[a.AccessKeyID] = true
+				for _, k := range a.AccessKeys {
+					aks[k.AccessKeyID] = true
+				}
 			}
 			for _, txt := range texts {
 				for _, span := range nt.CodeSpans(txt.text) {

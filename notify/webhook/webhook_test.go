@@ -35,7 +35,7 @@ func newTest(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 }
 
 func TestRetries(t *testing.T) {
-	nt.CheckRetries(t, nt.Answer{Status: 204}, newTest)
+	nt.CheckRetries(t, nt.VendorOK(name), newTest)
 }
 
 func TestErrorsHoldNoSecret(t *testing.T) {
@@ -92,6 +92,7 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"webhook-sample.json.golden", nt.Sample(t)},
 		{"webhook-digest.json.golden", nt.Digest(t)},
+		{"webhook-users.json.golden", nt.Users(t)},
 	}
 	for _, tt := range tests {
 		posts := nt.Render(t, w, tt.r)

@@ -17,7 +17,7 @@ const (
 	path = "/cgi-bin/webhook/send?key=" + key
 )
 
-var ok = nt.Answer{Status: 200, Body: `{"errcode":0,"errmsg":"ok"}`}
+var ok = nt.VendorOK(name)
 
 // robotCheck verifies a request as the robot does: a JSON POST, the key, and a markdown content of at
 // most 4096 bytes (errcode 93000 and 40058 otherwise).
