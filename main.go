@@ -212,7 +212,7 @@ func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) (*
 	return h, logger
 }
 
-// wire gives h its settings, the API reader and the channels of cfg.
+// wire gives h its settings, the API reader, the ActionTrail look-ups and the channels of cfg.
 func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
@@ -223,6 +223,9 @@ func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 	rc.Logger = logger
 	var err error
 	if h.Reader, err = alibaba.New(rc); err != nil {
+		return err
+	}
+	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
 		return err
 	}
 	if h.Channels, err = cfg.NewChannels(client); err != nil {
