@@ -243,6 +243,8 @@ func TestDeployServerlessDevs(t *testing.T) {
 		"WECOM_WEBHOOK_URL":    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=deploytest",
 		"RAM_ENDPOINT":         "ram.vpc-proxy.aliyuncs.com",
 		"IMS_ENDPOINT":         "ims.vpc-proxy.aliyuncs.com",
+		"ACTIONTRAIL_ENDPOINT": "actiontrail.cn-hangzhou.aliyuncs.com",
+		"LOOKUP_DELETER":       "false",
 		"LOG_LEVEL":            "debug",
 		// The one-click restore: the alert function gets the buttons' secret only.
 		"RESTORE_TOKEN_SECRET":     "deploy-test-restore-token-secret-0123456789",

@@ -235,8 +235,8 @@ func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) *f
 	return f
 }
 
-// wire gives the function its settings, the API reader, the channels of cfg and, when restore is on,
-// the restore handler.
+// wire gives the function its settings, the API reader, the ActionTrail look-ups, the channels of cfg
+// and, when restore is on, the restore handler.
 func (f *function) wire(cfg *config.Config) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
@@ -251,6 +251,9 @@ func (f *function) wire(cfg *config.Config) error {
 	}
 	h := f.check
 	h.Reader = reader
+	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
+		return err
+	}
 	if h.Channels, err = cfg.NewChannels(client); err != nil {
 		return err
 	}

@@ -318,7 +318,7 @@ func TestPolicyRAM(t *testing.T) {
 		}
 	}
 	slices.Sort(actions)
-	want := []string{"ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin"}
+	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin"}
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
 	}
@@ -330,6 +330,11 @@ func TestPolicyRAM(t *testing.T) {
 		if got := resources[a]; !slices.Equal(got, []string{"*"}) {
 			t.Errorf("%s Resource = %v, want [*]", a, got)
 		}
+	}
+	// LookupEvents has no resource-level permission either: "All Resources"
+	// (https://alibabacloud.com/help/en/actiontrail/developer-reference/api-actiontrail-2020-07-06-lookupevents).
+	if got := resources["actiontrail:LookupEvents"]; !slices.Equal(got, []string{"*"}) {
+		t.Errorf("actiontrail:LookupEvents Resource = %v, want [*]", got)
 	}
 	for _, a := range []string{"ram:GetUser", "ram:ListUsers"} {
 		if got := resources[a]; !slices.Equal(got, []string{"acs:ram:*:*:user/*"}) {

@@ -9,6 +9,9 @@
 // Deleted users are watched too: a run pages IMS ListUsersInRecycleBin once, beside the live users'
 // reads (for every user with *, else only when a configured entry is not found), and reads the
 // AccessKey bin of each deleted user it watches (userbin.go).
+//
+// Its Trail looks up who deleted a key or a user in ActionTrail (LookupEvents), with the same retries,
+// deadlines and redaction, paced to ActionTrail's rate per account.
 package alibaba
 
 import (
@@ -64,6 +67,10 @@ type Config struct {
 	RAMEndpoint string
 	// IMSEndpoint is the IMS API host or URL (see ParseEndpoint); empty means https://ims.aliyuncs.com.
 	IMSEndpoint string
+	// ActionTrailEndpoint is the ActionTrail API host or URL (see ParseEndpoint) that NewTrail's
+	// look-ups call; empty means https://actiontrail.ap-southeast-1.aliyuncs.com
+	// (DefaultActionTrailEndpoint).
+	ActionTrailEndpoint string
 	// MaxWorkers bounds the concurrent API calls; zero means DefaultMaxWorkers.
 	MaxWorkers int
 	// Logger receives debug lines about retries and a summary of each Read; nil means no logs.
@@ -228,7 +235,7 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 	if err != nil {
 		return nil, fmt.Errorf("alibaba: %w", err)
 	}
-	cred, sc, err := r.signer(creds)
+	cred, sc, err := r.credential(creds)
 	if err != nil {
 		return nil, err
 	}
@@ -248,10 +255,10 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 	return scan, nil
 }
 
-// signer returns the credential that signs the calls made with creds (nil: Config.Credentials, else
-// the SDK's default chain, which a nil credential means), and the scrubber of every secret of creds
-// and Config.Credentials.
-func (r *Reader) signer(creds *Credentials) (auth.Credential, *scrubber, error) {
+// credential returns what signs a call made with creds (nil: Config.Credentials, else the SDK's default
+// credential chain, which a nil auth.Credential stands for), and the scrubber of every secret the calls
+// could carry: those of creds and of Config.Credentials.
+func (r *Reader) credential(creds *Credentials) (auth.Credential, *scrubber, error) {
 	var secrets []string
 	for _, c := range []*Credentials{creds, r.creds} {
 		if c != nil {
@@ -286,6 +293,7 @@ type run struct {
 	lim      *limiter
 	calls    atomic.Int64
 	fatal    atomic.Pointer[callError] // an answer that every later call would get as well
+	pace     *pacer                    // spaces the attempts of calls whose API caps their rate; nil: none
 
 	bin     binPass // the pass over the user recycle bin
 	entries sync.WaitGroup

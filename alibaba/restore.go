@@ -40,7 +40,7 @@ type restorer struct {
 // Config.Credentials, else the SDK's default credential chain. Its errors hold no secret of creds or of
 // Config.Credentials.
 func (r *Reader) Restorer(creds *Credentials) (restore.Restorer, error) {
-	cred, sc, err := r.signer(creds)
+	cred, sc, err := r.credential(creds)
 	if err != nil {
 		return nil, err
 	}

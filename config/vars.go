@@ -36,12 +36,14 @@ var head = []env.Var{
 	{Name: "TIMEZONE", AlertOnly: true, Default: "UTC", Help: "IANA zone for dates shown to people"},
 	{Name: "ACCOUNT_LABEL", Help: "a name for the account, shown beside the account ID"},
 	{Name: "DRY_RUN", AlertOnly: true, Default: "false", Help: "`true`: do everything but send; the result shows what would have been sent"},
+	{Name: "LOOKUP_DELETER", AlertOnly: true, Default: "true", Help: "look up who deleted each recycled key in ActionTrail (`actiontrail:LookupEvents`) and say it in every message"},
 }
 
 // tail are the variables after the channels'.
 var tail = []env.Var{
 	{Name: "RAM_ENDPOINT", Default: alibaba.DefaultRAMEndpoint, Help: "RAM API host (`ram.vpc-proxy.aliyuncs.com`) or URL; HTTPS"},
 	{Name: "IMS_ENDPOINT", Default: alibaba.DefaultIMSEndpoint, Help: "IMS API host (`ims.vpc-proxy.aliyuncs.com`) or URL; HTTPS"},
+	{Name: "ACTIONTRAIL_ENDPOINT", AlertOnly: true, Default: alibaba.DefaultActionTrailEndpoint, Help: "ActionTrail API host or URL, for `LOOKUP_DELETER`: the region that stores your account's global events (`actiontrail.cn-hangzhou.aliyuncs.com` if you moved them there); HTTPS"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_ID", Credential: true, Help: "credentials when not running with a function role (on FC the role's per-invocation credentials win)"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_SECRET", Secret: true, Credential: true, Help: "see above"},
 	{Name: "ALIBABA_CLOUD_SECURITY_TOKEN", Secret: true, Credential: true, Help: "see above (STS credentials)"},

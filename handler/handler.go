@@ -1,6 +1,7 @@
-// Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins,
-// applies the alert policy, and delivers (or, in a dry run, previews) one message per channel. It does not
-// know it runs on Function Compute: the runtime passes the invocation's facts in as values.
+// Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins
+// while it asks ActionTrail who deleted the keys, applies the alert policy, puts each deleter on its
+// alert, and delivers (or, in a dry run, previews) one message per channel. It does not know it runs on
+// Function Compute: the runtime passes the invocation's facts in as values.
 //
 // Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
 // held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
@@ -59,6 +60,8 @@ type Settings struct {
 	AccountID string
 	// DryRun renders every message and sends none (DRY_RUN).
 	DryRun bool
+	// LookupDeleter looks up who deleted each recycled key in ActionTrail (LOOKUP_DELETER).
+	LookupDeleter bool
 }
 
 // Handler runs the job. Its fields are set once by main.
@@ -69,6 +72,8 @@ type Handler struct {
 	ConfigErr error
 	// Reader reads the bins.
 	Reader Reader
+	// Trail looks up who deleted the recycled keys; nil: nobody looks.
+	Trail Trail
 	// Channels are the configured channels.
 	Channels []notify.Channel
 	// PreviewChannels are rendered in a dry run when no channel is configured.
@@ -117,8 +122,9 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 	return r, err
 }
 
-// handle is the run: decode the event, settle the run's settings, resolve its window, read the bins,
-// decide the alerts, and tell every channel (or preview what it would be told).
+// handle is the run: decode the event, settle the run's settings, resolve its window, read the bins
+// (while ActionTrail is asked who deleted keys), decide the alerts and say who deleted them, and tell
+// every channel (or preview what it would be told).
 func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock time.Time) (*Result, error) {
 	if h.ConfigErr != nil {
 		return nil, &RejectedError{h.ConfigErr}
@@ -143,6 +149,8 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 		h.Logger.WarnContext(ctx, w)
 	}
 
+	deleters := h.lookUpDeleters(ctx, inv.Credentials, res.AccountID, s, times)
+	defer deleters.stop()
 	scan, err := h.read(ctx, inv.Credentials, s.Users)
 	if err != nil {
 		return res, &runError{Summary: "reading the recycle bins failed: " + err.Error()}
@@ -151,6 +159,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 	res.Alerts = alert.Evaluate(scan.Bins, times.Now, res.Window, times.Next, alert.Policy{
 		Mode: s.Mode, Thresholds: s.Thresholds, AlertOnRecycle: s.AlertOnRecycle, AccountID: res.AccountID,
 	})
+	res.Warnings = append(res.Warnings, deleters.attach(res.Alerts)...)
 
 	report := &alert.Report{Findings: res.Findings, Now: times.Now, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
 		Manual: !ev.Timer, DryRun: s.DryRun, Location: s.Location}

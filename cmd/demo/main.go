@@ -1,9 +1,10 @@
 // Command demo runs the function end to end on this machine, with no cloud account and no network
-// beyond loopback: the project's RAM/IMS emulator serves the sample users of testdata/ (dated relative to
-// today), live ones and a deleted one in the user recycle bin, local receivers stand in for Slack and the
-// generic webhook, and the built function binary runs its real code path against them. It prints each
-// message as a person would see it, then the result; last, a click on a Restore button of the bot
-// token's message, answered by the same binary as the restore function (restore.go).
+// beyond loopback: the project's emulator serves the sample users of testdata/ (dated relative to today),
+// live ones and a deleted one in the user recycle bin, and the ActionTrail events of their deletions;
+// local receivers stand in for Slack and the generic webhook, and the built function binary runs its real
+// code path against them. It prints each message as a person would see it, then the result; last, a
+// click on a Restore button of the bot token's message, answered by the same binary as the restore
+// function (restore.go).
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -65,6 +66,7 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", fixtures, err)
 	}
+	// The world's users, deleted users, and the ActionTrail events of the deletions the fixture records.
 	opts := world.Options()
 	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret}}
 	api := ramfake.New(opts)
@@ -88,6 +90,7 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 		"FC_ACCOUNT_ID="+demoAccount,
 		"RAM_ENDPOINT="+api.URL(),
 		"IMS_ENDPOINT="+api.URL(),
+		"ACTIONTRAIL_ENDPOINT="+api.URL(),
 		"SLACK_WEBHOOK_URL="+base+"/slack/services/T0DEMO/B0DEMO/demo-webhook-token",
 		"WEBHOOK_URL="+base+"/webhook",
 		"WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -97,8 +100,8 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
 		"LOG_LEVEL=warn",
 	)
-	fmt.Fprintf(out, "Demo: %d sample RAM users (and %d deleted, in the user recycle bin) served by the local RAM/IMS emulator at %s (dates relative to the latest fire time, %s).\n",
-		len(world.Users), len(world.RecycledUsers), api.URL(), now.Format(time.RFC3339))
+	fmt.Fprintf(out, "Demo: %d sample RAM users (and %d deleted, in the user recycle bin) and the ActionTrail events of %d deletions, served by the local RAM/IMS/ActionTrail emulator at %s (dates relative to the latest fire time, %s).\n",
+		len(world.Users), len(world.RecycledUsers), len(world.Events), api.URL(), now.Format(time.RFC3339))
 
 	// The daily check, as the timer trigger would start it at its latest fire time.
 	runs := []struct{ title, event string }{
