@@ -532,7 +532,6 @@ type worker struct {
 	client *sdk.Client
 }
 
-
 // handle reads one task's user; a panic becomes that user's error. An entry GetUser does not find is
 // left to the user recycle bin (readMissing).
 func (w *worker) handle(t task) {
