@@ -71,6 +71,35 @@ var (
 // ValidAccountID reports whether s is an Alibaba Cloud account ID: 16 digits.
 func ValidAccountID(s string) bool { return accountIDRE.MatchString(s) }
 
+// ParseAccounts validates account entries, each trimmed of the spaces around it: account IDs (16 digits),
+// or a single "*" for the function's own account and every member of its Resource Directory. A repeated
+// ID is kept once, where it first appears. The error names the first bad entry.
+func ParseAccounts(entries []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for i, e := range entries {
+		e = strings.TrimSpace(e)
+		switch {
+		case e == "":
+			return nil, fmt.Errorf("entry %d is empty", i+1)
+		case e == "*":
+			if len(entries) != 1 {
+				return nil, errors.New("* (every account of the Resource Directory) must be the only entry")
+			}
+		case !ValidAccountID(e):
+			return nil, fmt.Errorf("entry %s is not an account ID (16 digits)", excerpt.Quote(e))
+		}
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no account given")
+	}
+	return out, nil
+}
+
 // CheckRoleName validates a RAM role name by RAM's rule: 1 to 64 letters, digits, periods and hyphens.
 func CheckRoleName(name string) error {
 	if !roleNameRE.MatchString(name) {

@@ -294,6 +294,39 @@ func TestSessionName(t *testing.T) {
 	}
 }
 
+func TestParseAccounts(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		entries []string
+		want    []string
+		err     string
+	}{
+		{name: "ids", entries: []string{" 1000000000000001", "1000000000000002 ", "1000000000000001"}, want: []string{"1000000000000001", "1000000000000002"}},
+		{name: "star", entries: []string{" * "}, want: []string{"*"}},
+		{name: "star among ids", entries: []string{"*", "1000000000000001"}, err: "* (every account of the Resource Directory) must be the only entry"},
+		{name: "short", entries: []string{"123456789012345"}, err: `entry "123456789012345" is not an account ID (16 digits)`},
+		{name: "letters", entries: []string{"100000000000000a"}, err: "is not an account ID"},
+		{name: "empty entry", entries: []string{"1000000000000001", ""}, err: "entry 2 is empty"},
+		{name: "none", entries: nil, err: "no account given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseAccounts(tc.entries)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("ParseAccounts(%q) = %q, %v; want an error saying %q", tc.entries, got, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseAccounts(%q) = %v", tc.entries, err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("ParseAccounts(%q) (-want +got):\n%s", tc.entries, diff)
+			}
+		})
+	}
+}
+
 func TestCheckRoleName(t *testing.T) {
 	for name, ok := range map[string]bool{"ak-recycle-alert-reader": true, "Reader.v2": true, "": false,
 		strings.Repeat("r", 65): false, "reader_x": false, "reader x": false} {

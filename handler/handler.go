@@ -1,6 +1,7 @@
-// Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins,
-// applies the alert policy, and delivers (or, in a dry run, previews) one message per channel. It does not
-// know it runs on Function Compute: the runtime passes the invocation's facts in as values.
+// Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins
+// in every configured account, applies the alert policy, and delivers (or, in a dry run, previews) one
+// message per channel. It does not know it runs on Function Compute: the runtime passes the invocation's
+// facts in as values.
 //
 // Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
 // held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
@@ -22,7 +23,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
-// Reader reads the recycle bins of RAM users.
+// Reader reads the recycle bins of RAM users in one account, with that account's credentials.
 type Reader interface {
 	Read(ctx context.Context, creds *alibaba.Credentials, entries []string) (*alibaba.Scan, error)
 }
@@ -59,6 +60,11 @@ type Settings struct {
 	AccountID string
 	// DryRun renders every message and sends none (DRY_RUN).
 	DryRun bool
+	// Accounts are the accounts to read (ACCOUNTS): nil for the function's own account, ["*"] for it and
+	// every member of its Resource Directory that has joined it, or account IDs.
+	Accounts []string
+	// MemberRole is the role assumed in every account but the function's own (MEMBER_ROLE_NAME).
+	MemberRole string
 }
 
 // Handler runs the job. Its fields are set once by main.
@@ -69,6 +75,9 @@ type Handler struct {
 	ConfigErr error
 	// Reader reads the bins.
 	Reader Reader
+	// Directory lists the Resource Directory's members and assumes the member role in them; needed with
+	// ACCOUNTS only.
+	Directory Directory
 	// Channels are the configured channels.
 	Channels []notify.Channel
 	// PreviewChannels are rendered in a dry run when no channel is configured.
@@ -117,8 +126,9 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 	return r, err
 }
 
-// handle is the run: decode the event, settle the run's settings, resolve its window, read the bins,
-// decide the alerts, and tell every channel (or preview what it would be told).
+// handle is the run: decode the event, settle the run's settings, resolve its window, settle its
+// accounts, read the bins of each, decide the alerts, and tell every channel (or preview what it would
+// be told).
 func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock time.Time) (*Result, error) {
 	if h.ConfigErr != nil {
 		return nil, &RejectedError{h.ConfigErr}
@@ -138,19 +148,22 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 	if err := h.waitForFireTime(ctx, times.Cur, clock); err != nil {
 		return nil, &runError{Summary: "waiting for the fire time: " + err.Error()}
 	}
+	accounts, err := h.planAccounts(ctx, inv, s, ev.Overrides.Accounts)
+	var rejected *RejectedError
+	if errors.As(err, &rejected) {
+		return nil, err
+	}
 	res := newResult(inv, s, times)
 	for _, w := range res.Warnings {
 		h.Logger.WarnContext(ctx, w)
 	}
-
-	scan, err := h.read(ctx, inv.Credentials, s.Users)
 	if err != nil {
-		return res, &runError{Summary: "reading the recycle bins failed: " + err.Error()}
+		return res, err
 	}
-	failures := res.record(ctx, h.Logger, scan, s.Users)
-	res.Alerts = alert.Evaluate(scan.Bins, times.Now, res.Window, times.Next, alert.Policy{
-		Mode: s.Mode, Thresholds: s.Thresholds, AlertOnRecycle: s.AlertOnRecycle, AccountID: res.AccountID,
-	})
+
+	reads := h.readAccounts(ctx, inv, s, accounts)
+	failures := res.record(ctx, h.Logger, accounts, reads, s.Users)
+	res.Alerts = evaluate(reads, res, s, times.Now)
 
 	report := &alert.Report{Findings: res.Findings, Now: times.Now, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
 		Manual: !ev.Timer, DryRun: s.DryRun, Location: s.Location}
