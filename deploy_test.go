@@ -199,6 +199,8 @@ func TestDeployServerlessDevs(t *testing.T) {
 		"WECOM_WEBHOOK_URL":    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=deploytest",
 		"RAM_ENDPOINT":         "ram.vpc-proxy.aliyuncs.com",
 		"IMS_ENDPOINT":         "ims.vpc-proxy.aliyuncs.com",
+		"ACTIONTRAIL_ENDPOINT": "actiontrail.cn-hangzhou.aliyuncs.com",
+		"LOOKUP_DELETER":       "false",
 		"LOG_LEVEL":            "debug",
 	}
 	// README step 4's minimum: the role, the users and one channel; everything else deploys as its default.

@@ -213,7 +213,7 @@ func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) (*
 }
 
 // wire gives h its settings, the API reader (which also lists the Resource Directory and assumes the
-// member role) and the channels of cfg.
+// member role), the ActionTrail look-ups and the channels of cfg.
 func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
@@ -227,6 +227,9 @@ func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	h.Reader, h.Directory = reader, reader
+	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
+		return err
+	}
 	if h.Channels, err = cfg.NewChannels(client); err != nil {
 		return err
 	}

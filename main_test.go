@@ -21,6 +21,7 @@ func TestCommandLineInlineEventOverLimit(t *testing.T) {
 		"RAM_USERS":                       "alice",
 		"RAM_ENDPOINT":                    api.URL(),
 		"IMS_ENDPOINT":                    api.URL(),
+		"ACTIONTRAIL_ENDPOINT":            api.URL(),
 		"SLACK_WEBHOOK_URL":               vendors.ChannelURL("slack-webhook", "/services/T000/B000/XXXX"),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "LTAI5tTestCaller00000001",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "test-secret",

@@ -82,10 +82,11 @@ func runRegistry(t *testing.T, specs []notify.Spec, e map[string]string) *regist
 	})
 	t.Cleanup(api.Close)
 	base := map[string]string{
-		"RAM_USERS":    "alice",
-		"SCHEDULE":     "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
-		"RAM_ENDPOINT": api.URL(),
-		"IMS_ENDPOINT": api.URL(),
+		"RAM_USERS":            "alice",
+		"SCHEDULE":             "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
+		"RAM_ENDPOINT":         api.URL(),
+		"IMS_ENDPOINT":         api.URL(),
+		"ACTIONTRAIL_ENDPOINT": api.URL(),
 	}
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
 	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")

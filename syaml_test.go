@@ -301,7 +301,7 @@ func policyList(t *testing.T, v any) []string {
 
 func TestPolicyRAM(t *testing.T) {
 	actions, resources := policyActions(t, "deploy/ram-policy.json")
-	want := []string{"ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin",
+	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin",
 		"resourcemanager:ListAccounts", "sts:AssumeRole"}
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
@@ -314,6 +314,11 @@ func TestPolicyRAM(t *testing.T) {
 		if got := resources[a]; !slices.Equal(got, []string{"*"}) {
 			t.Errorf("%s Resource = %v, want [*]", a, got)
 		}
+	}
+	// LookupEvents has no resource-level permission either: "All Resources"
+	// (https://alibabacloud.com/help/en/actiontrail/developer-reference/api-actiontrail-2020-07-06-lookupevents).
+	if got := resources["actiontrail:LookupEvents"]; !slices.Equal(got, []string{"*"}) {
+		t.Errorf("actiontrail:LookupEvents Resource = %v, want [*]", got)
 	}
 	for _, a := range []string{"ram:GetUser", "ram:ListUsers"} {
 		if got := resources[a]; !slices.Equal(got, []string{"acs:ram:*:*:user/*"}) {

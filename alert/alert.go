@@ -185,6 +185,15 @@ type Alert struct {
 	RemainingSeconds int64 `json:"remainingSeconds"`
 	// BinFull is true when the user's bin holds binCapacity keys or more (key alerts only).
 	BinFull bool `json:"binFull"`
+	// DeletedBy is who deleted the key (or the user), from ActionTrail: on recycled and userRecycled
+	// alerts, and on digest and userDigest entries recycled within ActionTrail's look-up period (90
+	// days), when the deletion was found; omitted otherwise. It is not part of ID: the run that finds the deleter and the one that did not (yet)
+	// give the alert the same ID.
+	DeletedBy *Deleter `json:"deletedBy,omitempty"`
+	// DeleterMissing says why an alert whose deletion ActionTrail was searched for has no DeletedBy;
+	// empty when it has one or nobody looked. Chat says it; the wire formats do not carry it (no
+	// deletedBy says it there).
+	DeleterMissing DeleterMissing `json:"-"`
 	// AccessKeys are the user's AccessKeys in the AccessKey recycle bin, soonest DeleteDate first
 	// (user alerts only; never nil in one): each is purged at its own DeleteDate, or with the user.
 	AccessKeys []UserKey `json:"accessKeys"`
@@ -224,6 +233,7 @@ type keyAlertJSON struct {
 	ThresholdHours   *int      `json:"thresholdHours,omitempty"`
 	RemainingSeconds int64     `json:"remainingSeconds"`
 	BinFull          bool      `json:"binFull"`
+	DeletedBy        *Deleter  `json:"deletedBy,omitempty"`
 }
 
 // userAlertJSON is the JSON of a user alert.
@@ -242,11 +252,12 @@ type userAlertJSON struct {
 	ThresholdHours    *int      `json:"thresholdHours,omitempty"`
 	RemainingSeconds  int64     `json:"remainingSeconds"`
 	AccessKeys        []UserKey `json:"accessKeys"`
+	DeletedBy         *Deleter  `json:"deletedBy,omitempty"`
 }
 
 // MarshalJSON writes a key alert or a user alert in its own shape: a key alert's fields are those it
-// always had and its account; a user alert has no accessKeyId or binFull, and its accessKeys is always
-// an array.
+// always had, its account, and deletedBy when it has one; a user alert has no accessKeyId or binFull,
+// and its accessKeys is always an array.
 func (a Alert) MarshalJSON() ([]byte, error) {
 	if a.Event.ForUser() {
 		keys := a.AccessKeys
@@ -256,13 +267,13 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 		return json.Marshal(userAlertJSON{
 			ID: a.ID, Event: a.Event, AccountID: a.AccountID, AccountName: a.AccountName, UserName: a.UserName, UserID: a.UserID, UserPrincipalName: a.UserPrincipalName,
 			CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate, FirstPurgeDate: a.FirstPurgeDate,
-			ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, AccessKeys: keys,
+			ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, AccessKeys: keys, DeletedBy: a.DeletedBy,
 		})
 	}
 	return json.Marshal(keyAlertJSON{
 		ID: a.ID, Event: a.Event, AccountID: a.AccountID, AccountName: a.AccountName, UserName: a.UserName, UserID: a.UserID, AccessKeyID: a.AccessKeyID,
 		CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate,
-		ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, BinFull: a.BinFull,
+		ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, BinFull: a.BinFull, DeletedBy: a.DeletedBy,
 	})
 }
 
@@ -345,6 +356,11 @@ func (f Findings) Canonical() Findings {
 			for j, k := range a.AccessKeys {
 				a.AccessKeys[j] = UserKey{AccessKeyID: k.AccessKeyID, RecycleDate: k.RecycleDate.UTC(), DeleteDate: k.DeleteDate.UTC()}
 			}
+		}
+		if a.DeletedBy != nil {
+			d := *a.DeletedBy
+			d.EventTime = d.EventTime.UTC()
+			a.DeletedBy = &d
 		}
 		alerts[i] = a
 	}

@@ -14,6 +14,9 @@
 // and AssumeRole (STS) gives the credentials that read a member. Each Read is one account's, with its
 // own SDK clients and its own adaptive limit (limiter.go: API rate limits are per account); the Reads of
 // a Reader share one overall bound on the calls in flight (Config.MaxCalls), whatever their account.
+//
+// Its Trail looks up who deleted a key or a user in ActionTrail (LookupEvents), with the same retries,
+// deadlines and redaction, paced to ActionTrail's rate per account.
 package alibaba
 
 import (
@@ -79,6 +82,10 @@ type Config struct {
 	// ResourceManagerEndpoint is the Resource Manager API host or URL (see ParseEndpoint) that
 	// ListAccounts calls; empty means https://resourcemanager.aliyuncs.com.
 	ResourceManagerEndpoint string
+	// ActionTrailEndpoint is the ActionTrail API host or URL (see ParseEndpoint) that NewTrail's
+	// look-ups call; empty means https://actiontrail.ap-southeast-1.aliyuncs.com
+	// (DefaultActionTrailEndpoint).
+	ActionTrailEndpoint string
 	// MaxWorkers bounds the concurrent API calls of one Read, that is of one account; zero means
 	// DefaultMaxWorkers.
 	MaxWorkers int
@@ -324,6 +331,7 @@ type run struct {
 	lim      *limiter
 	calls    atomic.Int64
 	fatal    atomic.Pointer[callError] // an answer that every later call would get as well
+	pace     *pacer                    // spaces the attempts of calls whose API caps their rate; nil: none
 
 	bin     binPass // the pass over the user recycle bin
 	entries sync.WaitGroup

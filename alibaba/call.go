@@ -57,6 +57,10 @@ func (w *worker) do(a api, action string, params map[string]string, parse func([
 		if err := ru.lim.acquire(ru.stop); err != nil {
 			return giveUp(action, ru.stopError(), last, attempt-1)
 		}
+		if ru.pace != nil && ru.pace.wait(ru.stop) != nil {
+			ru.lim.release(skipped)
+			return giveUp(action, ru.stopError(), last, attempt-1)
+		}
 		tr, serr := ru.r.takeSlot(ru.stop)
 		if serr != nil {
 			ru.lim.release(skipped)

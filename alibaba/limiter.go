@@ -228,3 +228,35 @@ func jitter(d time.Duration) time.Duration {
 	}
 	return d/2 + rand.N(d/2)
 }
+
+// pacer lets at most n calls start within any span of per: a call reserves the earliest start that keeps
+// the rule, counting the calls reserved before it, and waits for it. It is safe for concurrent use.
+type pacer struct {
+	n     int
+	per   time.Duration
+	now   func() time.Time                                 // the clock; tests stop it
+	sleep func(ctx context.Context, d time.Duration) error // the wait; tests record it
+
+	mu     sync.Mutex
+	starts []time.Time // the last n starts reserved, oldest first
+}
+
+func newPacer(n int, per time.Duration) *pacer {
+	return &pacer{n: n, per: per, now: time.Now, sleep: sleep.For}
+}
+
+// wait reserves the next start and waits for it, or for ctx to end (the start is then lost).
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := p.now()
+	at := now
+	if len(p.starts) == p.n {
+		if next := p.starts[0].Add(p.per); next.After(at) {
+			at = next
+		}
+		p.starts = p.starts[1:]
+	}
+	p.starts = append(p.starts, at)
+	p.mu.Unlock()
+	return p.sleep(ctx, at.Sub(now))
+}

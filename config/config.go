@@ -25,9 +25,10 @@ import (
 type Config struct {
 	// Handler are the run's settings.
 	Handler handler.Settings
-	// Reader configures the API reader: the region (FC_REGION, else alibaba.DefaultRegion), the RAM,
-	// IMS, STS and Resource Manager endpoints, and the environment's credentials (nil when unset: the SDK's default credential
-	// chain applies; on FC the role's per-invocation credentials win over them).
+	// Reader configures the API reader and the ActionTrail look-ups: the region (FC_REGION, else
+	// alibaba.DefaultRegion), the RAM, IMS, STS, Resource Manager and ActionTrail endpoints, and the
+	// environment's credentials (nil when unset: the SDK's default credential chain applies; on FC the
+	// role's per-invocation credentials win over them).
 	Reader alibaba.Config
 	// channels are the configured channels, in the registry's order: NewChannels builds them.
 	channels []channel
@@ -116,6 +117,7 @@ func (l *loader) handler() handler.Settings {
 		AccountLabel:   l.get("ACCOUNT_LABEL"),
 		AccountID:      l.get("FC_ACCOUNT_ID"),
 		DryRun:         l.bool("DRY_RUN", false),
+		LookupDeleter:  l.bool("LOOKUP_DELETER", true),
 	}
 	if v := l.get("ACCOUNTS"); v != "" {
 		accounts, err := alibaba.ParseAccounts(strings.Split(v, ","))
@@ -232,7 +234,8 @@ func channelSwitches(specs []notify.Spec) string {
 // reader reads the API reader's configuration.
 func (l *loader) reader() alibaba.Config {
 	c := alibaba.Config{Region: alibaba.DefaultRegion, RAMEndpoint: l.endpoint("RAM_ENDPOINT"), IMSEndpoint: l.endpoint("IMS_ENDPOINT"),
-		STSEndpoint: l.endpoint("STS_ENDPOINT"), ResourceManagerEndpoint: l.endpoint("RESOURCEMANAGER_ENDPOINT"), Credentials: l.credentials()}
+		STSEndpoint: l.endpoint("STS_ENDPOINT"), ResourceManagerEndpoint: l.endpoint("RESOURCEMANAGER_ENDPOINT"),
+		ActionTrailEndpoint: l.endpoint("ACTIONTRAIL_ENDPOINT"), Credentials: l.credentials()}
 	if v := l.get("FC_REGION"); v != "" {
 		if err := alibaba.CheckRegion(v); err != nil {
 			l.bad("FC_REGION", "%v", err)

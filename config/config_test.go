@@ -36,6 +36,9 @@ func TestLoadDefaults(t *testing.T) {
 	if h.Mode != "crossing" || !h.AlertOnRecycle || h.DryRun || h.Location != time.UTC || c.Reader.Region != alibaba.DefaultRegion || h.Schedule != nil {
 		t.Errorf("Load() defaults = mode %q, onRecycle %v, dry %v, loc %v, region %q, schedule %v", h.Mode, h.AlertOnRecycle, h.DryRun, h.Location, c.Reader.Region, h.Schedule)
 	}
+	if !h.LookupDeleter || c.Reader.ActionTrailEndpoint != "" {
+		t.Errorf("Load() defaults = lookUpDeleter %v, ActionTrail endpoint %q; want true and the default", h.LookupDeleter, c.Reader.ActionTrailEndpoint)
+	}
 	if len(c.channels) != 1 || c.channels[0].spec.Name != "slack-webhook" {
 		t.Errorf("Load() channels = %+v, want the Slack webhook", c.channels)
 	}
@@ -66,6 +69,7 @@ func TestLoadValues(t *testing.T) {
 		"RAM_ENDPOINT", "ram.vpc-proxy.aliyuncs.com", "IMS_ENDPOINT", "http://127.0.0.1:8080",
 		"STS_ENDPOINT", "sts-vpc.cn-shanghai.aliyuncs.com", "RESOURCEMANAGER_ENDPOINT", "http://127.0.0.1:8081",
 		"ACCOUNTS", " 1000000000000001, 1234567890123456,1000000000000001", "MEMBER_ROLE_NAME", "rd-reader.v2",
+		"ACTIONTRAIL_ENDPOINT", "actiontrail.cn-hangzhou.aliyuncs.com", "LOOKUP_DELETER", "false",
 		"LOG_LEVEL", "debug",
 	), channels.All)
 	if err != nil {
@@ -81,6 +85,9 @@ func TestLoadValues(t *testing.T) {
 	if h.Mode != "digest" || h.AlertOnRecycle || h.Location.String() != "Asia/Shanghai" || h.AccountLabel != "prod" ||
 		h.AccountID != "1234567890123456" || c.Reader.Region != "cn-shanghai" || h.Schedule == nil || c.Reader.RAMEndpoint == "" || c.Reader.IMSEndpoint == "" {
 		t.Errorf("Load() = %+v", c)
+	}
+	if h.LookupDeleter || c.Reader.ActionTrailEndpoint != "actiontrail.cn-hangzhou.aliyuncs.com" {
+		t.Errorf("Load() lookUpDeleter %v, ActionTrail endpoint %q; want false and actiontrail.cn-hangzhou.aliyuncs.com", h.LookupDeleter, c.Reader.ActionTrailEndpoint)
 	}
 	if c.LogLevel.String() != "DEBUG" {
 		t.Errorf("LogLevel = %v, want DEBUG", c.LogLevel)
@@ -137,6 +144,8 @@ func TestLoadErrors(t *testing.T) {
 		{"secret without url", environ("DINGTALK_SECRET", "SECXOXSECRET"), []string{"DINGTALK_SECRET: set without DINGTALK_WEBHOOK_URL"}},
 		{"dingtalk secret", environ("DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=XOXSECRET", "DINGTALK_SECRET", "XOXSECRET"), []string{"DINGTALK_SECRET: not a DingTalk signing secret"}},
 		{"bad endpoint", environ("RAM_ENDPOINT", "http://ram.aliyuncs.com"), []string{"RAM_ENDPOINT:"}},
+		{"bad ActionTrail endpoint", environ("ACTIONTRAIL_ENDPOINT", "https://u:XOXSECRET@actiontrail.example.com"), []string{"ACTIONTRAIL_ENDPOINT: endpoint must not contain user info"}},
+		{"bad LOOKUP_DELETER", environ("LOOKUP_DELETER", "maybe"), []string{`LOOKUP_DELETER: "maybe" is not a boolean`}},
 		{"bad log level", environ("LOG_LEVEL", "chatty"), []string{`LOG_LEVEL: unknown level "chatty"`}},
 		{"debug sdk", environ("DEBUG", "sdk,signer"), []string{"DEBUG: contains \"sdk\""}},
 		{"region with a space", environ("FC_REGION", "cn hangzhou"), []string{`FC_REGION: "cn hangzhou" is not a region ID such as cn-hangzhou`}},

@@ -35,6 +35,7 @@ var head = []env.Var{
 	{Name: "ACCOUNTS", Default: "(the function's own account)", Help: "comma-separated account IDs (16 digits) to read, or `*` for the function's own account and every member that has joined its Resource Directory; each account but the function's own is read through `MEMBER_ROLE_NAME`"},
 	{Name: "MEMBER_ROLE_NAME", Default: defaultMemberRole, Help: "the RAM role the function assumes (STS `AssumeRole`) in every account of `ACCOUNTS` but its own"},
 	{Name: "DRY_RUN", Default: "false", Help: "`true`: do everything but send; the result shows what would have been sent"},
+	{Name: "LOOKUP_DELETER", Default: "true", Help: "look up who deleted each recycled key in ActionTrail (`actiontrail:LookupEvents`) and say it in every message"},
 }
 
 // tail are the variables after the channels'.
@@ -43,6 +44,7 @@ var tail = []env.Var{
 	{Name: "IMS_ENDPOINT", Default: alibaba.DefaultIMSEndpoint, Help: "IMS API host (`ims.vpc-proxy.aliyuncs.com`) or URL; HTTPS"},
 	{Name: "STS_ENDPOINT", Default: "(`sts.<region>.aliyuncs.com`)", Help: "STS API host (`sts-vpc.cn-hangzhou.aliyuncs.com`) or URL, for `ACCOUNTS`; HTTPS"},
 	{Name: "RESOURCEMANAGER_ENDPOINT", Default: alibaba.DefaultResourceManagerEndpoint, Help: "Resource Manager API host or URL, for `ACCOUNTS` (the members of `*`, the names of the others); HTTPS"},
+	{Name: "ACTIONTRAIL_ENDPOINT", Default: alibaba.DefaultActionTrailEndpoint, Help: "ActionTrail API host or URL, for `LOOKUP_DELETER`: the region that stores your account's global events (`actiontrail.cn-hangzhou.aliyuncs.com` if you moved them there); HTTPS"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_ID", Credential: true, Help: "credentials when not running with a function role (on FC the role's per-invocation credentials win)"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_SECRET", Secret: true, Credential: true, Help: "see above"},
 	{Name: "ALIBABA_CLOUD_SECURITY_TOKEN", Secret: true, Credential: true, Help: "see above (STS credentials)"},

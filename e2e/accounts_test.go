@@ -66,7 +66,7 @@ func newWorldAccounts(t *testing.T) *world {
 	e.ram = ram
 	e.vars["RAM_USERS"] = "*"
 	e.vars["ACCOUNTS"] = "*"
-	for _, name := range []string{"RAM_ENDPOINT", "IMS_ENDPOINT", "STS_ENDPOINT", "RESOURCEMANAGER_ENDPOINT"} {
+	for _, name := range []string{"RAM_ENDPOINT", "IMS_ENDPOINT", "STS_ENDPOINT", "RESOURCEMANAGER_ENDPOINT", "ACTIONTRAIL_ENDPOINT"} {
 		e.vars[name] = ram.URL()
 	}
 	return e

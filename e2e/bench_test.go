@@ -61,6 +61,7 @@ func benchEnviron(api *ramfake.Server, vendors *notifytest.Server, home string) 
 		"RAM_USERS=*",
 		"RAM_ENDPOINT=" + api.URL(),
 		"IMS_ENDPOINT=" + api.URL(),
+		"ACTIONTRAIL_ENDPOINT=" + api.URL(),
 		"FC_ACCOUNT_ID=" + accountID,
 		"ACCOUNT_LABEL=bench",
 		"SLACK_WEBHOOK_URL=" + vendors.ChannelURL("slack-webhook", slackPath),

@@ -18,9 +18,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/internal/golden"
@@ -94,21 +96,53 @@ func hostileUsers(cur time.Time) []hostileUser {
 // hostileChannels are the registry's names of the six channels, sorted.
 var hostileChannels = []string{"dingtalk", "feishu", "slack", "slack-webhook", "webhook", "wecom"}
 
+// hostileDeletions are two ActionTrail events of deletions in the window: alice's key's, whose every text
+// a caller chooses is hostile (the user agent, the role session's name), and another key's, whose
+// address is not an address, which the function skips.
+func hostileDeletions(cur time.Time) (valid, invalid ramfake.Event) {
+	d := ramfake.Deletion{AccountID: ramfake.DefaultAccountID, Time: cur.Add(-6*time.Hour + 20*time.Second), UserName: "alice",
+		AccessKeyID: aliceKey, By: ramfake.Deleter{Type: "assumed-role", Name: "ops" + hostileText, Session: "s<!here>",
+			SourceIP: "203.0.113.7", UserAgent: hostileText}}
+	valid = ramfake.DeleteAccessKeyEvent(d)
+	d.Time, d.AccessKeyID, d.By.SourceIP = cur.Add(-2*time.Hour), "LTAI5tE2eInvalidEvent001", "203.0.113.7 "+hostileText
+	invalid = ramfake.DeleteAccessKeyEvent(d)
+	// IDs of their own: the derived ones change with the date, and the golden files show them.
+	valid.ID, invalid.ID = "0E2E0000-0000-4000-8000-000000000001", "0E2E0000-0000-4000-8000-000000000002"
+	return valid, invalid
+}
+
+// deleterOf is the deletedBy the function makes of the event e: its texts on one line.
+func deleterOf(e ramfake.Event) *alert.Deleter {
+	line := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return &alert.Deleter{PrincipalType: e.Identity.Type, PrincipalName: line(e.Identity.UserName), PrincipalID: line(e.Identity.PrincipalID),
+		SourceIP: e.SourceIP, UserAgent: line(e.UserAgent), EventType: "ApiCall", EventTime: e.Time, EventID: e.ID}
+}
+
 // TestHostileEveryChannel runs a timer event through the binary with all six channels configured,
-// ACCOUNT_LABEL hostile and the hostile users among the fixture's: the run succeeds, the good users'
+// ACCOUNT_LABEL hostile, the hostile users among the fixture's and alice's key deleted by a hostile role
+// session with a hostile user agent: the run succeeds, the good users'
 // alerts are sent, each hostile user is reported with its error, every channel gets one message with
 // all of it, that message matches its golden file, nothing in it is live, and no secret is anywhere.
 func TestHostileEveryChannel(t *testing.T) {
 	t.Parallel()
 	var hostile []hostileUser
-	e := newWorldUsers(t, func(cur time.Time) []ramfake.User {
+	e := newWorldOptions(t, func(cur time.Time) ramfake.Options {
 		hostile = hostileUsers(cur)
 		users := fixtureUsers(cur)
 		for _, h := range hostile {
 			users = append(users, h.user)
 		}
-		return users
+		deletion, invalid := hostileDeletions(cur)
+		return ramfake.Options{Users: users, Events: []ramfake.Event{deletion, invalid}}
 	})
+	deletion, _ := hostileDeletions(e.cur)
 	entries := []string{"alice", "bob"}
 	for _, h := range hostile {
 		if h.fault != nil {
@@ -149,12 +183,17 @@ func TestHostileEveryChannel(t *testing.T) {
 	}
 
 	r := decodeResult(t, stdout)
-	want := expectedAlerts(e.cur)
-	for i := range want {
-		want[i].AccountID, want[i].AccountName = hostileAccount, hostileLabel
+	wantAlerts := expectedAlerts(e.cur)
+	wantAlerts[2].DeletedBy = deleterOf(deletion)
+	for i := range wantAlerts {
+		wantAlerts[i].AccountID, wantAlerts[i].AccountName = hostileAccount, hostileLabel
 	}
-	if diff := cmp.Diff(want, withoutIDs(t, r.Alerts)); diff != "" {
+	if diff := cmp.Diff(wantAlerts, withoutIDs(t, r.Alerts)); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
+	}
+	wantWarning := "ActionTrail answered 1 deletion event with invalid values, which was skipped: event "
+	if len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], wantWarning) || strings.ContainsAny(r.Warnings[0], "<>`\n") {
+		t.Errorf("result warnings = %q, want one, about the invalid event, without its markup", r.Warnings)
 	}
 	if r.UsersChecked != 4 {
 		t.Errorf("usersChecked = %d, want 4 (alice, bob, carol, dave)", r.UsersChecked)

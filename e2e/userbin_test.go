@@ -70,23 +70,17 @@ func userAlerts(cur time.Time, frank bool) []alert.Alert {
 	return out
 }
 
-// newWorldUserBin is newE2EEnv with the deleted users in the emulator's user recycle bin.
-func newWorldUserBin(t *testing.T) *world {
+// newWorldUserBin is newWorld with the deleted users in the emulator's user recycle bin, and the
+// ActionTrail events of events.
+func newWorldUserBin(t *testing.T, events ...func(cur time.Time) ramfake.Event) *world {
 	t.Helper()
-	e := newWorld(t)
-	ram := ramfake.New(ramfake.Options{
-		Users:         fixtureUsers(e.cur),
-		RecycledUsers: recycledFixture(e.cur),
-		Credentials: map[string]ramfake.Credential{
-			envKeyID:    {Secret: envSecret},
-			stsKeyID:    {Secret: stsSecret, Token: stsToken},
-			envSTSKeyID: {Secret: envSTSSecret, Token: envSTSToken},
-		},
+	return newWorldOptions(t, func(cur time.Time) ramfake.Options {
+		o := ramfake.Options{Users: fixtureUsers(cur), RecycledUsers: recycledFixture(cur)}
+		for _, ev := range events {
+			o.Events = append(o.Events, ev(cur))
+		}
+		return o
 	})
-	t.Cleanup(ram.Close)
-	e.ram = ram
-	e.vars["RAM_ENDPOINT"], e.vars["IMS_ENDPOINT"] = ram.URL(), ram.URL()
-	return e
 }
 
 // TestDeletedUsers: a timer run with deleted users among live ones, with RAM_USERS=* and with a named

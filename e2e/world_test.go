@@ -132,15 +132,21 @@ func newWorld(t *testing.T) *world {
 // newWorldUsers is newWorld with the emulator's users made by users, dated relative to the fire time.
 func newWorldUsers(t *testing.T, users func(cur time.Time) []ramfake.User) *world {
 	t.Helper()
+	return newWorldOptions(t, func(cur time.Time) ramfake.Options { return ramfake.Options{Users: users(cur)} })
+}
+
+// newWorldOptions is newWorld with the emulator's options (users, deleted users, ActionTrail events, …)
+// made by opts, dated relative to the fire time; the world's credentials are added to them.
+func newWorldOptions(t *testing.T, opts func(cur time.Time) ramfake.Options) *world {
+	t.Helper()
 	cur := fireTime(time.Now())
-	ram := ramfake.New(ramfake.Options{
-		Users: users(cur),
-		Credentials: map[string]ramfake.Credential{
-			envKeyID:    {Secret: envSecret},
-			stsKeyID:    {Secret: stsSecret, Token: stsToken},
-			envSTSKeyID: {Secret: envSTSSecret, Token: envSTSToken},
-		},
-	})
+	o := opts(cur)
+	o.Credentials = map[string]ramfake.Credential{
+		envKeyID:    {Secret: envSecret},
+		stsKeyID:    {Secret: stsSecret, Token: stsToken},
+		envSTSKeyID: {Secret: envSTSSecret, Token: envSTSToken},
+	}
+	ram := ramfake.New(o)
 	t.Cleanup(ram.Close)
 	vendors := notifytest.NewVendors(t, nil)
 	return &world{t: t, cur: cur, ram: ram, vendors: vendors, vars: map[string]string{
@@ -150,6 +156,7 @@ func newWorldUsers(t *testing.T, users func(cur time.Time) []ramfake.User) *worl
 		"FC_ACCOUNT_ID":                       accountID,
 		"RAM_ENDPOINT":                        ram.URL(),
 		"IMS_ENDPOINT":                        ram.URL(),
+		"ACTIONTRAIL_ENDPOINT":                ram.URL(),
 		"SLACK_WEBHOOK_URL":                   vendors.ChannelURL("slack-webhook", slackPath),
 		"WEBHOOK_URL":                         vendors.ChannelURL("webhook", webhookPath),
 		"WEBHOOK_SECRET":                      webhookSecret,

@@ -8,17 +8,18 @@ package handler
 // account is read with the invocation's credentials, never through AssumeRole. Accounts are read
 // concurrently, at most maxAccountsAtOnce at a time, each with its own Read (its own SDK clients and
 // adaptive limit: API limits are per account); the reader bounds the calls of them all. An account that
-// cannot be read is that account's error, and the others go on.
+// cannot be read is that account's error, and the others go on. Who deleted what is looked up in each
+// account's ActionTrail, with that account's credentials.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba"
+	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
 // Directory lists the members of the Resource Directory and gives the credentials of a member role
@@ -213,12 +214,19 @@ type accountRead struct {
 	scan *alibaba.Scan
 	// err is why it could not be read: AssumeRole failed, or the read could not start.
 	err *alibaba.APIError
+	// alerts are its alerts, each with who deleted what it reports when ActionTrail says.
+	alerts []alert.Alert
+	// warnings are what its look-ups in ActionTrail said (denied, failed, events skipped).
+	warnings []string
 }
 
 // readAccounts reads every planned account, at most maxAccountsAtOnce at a time, each with its own
-// credentials, and returns what each gave, in the plan's order. The reads end early enough to leave the
-// reserve for delivery; an account whose turn does not come before then is a transient error.
-func (h *Handler) readAccounts(ctx context.Context, inv Invocation, s Settings, p *plan) []accountRead {
+// credentials, and decides its alerts; it returns what each gave, in the plan's order. Each account's
+// look-ups in ActionTrail, with its credentials, start as its bins are read; an account gives its turn
+// to the next as soon as its bins are read, and then waits for them to put each deleter on its alert.
+// The reads end early enough to leave the reserve for delivery; an account whose turn does not come
+// before then is a transient error.
+func (h *Handler) readAccounts(ctx context.Context, inv Invocation, s Settings, p *plan, times schedule.Times) []accountRead {
 	rctx, cancel := readContext(ctx)
 	defer cancel()
 	reads := make([]accountRead, len(p.accounts))
@@ -235,43 +243,62 @@ func (h *Handler) readAccounts(ctx context.Context, inv Invocation, s Settings, 
 				reads[i].err = &alibaba.APIError{Code: "DeadlineExceeded", Message: "not read: the invocation deadline is too near", Transient: true}
 				return
 			}
-			defer func() { <-turns }()
-			reads[i] = h.readAccount(rctx, inv, s, a)
+			turn := true
+			defer func() {
+				if turn {
+					<-turns
+				}
+			}()
+			r, deleters := h.readAccount(ctx, rctx, inv, s, a, times)
+			defer deleters.stop()
+			<-turns
+			turn = false
+			if r.name == "" && p.names != nil {
+				r.name = p.names()[r.id]
+			}
+			r.decide(deleters, s, times)
+			reads[i] = r
 		})
 	}
 	wg.Wait()
-	if p.names != nil {
-		names := p.names()
-		for i := range reads {
-			if reads[i].name == "" {
-				reads[i].name = names[reads[i].id]
-			}
-		}
-	}
 	return reads
 }
 
 // readAccount reads one account: the own account with the invocation's credentials, any other with
-// those of a session of the member role in it.
-func (h *Handler) readAccount(ctx context.Context, inv Invocation, s Settings, a account) accountRead {
+// those of a session of the member role in it; the look-ups of who deleted what there start with the
+// same credentials, bounded by ctx, while the bins are read, bounded by rctx.
+func (h *Handler) readAccount(ctx, rctx context.Context, inv Invocation, s Settings, a account, times schedule.Times) (accountRead, *deleters) {
 	r := accountRead{account: a}
 	creds := inv.Credentials
 	if !a.own {
-		c, err := h.Directory.AssumeRole(ctx, inv.Credentials, a.id, s.MemberRole, alibaba.SessionName(inv.RequestID))
+		c, err := h.Directory.AssumeRole(rctx, inv.Credentials, a.id, s.MemberRole, alibaba.SessionName(inv.RequestID))
 		if err != nil {
 			r.err = apiError(err)
 			h.Logger.WarnContext(ctx, "account unreadable", "account", a.id, "code", r.err.Code, "message", r.err.Message, "transient", r.err.Transient)
-			return r
+			return r, nil
 		}
 		creds = c
 	}
-	scan, err := h.Reader.Read(ctx, creds, s.Users)
+	deleters := h.lookUpDeleters(ctx, creds, a.id, s, times)
+	scan, err := h.Reader.Read(rctx, creds, s.Users)
 	if err != nil {
 		r.err = apiError(err)
-		return r
+		return r, deleters
 	}
 	r.scan = scan
-	return r
+	return r, deleters
+}
+
+// decide decides the account's alerts, each carrying the account (and its ID hashing it), and puts on
+// them who deleted what they report.
+func (r *accountRead) decide(d *deleters, s Settings, times schedule.Times) {
+	if r.scan == nil {
+		return
+	}
+	r.alerts = alert.Evaluate(r.scan.Bins, times.Now, alert.Window{From: times.Prev, To: times.Cur}, times.Next, alert.Policy{
+		Mode: s.Mode, Thresholds: s.Thresholds, AlertOnRecycle: s.AlertOnRecycle, AccountID: r.id, AccountName: r.label(),
+	})
+	r.warnings = d.attach(r.alerts)
 }
 
 // apiError is err as an *alibaba.APIError: itself, or a permanent InternalError saying it.
@@ -283,17 +310,11 @@ func apiError(err error) *alibaba.APIError {
 	return &alibaba.APIError{Code: "InternalError", Message: err.Error()}
 }
 
-// evaluate decides the alerts of every account read, each account's alerts carrying it (and its ID
-// hashing it), most urgent first over all accounts.
-func evaluate(reads []accountRead, res *Result, s Settings, now time.Time) []alert.Alert {
+// alertsOf are the alerts of every account, most urgent first over all accounts.
+func alertsOf(reads []accountRead) []alert.Alert {
 	alerts := []alert.Alert{}
 	for _, r := range reads {
-		if r.scan == nil {
-			continue
-		}
-		alerts = append(alerts, alert.Evaluate(r.scan.Bins, now, res.Window, res.Next, alert.Policy{
-			Mode: s.Mode, Thresholds: s.Thresholds, AlertOnRecycle: s.AlertOnRecycle, AccountID: r.id, AccountName: r.label(),
-		})...)
+		alerts = append(alerts, r.alerts...)
 	}
 	alert.SortByUrgency(alerts)
 	return alerts

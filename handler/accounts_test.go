@@ -408,3 +408,35 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestHandleAccountsDeleters: who deleted what is looked up in each account with that account's
+// credentials (the own account's with the invocation's, a member's with its session's), and each
+// deleter is put on the alert of its own account.
+func TestHandleAccountsDeleters(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	r := &accountsReader{scans: accountScans(cur)}
+	d := directory()
+	d.assumeErr = map[string]error{stagingID: &alibaba.APIError{Code: "EntityNotExist.Role", Message: "AssumeRole: The role not exists."}}
+	deleted := sameKey(cur).RecycleDate
+	trail := &fakeTrail{events: []alert.DeletionEvent{byConsole("dev-admin", deleted.Add(10*time.Second), "LTAI5tSameKeyBothAccts01")}}
+	h, _ := newAccountsHandler(t, accountSettings(t, "*"), r, d)
+	h.Trail, h.Settings.LookupDeleter = trail, true
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1", AccountID: ownID, Credentials: ownCreds}, []byte(timerEvent))
+	if err != nil {
+		t.Fatalf("Handle() = %v", err)
+	}
+	byAccount := map[string]string{}
+	for i, account := range trail.account {
+		byAccount[account] = trail.creds[i].AccessKeyID
+	}
+	want := map[string]string{ownID: "STS.own", devID: "STS." + devID}
+	if diff := cmp.Diff(want, byAccount); diff != "" {
+		t.Errorf("look-ups by account, with credentials (-want +got):\n%s", diff)
+	}
+	// The fake trail answers every account alike: each account's alert of the key gets the deleter.
+	for _, a := range res.Alerts {
+		if a.AccessKeyID == "LTAI5tSameKeyBothAccts01" && (a.DeletedBy == nil || a.DeletedBy.PrincipalName != "dev-admin") {
+			t.Errorf("alert %s of %s: deletedBy %+v, want dev-admin", a.AccessKeyID, a.AccountID, a.DeletedBy)
+		}
+	}
+}

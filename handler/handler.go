@@ -1,7 +1,7 @@
 // Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins
-// in every configured account, applies the alert policy, and delivers (or, in a dry run, previews) one
-// message per channel. It does not know it runs on Function Compute: the runtime passes the invocation's
-// facts in as values.
+// in every configured account while it asks ActionTrail who deleted the keys, applies the alert policy,
+// puts each deleter on its alert, and delivers (or, in a dry run, previews) one message per channel. It
+// does not know it runs on Function Compute: the runtime passes the invocation's facts in as values.
 //
 // Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
 // held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
@@ -65,6 +65,8 @@ type Settings struct {
 	Accounts []string
 	// MemberRole is the role assumed in every account but the function's own (MEMBER_ROLE_NAME).
 	MemberRole string
+	// LookupDeleter looks up who deleted each recycled key in ActionTrail (LOOKUP_DELETER).
+	LookupDeleter bool
 }
 
 // Handler runs the job. Its fields are set once by main.
@@ -78,6 +80,8 @@ type Handler struct {
 	// Directory lists the Resource Directory's members and assumes the member role in them; needed with
 	// ACCOUNTS only.
 	Directory Directory
+	// Trail looks up who deleted the recycled keys; nil: nobody looks.
+	Trail Trail
 	// Channels are the configured channels.
 	Channels []notify.Channel
 	// PreviewChannels are rendered in a dry run when no channel is configured.
@@ -127,8 +131,8 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 }
 
 // handle is the run: decode the event, settle the run's settings, resolve its window, settle its
-// accounts, read the bins of each, decide the alerts, and tell every channel (or preview what it would
-// be told).
+// accounts, read the bins of each (while ActionTrail is asked who deleted keys there), decide the alerts
+// and say who deleted them, and tell every channel (or preview what it would be told).
 func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock time.Time) (*Result, error) {
 	if h.ConfigErr != nil {
 		return nil, &RejectedError{h.ConfigErr}
@@ -161,9 +165,9 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 		return res, err
 	}
 
-	reads := h.readAccounts(ctx, inv, s, accounts)
+	reads := h.readAccounts(ctx, inv, s, accounts, times)
 	failures := res.record(ctx, h.Logger, accounts, reads, s.Users)
-	res.Alerts = evaluate(reads, res, s, times.Now)
+	res.Alerts = alertsOf(reads)
 
 	report := &alert.Report{Findings: res.Findings, Now: times.Now, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
 		Manual: !ev.Timer, DryRun: s.DryRun, Location: s.Location}

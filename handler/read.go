@@ -109,6 +109,9 @@ func (r *Result) recordAccount(ctx context.Context, log *slog.Logger, p *plan, r
 		r.Warnings = append(r.Warnings, prefix+w)
 		log.WarnContext(ctx, prefix+w)
 	}
+	for _, w := range rd.warnings {
+		r.Warnings = append(r.Warnings, prefix+w) // logged by the look-ups
+	}
 	var out accountOutcome
 	out.unreadable = unreadableSummary(scan, users)
 	if out.unreadable != "" && p.multi && len(scan.Bins) == 0 && !hasAccountError(errs) {

@@ -116,6 +116,11 @@ type KeyItem struct {
 	Urgent bool
 	// BinFull is the warning for a full bin, or empty.
 	BinFull string
+	// Deleter says who deleted the key (for a deleted user, the user), from ActionTrail: "deleted by RAM
+	// user ops-admin from 203.0.113.7 (console), 2026-12-02 17:03 CST", or that the deletion is not
+	// (yet) there; empty when nobody looked. The names, address and user agent in it are as they came:
+	// formats escape it.
+	Deleter string
 	// Restore is the CLI command that restores the key (for a deleted user, the user), safe to paste
 	// into a shell; empty when the IDs allow none: an ID that is empty, or holds a control character, a
 	// character beyond ASCII, a quote or a backtick.
@@ -305,6 +310,7 @@ func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 		Left:     timeLeft(a.RemainingSeconds),
 		Past:     a.RemainingSeconds <= 0,
 		Urgent:   a.RemainingSeconds < 86400,
+		Deleter:  deleterText(a, loc),
 	}
 	if a.Event.ForUser() {
 		k.Purged = formatTime(a.FirstPurgeDate, loc)

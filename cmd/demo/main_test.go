@@ -34,14 +34,19 @@ func TestDemo(t *testing.T) {
 		"Accounts demo (1234567890123456), dev (1000000000000001), staging (1000000000000002)",
 		"*Account dev (1000000000000001)*", "*Account staging (1000000000000002)*",
 		"LTAI5tDevDanKey7Hq2Wn8Rt", "LTAI5tStgSamKeyNm3Bv5Cx7", // the members' keys
+		"deleted by RAM user dev-admin from 203.0.113.9 (console)", // looked up in dev's ActionTrail, with dev's session
 		`"accountName": "staging"`,
-		"LTAI5tOhbVrpoiVgRV5IfLBc", // alice's key, recycled in the window
+		"LTAI5tOhbVrpoiVgRV5IfLBc",                                 // alice's key, recycled in the window
+		"deleted by RAM user ops-admin from 203.0.113.7 (console)", // and who deleted it, from ActionTrail
+		`"principalName": "ops-admin"`,                             // in the webhook too
 		"RAM user eve was deleted: eve and 2 AccessKeys are purged on",
 		"aliyun ims RestoreUserFromRecycleBin --UserId 2073290024939207",
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939207 --UserAccessKeyId LTAI5tEvLm3Bc8YtGhJs5Kq1",
 		`"event": "userRecycled"`,
 		`"recycledUsers": 1`,
-		"IN THE RECYCLE BIN OF 10 USERS AND 1 DELETED RAM USER IN 3 ACCOUNTS", // the digest's Slack header
+		"IN THE RECYCLE BIN OF 10 USERS AND 1 DELETED RAM USER IN 3 ACCOUNTS",      // the digest's Slack header
+		"deleted by role session deployer/ci-pipeline-42 from 198.51.100.23 (CLI)", // the digest's older keys
+		"deleted by: the deletion was not found in ActionTrail",                    // a key whose event is missing
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
 		"webhook-signature: v1,",
 		`"mode": "digest"`,

@@ -39,8 +39,9 @@ const (
 )
 
 // Sample is a typical crossing run of one account, second attempt (RetryCount 1), shown in
-// Asia/Shanghai: a recycled key, an expiring key in a full bin, a key past its DeleteDate (given in this
-// order, not the order of urgency), two unreadable users of one code and one of another, and a warning.
+// Asia/Shanghai: a recycled key (deleted in the RAM console by the RAM user ops-admin, as ActionTrail
+// says), an expiring key in a full bin, a key past its DeleteDate (given in this order, not the order of
+// urgency), two unreadable users of one code and one of another, and a warning.
 func Sample(t testing.TB) *alert.Report {
 	t.Helper()
 	now := SampleTime.Add(3 * time.Second)
@@ -49,6 +50,11 @@ func Sample(t testing.TB) *alert.Report {
 			CreateDate: time.Date(2026, 1, 11, 9, 12, 0, 0, time.UTC), RecycleDate: recycled, DeleteDate: purge,
 			ThresholdHours: th, RemainingSeconds: int64(purge.Sub(now) / time.Second), BinFull: full}
 	}
+	recycled := mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
+		SampleTime.Add(-3*time.Hour), SampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false)
+	recycled.DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: "ops-admin", PrincipalID: "20732900249392ee",
+		SourceIP: "203.0.113.7", UserAgent: "ram.console.aliyun.com", EventType: "ApiCall",
+		EventTime: SampleTime.Add(-3*time.Hour + 20*time.Second), EventID: "0A1B2C3D-4E5F-4A6B-8C7D-8E9F0A1B2C3D"}
 	return &alert.Report{
 		Findings: alert.Findings{
 			Mode:         alert.ModeCrossing,
@@ -57,8 +63,7 @@ func Sample(t testing.TB) *alert.Report {
 			Window:       alert.Window{From: SampleTime.Add(-24 * time.Hour), To: SampleTime},
 			Next:         SampleTime.Add(24 * time.Hour),
 			Alerts: []alert.Alert{
-				mk("alrt_00000000000000000000000000000001", "recycled", "carol", "20732900249392cc", "LTAI5tCarolRecycled0001",
-					SampleTime.Add(-3*time.Hour), SampleTime.Add(30*24*time.Hour-3*time.Hour), nil, false),
+				recycled,
 				mk("alrt_00000000000000000000000000000002", "expiring", "alice", "20732900249392aa", "LTAI5tAliceExpiring0002",
 					time.Date(2026, 11, 4, 8, 12, 0, 0, time.UTC), time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC), hours(72), true),
 				mk("alrt_00000000000000000000000000000003", "expiring", "dave", "20732900249392dd", "LTAI5tDavePastDelete0003",
@@ -124,8 +129,9 @@ func Many(t testing.TB, n int) *alert.Report {
 	return r
 }
 
-// Users is a crossing run with deleted users, shown in Asia/Shanghai: eve, deleted in this window with
-// two AccessKeys, one of which was deleted earlier and is purged first; frank, deleted a month ago with
+// Users is a crossing run with deleted users, shown in Asia/Shanghai: eve, deleted in this window (by a
+// role session, with the CLI, as ActionTrail says) with two AccessKeys, one of which was deleted
+// earlier and is purged first; frank, deleted a month ago with
 // no key listed, whose 7d threshold passes before the next check; and two of Sample's key alerts, one
 // more urgent than both users, one less. The users' alerts are given last, not in the order of urgency.
 func Users(t testing.TB) *alert.Report {
@@ -144,7 +150,11 @@ func Users(t testing.TB) *alert.Report {
 			AccessKeys: []alert.UserKey{
 				{AccessKeyID: "LTAI5tEveOlderKey0005", RecycleDate: eveKeyOlder, DeleteDate: eveKeyOlder.Add(30 * 24 * time.Hour)},
 				{AccessKeyID: "LTAI5tEveWithUser0006", RecycleDate: eveDeleted, DeleteDate: eveDeleted.Add(30 * 24 * time.Hour)},
-			}},
+			},
+			DeletedBy: &alert.Deleter{PrincipalType: "assumed-role", PrincipalName: "offboarding:hr-ticket-4711",
+				PrincipalID: "300000000000000001:hr-ticket-4711", SourceIP: "198.51.100.61",
+				UserAgent: "AlibabaCloud (linux; amd64) Golang/1.22.5 Core/1.63.0 Aliyun-CLI/3.0.277", EventType: "ApiCall",
+				EventTime: eveDeleted.Add(-12 * time.Second), EventID: "1B2C3D4E-5F60-4A7B-8C9D-0E1F2A3B4C5D"}},
 		alert.Alert{ID: "alrt_00000000000000000000000000000007", Event: alert.UserExpiring, AccountID: AccountID, AccountName: AccountName, UserName: "frank", UserID: "20732900249392ff",
 			UserPrincipalName: "frank@corp.onaliyun.com", CreateDate: time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC),
 			RecycleDate: frankPurge.Add(-30 * 24 * time.Hour), DeleteDate: frankPurge, FirstPurgeDate: frankPurge, ThresholdHours: hours(168),
@@ -212,7 +222,7 @@ func ManyAccounts(t testing.TB, n, m int) *alert.Report {
 }
 
 // Hostile is Sample with every text from outside the function made hostile: the account label, a
-// member account's display name (two of the alerts and errors are that member's), the request ID, user
+// member account's display name (two of the alerts and one error are that member's), the request ID, user
 // names, user IDs, AccessKey IDs, the users, codes and messages of the errors, and the warnings carry
 // each channel's markup (Slack control sequences and emphasis, markdown links, images,
 // headings, quotes, lists, code spans, robot mentions and font tags, HTML entities), line breaks and
@@ -228,6 +238,10 @@ func Hostile(t testing.TB) *alert.Report {
 	a[0].UserName = "[x](https://evil.example) ![i](https://evil.example/i.png)"
 	a[0].UserID = "$(rm -rf ~)"
 	a[0].AccessKeyID = "LTAI5t<!here>*bold*_it_"
+	a[0].DeletedBy = &alert.Deleter{PrincipalType: "assumed-role", PrincipalName: "<!channel>:**FAKE**\n# all clear @all",
+		PrincipalID: "3000:<at id=all></at>", SourceIP: "203.0.113.7\n> quote",
+		UserAgent: "[click](https://evil.example) `x` ~~s~~ <font color=red>red</font>\r\n- list\u202e &#60;",
+		EventType: "ApiCall", EventTime: a[0].RecycleDate, EventID: "EV-1"}
 	a[1].UserName = "eve`<!channel>`\n**FAKE: all clear**"
 	a[1].AccessKeyID = "LTAI`<!channel>`"
 	a[2].UserName = "<at id=all></at> <@all> @all <font color=red>red</font>"
@@ -267,7 +281,7 @@ func Hostile(t testing.TB) *alert.Report {
 			Message: "[x](https://evil.example) <font color=red>red</font>\n> quote"},
 		{Account: AccountID, User: "*bold* _it_ ~st~ `code`", Code: "<!channel>",
 			Message: "&lt;at id=all&gt; &#60;font&#62; \\*esc\\* https://evil.example"},
-		{Account: DevID, User: "@all", Code: "<!channel>", Message: "x"},
+		{Account: AccountID, User: "@all", Code: "<!channel>", Message: "x"},
 		{Account: DevID, User: "- list", Code: "1. ordered", Message: "---"},
 	}
 	r.Accounts = []alert.AccountSummary{{AccountID: AccountID, AccountName: r.AccountLabel, UsersChecked: 2}, {AccountID: DevID, AccountName: member, UsersChecked: 2}}

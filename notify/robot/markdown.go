@@ -76,7 +76,7 @@ func AccountHeading(account string, f Format) string {
 }
 
 // KeyLines is the paragraph of key k, numbered n, in format f: the key, the user and the event; when it
-// is purged; the bin-full warning; the restore command. A deleted user's is userLines'.
+// is purged; who deleted it; the bin-full warning; the restore command. A deleted user's is userLines'.
 func KeyLines(k notify.KeyItem, n int, f Format) string {
 	if k.DeletedUser != nil {
 		return userLines(k, n, f)
@@ -88,6 +88,9 @@ func KeyLines(k notify.KeyItem, n int, f Format) string {
 	if k.Past {
 		l[1] = fmt.Sprintf("DeleteDate %s: past DeleteDate, may already be gone (deleted %s)", k.Purged, k.Recycled)
 	}
+	if k.Deleter != "" {
+		l = append(l, f.Text(k.Deleter))
+	}
 	if k.BinFull != "" {
 		l = append(l, "⚠ "+f.Text(k.BinFull))
 	}
@@ -96,13 +99,16 @@ func KeyLines(k notify.KeyItem, n int, f Format) string {
 }
 
 // userLines is the paragraph of deleted user k, numbered n, in format f: the user, its principal name
-// and the event; what is purged when; a line per AccessKey (or that every AccessKey goes with the user);
+// and the event; what is purged when; who deleted the user; a line per AccessKey (or that every AccessKey goes with the user);
 // the command that restores the user, then one per key.
 func userLines(k notify.KeyItem, n int, f Format) string {
 	u := k.DeletedUser
 	l := []string{
 		fmt.Sprintf("%d. %s, %s: %s", n, f.Bold(f.Text(k.User)), f.Text(u.PrincipalName), f.Text(k.Event)),
 		f.Text(u.Summary),
+	}
+	if k.Deleter != "" {
+		l = append(l, f.Text(k.Deleter))
 	}
 	for _, key := range u.Keys {
 		l = append(l, f.Text(key.Text()))

@@ -51,11 +51,11 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 }
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
-// in a run over several accounts a heading per account (a section in bold), per key a section (a line with the event and time left, the bin-full warning and the restore
-// command; fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted user one of its
-// own (userBlock) between dividers, then the unreadable users, the warnings and the line about
-// unlisted keys. Text from outside goes through
-// Text or Code; the header holds the title only, which holds none.
+// in a run over several accounts a heading per account (a section in bold), per key a section (a line
+// with the event and time left, who deleted the key, the bin-full warning and the restore command;
+// fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted user one of its own
+// (userBlock) between dividers, then the unreadable users, the warnings and the line about unlisted
+// keys. Text from outside goes through Text or Code; the header holds the title only, which holds none.
 func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
@@ -102,6 +102,9 @@ func keyBlock(n int, k notify.KeyItem) slack.Block {
 		when = k.Left
 	}
 	text := fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), when)
+	if k.Deleter != "" {
+		text += "\n:bust_in_silhouette: " + escapeText(k.Deleter)
+	}
 	if k.BinFull != "" {
 		text += "\n:warning: " + escapeText(k.BinFull)
 	}
@@ -116,8 +119,8 @@ func keyBlock(n int, k notify.KeyItem) slack.Block {
 		fields[:min(len(fields), maxFields)], nil)
 }
 
-// userBlock lays a deleted user out: a line with the event and what is purged when, a line per
-// AccessKey (or that every AccessKey goes with the user), the command that restores the user and then
+// userBlock lays a deleted user out: a line with the event and what is purged when, who deleted the
+// user, a line per AccessKey (or that every AccessKey goes with the user), the command that restores the user and then
 // one per key; fields with user, principal name, RecycleDate and the user's DeleteDate.
 func userBlock(n int, k notify.KeyItem) slack.Block {
 	u := k.DeletedUser
@@ -126,6 +129,9 @@ func userBlock(n int, k notify.KeyItem) slack.Block {
 		icon = ":rotating_light:"
 	}
 	lines := []string{fmt.Sprintf("%s *%d. %s*: %s", icon, n, escapeText(k.Event), escapeText(u.Summary))}
+	if k.Deleter != "" {
+		lines = append(lines, ":bust_in_silhouette: "+escapeText(k.Deleter))
+	}
 	for _, key := range u.Keys {
 		lines = append(lines, fmt.Sprintf("• AccessKey %s: deleted %s, purged %s", codeSpan(key.AccessKeyID), key.Recycled, key.Purged))
 	}
