@@ -35,7 +35,8 @@ const (
 )
 
 // newWorldAccounts is newWorld with a Resource Directory: the fixture users in the management account
-// (the function's own), dan and erin in dev, nobody in staging and sandbox; ACCOUNTS=*. The role's
+// (the function's own), dan and erin in dev (dan's key deleted by dev-admin, as dev's ActionTrail
+// says), nobody in staging and sandbox; ACCOUNTS=*. The role's
 // credentials (stsKeyID) belong to the function's role, which dev's reader role trusts. Reading erin's
 // bin answers an error that repeats the member's credentials, in full.
 func newWorldAccounts(t *testing.T) *world {
@@ -55,7 +56,10 @@ func newWorldAccounts(t *testing.T) *world {
 					{ID: "3073290024939201", Name: "dan", Keys: []ramfake.Key{binKey(danKey, cur, -2*time.Hour, 30*24*time.Hour-2*time.Hour)}},
 					{ID: erinID, Name: "erin", Keys: []ramfake.Key{binKey(erinKey, cur, -10*24*time.Hour, 20*24*time.Hour)}},
 				},
-				Roles: []ramfake.Role{{Name: reader, Trusted: []string{"acs:ram::" + accountID + ":role/" + fnRole}}}},
+				Roles: []ramfake.Role{{Name: reader, Trusted: []string{"acs:ram::" + accountID + ":role/" + fnRole}}},
+				Events: []ramfake.Event{ramfake.DeleteAccessKeyEvent(ramfake.Deletion{AccountID: devID, Time: cur.Add(-2 * time.Hour),
+					By: ramfake.Deleter{Name: "dev-admin", SourceIP: "203.0.113.9", Console: true}, UserName: "dan",
+					UserPrincipalName: "dan@" + devID + ".onaliyun.com", UserID: "3073290024939201", AccessKeyID: danKey})}},
 			{ID: stagingID, DisplayName: "staging", Status: "InviteSuccess", Type: "CloudAccount", JoinMethod: "invited"},
 			{ID: sandboxID, DisplayName: "sandbox", Status: "CreateVerifying",
 				Roles: []ramfake.Role{{Name: reader, Trusted: []string{"acs:ram::" + accountID + ":root"}}}},
@@ -118,6 +122,10 @@ func TestAccountsDirectory(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
 	}
+	// Who deleted dan's key is in dev's own ActionTrail, looked up with dev's session.
+	if dan := r.Alerts[len(r.Alerts)-1]; dan.DeletedBy == nil || dan.DeletedBy.PrincipalName != "dev-admin" {
+		t.Errorf("dan's alert: deletedBy %+v, want dev-admin, from dev's ActionTrail", dan.DeletedBy)
+	}
 	var errs []string
 	for _, er := range r.Errors {
 		errs = append(errs, er.Account+" "+er.User+" "+er.Code)
@@ -146,6 +154,9 @@ func TestAccountsDirectory(t *testing.T) {
 	dev := e.ram.Stats(devID)
 	if len(dev.SeenCredentials) != 1 || !dev.SeenCredentials[0].WithToken || !strings.HasPrefix(dev.SeenCredentials[0].AccessKeyID, "STS.") {
 		t.Errorf("dev was read with %+v, want its session's STS credentials with their token", dev.SeenCredentials)
+	}
+	if dev.Calls["LookupEvents"] == 0 || home.Calls["LookupEvents"] == 0 {
+		t.Errorf("LookupEvents calls: dev %d, management %d; want each account's ActionTrail asked", dev.Calls["LookupEvents"], home.Calls["LookupEvents"])
 	}
 	if st := e.ram.Stats(sandboxID); st.Total != 0 {
 		t.Errorf("sandbox, which has not joined, got %d calls", st.Total)
