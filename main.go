@@ -57,7 +57,7 @@ With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instea
 
 Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
 manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
-"now":"2026-11-30T09:00:00Z"}, at most 1 MiB. Configuration comes from environment variables (see
+"now":"2026-11-30T09:00:00Z","accounts":["1000000000000001"]}, at most 1 MiB. Configuration comes from environment variables (see
 README.md).
 
 Exit status: 0 ok (also when some users were unreadable), 1 the run failed, 2 rejected before the
@@ -212,7 +212,8 @@ func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) (*
 	return h, logger
 }
 
-// wire gives h its settings, the API reader, the ActionTrail look-ups and the channels of cfg.
+// wire gives h its settings, the API reader (which also lists the Resource Directory and assumes the
+// member role), the ActionTrail look-ups and the channels of cfg.
 func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
@@ -221,10 +222,11 @@ func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 	}}
 	rc := cfg.Reader
 	rc.Logger = logger
-	var err error
-	if h.Reader, err = alibaba.New(rc); err != nil {
+	reader, err := alibaba.New(rc)
+	if err != nil {
 		return err
 	}
+	h.Reader, h.Directory = reader, reader
 	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 		out[i] = &slack.WebhookMessage{
 			Channel: channel,
 			// The fallback is the notification; Slack reads it as mrkdwn too.
-			Text:   p.Title() + " · " + escapeText(p.Message.Account),
+			Text:   p.Title() + " · " + escapeText(p.Where()),
 			Blocks: &slack.Blocks{BlockSet: partBlocks(p)},
 		}
 	}
@@ -51,18 +51,23 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 }
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
-// per key a section (a line with the event and time left, who deleted the key, the bin-full warning
-// and the restore command; fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted
-// user one of its own (userBlock) between dividers, then the unreadable users, the warnings and the
-// line about unlisted keys. Text from outside goes through Text or Code; the header holds the title
-// only, which holds none.
+// in a run over several accounts a heading per account (a section in bold), per key a section (a line
+// with the event and time left, who deleted the key, the bin-full warning and the restore command;
+// fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted user one of its own
+// (userBlock) between dividers, then the unreadable users, the warnings and the line about unlisted
+// keys. Text from outside goes through Text or Code; the header holds the title only, which holds none.
 func partBlocks(p notify.Part) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
 		slack.NewContextBlock("", mrkdwn(excerpt.Cut(escapeText(p.Context()), maxSectionText))),
 	}
-	for i, k := range p.Keys {
-		blocks = append(blocks, slack.NewDividerBlock(), keyBlock(p.Offset+i+1, k))
+	for _, g := range p.Groups() {
+		if g.Account != "" {
+			blocks = append(blocks, slack.NewDividerBlock(), section("*Account "+escapeText(g.Account)+"*"))
+		}
+		for i, k := range g.Keys {
+			blocks = append(blocks, slack.NewDividerBlock(), keyBlock(g.Offset+i+1, k))
+		}
 	}
 	if eg := p.Errors(); len(eg) > 0 {
 		lines := []string{"*:no_entry: Users whose recycle bin could not be read*"}
