@@ -86,7 +86,7 @@ func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, ra
 	users := ramfake.SyntheticUsers(n, time.Now())
 	recycled := ramfake.SyntheticRecycledUsers(deleted, time.Now())
 	vendors := notifytest.NewVendors(b, nil)
-	calls := 0
+	calls, throttled := 0, 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -106,12 +106,14 @@ func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, ra
 		b.StopTimer()
 		cancel()
 		calls += api.TotalCalls()
+		throttled += api.Stats("").Throttled
 		api.Close()
-		checkRun(b, res, err, n, deleted)
+		checkRun(b, res, err, n, deleted, wantAlerts(n, deleted))
 		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+	b.ReportMetric(float64(throttled)/float64(b.N), "throttled/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n+deleted), "ns/user")
 	webhookBytes := 0
 	for _, p := range vendors.Posts("webhook") {
@@ -121,9 +123,9 @@ func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, ra
 	b.ReportMetric(float64(webhookBytes)/float64(b.N)/1e3, "webhook-KB/op")
 }
 
-// checkRun fails the benchmark unless the run read all n users and the deleted ones, and delivered
-// everything.
-func checkRun(b *testing.B, res *handler.Result, err error, n, deleted int) {
+// checkRun fails the benchmark unless the run read all n users and the deleted ones, alerted alerts, and
+// delivered everything.
+func checkRun(b *testing.B, res *handler.Result, err error, n, deleted, alerts int) {
 	b.Helper()
 	if err != nil {
 		b.Fatalf("Handle(%s) error: %v", benchEvent, err)
@@ -134,8 +136,8 @@ func checkRun(b *testing.B, res *handler.Result, err error, n, deleted int) {
 	if res.RecycledUsers != deleted {
 		b.Fatalf("Handle(%s): recycledUsers = %d, want %d", benchEvent, res.RecycledUsers, deleted)
 	}
-	if len(res.Alerts) != wantAlerts(n, deleted) {
-		b.Fatalf("Handle(%s): %d alerts, want %d", benchEvent, len(res.Alerts), wantAlerts(n, deleted))
+	if len(res.Alerts) != alerts {
+		b.Fatalf("Handle(%s): %d alerts, want %d", benchEvent, len(res.Alerts), alerts)
 	}
 	if len(res.Deliveries) != 2 {
 		b.Fatalf("Handle(%s): %d deliveries, want 2 (slack-webhook, webhook)", benchEvent, len(res.Deliveries))
@@ -167,7 +169,8 @@ func BenchmarkRun1000Users1000Deleted10ms(b *testing.B) {
 
 // BenchmarkRun1000UsersCapped200 is the same run behind a cap of 200 requests a second (answered
 // Throttling.User beyond it), every call still answered in 10 ms. Target: every user read, in no more
-// than 1.25 x 1,010 calls / 200 per second = 6.3 s per op.
+// than 1.05 x 1,010 calls / 200 per second = 5.3 s per op, fewer than 5% of the calls throttled
+// (throttled/op under 50).
 func BenchmarkRun1000UsersCapped200(b *testing.B) { benchmarkRun(b, 1000, 10*time.Millisecond, 200) }
 
 // BenchmarkRunPerUser is the whole digest run for 100, 1,000 and 5,000 users with every API call answered

@@ -62,7 +62,7 @@ the go1 runtime, POST /slack/actions on the custom runtime.
 
 Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
 manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
-"now":"2026-11-30T09:00:00Z"}, at most 1 MiB. Configuration comes from environment variables (see
+"now":"2026-11-30T09:00:00Z","accounts":["1000000000000001"]}, at most 1 MiB. Configuration comes from environment variables (see
 README.md).
 
 Exit status: 0 ok (also when some users were unreadable), 1 the run failed, 2 rejected before the
@@ -235,8 +235,9 @@ func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) *f
 	return f
 }
 
-// wire gives the function its settings, the API reader, the ActionTrail look-ups, the channels of cfg
-// and, when restore is on, the restore handler.
+// wire gives the function its settings, the API reader (which also lists the Resource Directory and
+// assumes the member roles), the ActionTrail look-ups, the channels of cfg and, when restore is on, the
+// restore handler.
 func (f *function) wire(cfg *config.Config) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
@@ -250,7 +251,7 @@ func (f *function) wire(cfg *config.Config) error {
 		return err
 	}
 	h := f.check
-	h.Reader = reader
+	h.Reader, h.Directory = reader, reader
 	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
 		return err
 	}

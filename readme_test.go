@@ -139,7 +139,7 @@ func TestReadmeInvokeExamples(t *testing.T) {
 	if len(examples) < 5 {
 		t.Fatalf("%s has %d `s invoke -e` examples, want at least 5", readmePath, len(examples))
 	}
-	overrides := map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true}
+	overrides := map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true, "accounts": true}
 	timer := map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
 	for _, m := range examples {
 		var ev map[string]any

@@ -257,10 +257,7 @@ type policy struct {
 		Effect    string
 		Action    any
 		Resource  any
-		Principal *struct {
-			Service []string
-			RAM     []string
-		}
+		Principal *struct{ Service, RAM []string }
 	}
 }
 
@@ -305,20 +302,9 @@ func policyList(t *testing.T, v any) []string {
 }
 
 func TestPolicyRAM(t *testing.T) {
-	p := readPolicy(t, "deploy/ram-policy.json")
-	resources := map[string][]string{}
-	var actions []string
-	for _, s := range p.Statement {
-		if s.Effect != "Allow" || s.Principal != nil {
-			t.Errorf("statement Effect = %q, Principal = %v, want Allow without Principal", s.Effect, s.Principal)
-		}
-		for _, a := range policyList(t, s.Action) {
-			actions = append(actions, a)
-			resources[a] = policyList(t, s.Resource)
-		}
-	}
-	slices.Sort(actions)
-	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin"}
+	actions, resources := policyActions(t, "deploy/ram-policy.json")
+	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin",
+		"resourcemanager:ListAccounts", "sts:AssumeRole"}
 	if !slices.Equal(actions, want) {
 		t.Errorf("deploy/ram-policy.json actions = %v, want exactly %v", actions, want)
 	}
@@ -341,6 +327,35 @@ func TestPolicyRAM(t *testing.T) {
 			t.Errorf("%s Resource = %v, want [acs:ram:*:*:user/*]", a, got)
 		}
 	}
+	// The function may assume the member role (MEMBER_ROLE_NAME's default) in any account, no other role.
+	if got, want := resources["sts:AssumeRole"], []string{"acs:ram::*:role/" + memberRoleDefault(t)}; !slices.Equal(got, want) {
+		t.Errorf("sts:AssumeRole Resource = %v, want %v", got, want)
+	}
+	// ListAccounts' resource: acs:resourcemanager:*:{#accountId}:account/* (its authorization table,
+	// https://help.aliyun.com/zh/resource-management/api-listaccounts).
+	if got := resources["resourcemanager:ListAccounts"]; !slices.Equal(got, []string{"acs:resourcemanager:*:*:account/*"}) {
+		t.Errorf("resourcemanager:ListAccounts Resource = %v, want [acs:resourcemanager:*:*:account/*]", got)
+	}
+}
+
+// policyActions returns the actions a policy file allows, sorted, and the resources of each; every
+// statement allows, without a principal.
+func policyActions(t *testing.T, path string) ([]string, map[string][]string) {
+	t.Helper()
+	p := readPolicy(t, path)
+	resources := map[string][]string{}
+	var actions []string
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" || s.Principal != nil {
+			t.Errorf("%s statement Effect = %q, Principal = %v, want Allow without Principal", path, s.Effect, s.Principal)
+		}
+		for _, a := range policyList(t, s.Action) {
+			actions = append(actions, a)
+			resources[a] = policyList(t, s.Resource)
+		}
+	}
+	slices.Sort(actions)
+	return actions, resources
 }
 
 func TestPolicyTrust(t *testing.T) {
@@ -425,24 +440,6 @@ func TestSRestoreYaml(t *testing.T) {
 	}
 }
 
-// policyActions returns the actions of p and the resources of each.
-func policyActions(t *testing.T, p policy) ([]string, map[string][]string) {
-	t.Helper()
-	resources := map[string][]string{}
-	var actions []string
-	for _, s := range p.Statement {
-		if s.Effect != "Allow" || s.Principal != nil {
-			t.Errorf("statement Effect = %q, Principal = %v, want Allow without Principal", s.Effect, s.Principal)
-		}
-		for _, a := range policyList(t, s.Action) {
-			actions = append(actions, a)
-			resources[a] = policyList(t, s.Resource)
-		}
-	}
-	slices.Sort(actions)
-	return actions, resources
-}
-
 // TestPolicyRestore checks the restore function's policy and the member accounts' restorer role: the
 // restore actions (no resource-level permission: "All Resources" in their authorization tables, e.g.
 // https://help.aliyun.com/zh/ram/developer-reference/api-ims-2019-08-15-restoreaccesskeyfromrecyclebin),
@@ -458,7 +455,7 @@ func TestPolicyRestore(t *testing.T) {
 		{"deploy/restore-policy.json", append(slices.Clone(restoreActions), "sts:AssumeRole")},
 		{"deploy/member-restorer-policy.json", restoreActions},
 	} {
-		actions, resources := policyActions(t, readPolicy(t, tt.path))
+		actions, resources := policyActions(t, tt.path)
 		slices.Sort(tt.want)
 		if !slices.Equal(actions, tt.want) {
 			t.Errorf("%s actions = %v, want exactly %v", tt.path, actions, tt.want)

@@ -155,6 +155,11 @@ type Alert struct {
 	ID string `json:"id"`
 	// Event says why the key or user is alerted.
 	Event Event `json:"event"`
+	// AccountID is the Alibaba Cloud account the key or user belongs to.
+	AccountID string `json:"accountId"`
+	// AccountName names that account: its display name in the Resource Directory, ACCOUNT_LABEL for the
+	// function's own account, else its ID.
+	AccountName string `json:"accountName"`
 	// UserName is the RAM user name.
 	UserName string `json:"userName"`
 	// UserID is the RAM user ID.
@@ -213,10 +218,12 @@ func (a Alert) PurgeDate() time.Time {
 	return a.DeleteDate
 }
 
-// keyAlertJSON is the JSON of a key alert, field for field as it has always been.
+// keyAlertJSON is the JSON of a key alert: the fields it always had, and its account.
 type keyAlertJSON struct {
 	ID               string    `json:"id"`
 	Event            Event     `json:"event"`
+	AccountID        string    `json:"accountId"`
+	AccountName      string    `json:"accountName"`
 	UserName         string    `json:"userName"`
 	UserID           string    `json:"userId"`
 	AccessKeyID      string    `json:"accessKeyId"`
@@ -233,6 +240,8 @@ type keyAlertJSON struct {
 type userAlertJSON struct {
 	ID                string    `json:"id"`
 	Event             Event     `json:"event"`
+	AccountID         string    `json:"accountId"`
+	AccountName       string    `json:"accountName"`
 	UserName          string    `json:"userName"`
 	UserID            string    `json:"userId"`
 	UserPrincipalName string    `json:"userPrincipalName"`
@@ -247,8 +256,8 @@ type userAlertJSON struct {
 }
 
 // MarshalJSON writes a key alert or a user alert in its own shape: a key alert's fields are those it
-// always had, and deletedBy when it has one; a user alert has no accessKeyId or binFull, and its
-// accessKeys is always an array.
+// always had, its account, and deletedBy when it has one; a user alert has no accessKeyId or binFull,
+// and its accessKeys is always an array.
 func (a Alert) MarshalJSON() ([]byte, error) {
 	if a.Event.ForUser() {
 		keys := a.AccessKeys
@@ -256,21 +265,26 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 			keys = []UserKey{}
 		}
 		return json.Marshal(userAlertJSON{
-			ID: a.ID, Event: a.Event, UserName: a.UserName, UserID: a.UserID, UserPrincipalName: a.UserPrincipalName,
+			ID: a.ID, Event: a.Event, AccountID: a.AccountID, AccountName: a.AccountName, UserName: a.UserName, UserID: a.UserID, UserPrincipalName: a.UserPrincipalName,
 			CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate, FirstPurgeDate: a.FirstPurgeDate,
 			ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, AccessKeys: keys, DeletedBy: a.DeletedBy,
 		})
 	}
 	return json.Marshal(keyAlertJSON{
-		ID: a.ID, Event: a.Event, UserName: a.UserName, UserID: a.UserID, AccessKeyID: a.AccessKeyID,
+		ID: a.ID, Event: a.Event, AccountID: a.AccountID, AccountName: a.AccountName, UserName: a.UserName, UserID: a.UserID, AccessKeyID: a.AccessKeyID,
 		CreateDate: a.CreateDate, RecycleDate: a.RecycleDate, DeleteDate: a.DeleteDate,
 		ThresholdHours: a.ThresholdHours, RemainingSeconds: a.RemainingSeconds, BinFull: a.BinFull, DeletedBy: a.DeletedBy,
 	})
 }
 
-// UserError is a configured user whose recycle bin could not be read.
+// UserError is a configured user whose recycle bin could not be read, or an account that could not be
+// read at all (User "*").
 type UserError struct {
-	// User is the entry as configured (for users found through *, the user name; a failing ListUsers is "*").
+	// Account is the account ID the user belongs to; omitted when unknown.
+	Account string `json:"account,omitempty"`
+	// User is the entry as configured (for users found through *, the user name); "*" for a failing
+	// ListUsers, and for an account that could not be read at all (AssumeRole failed, or no read
+	// succeeded); "ListUsersInRecycleBin" and "ListAccounts" for those listings.
 	User string `json:"user"`
 	// Code is the API error code (EntityNotExist.User, NoPermission, …).
 	Code string `json:"code"`
@@ -313,6 +327,19 @@ type Findings struct {
 	// RecycledUsers counts the deleted RAM users watched in the user recycle bin (their own AccessKey
 	// bins read); omitted when there are none.
 	RecycledUsers int `json:"recycledUsers,omitempty"`
+	// Accounts are the accounts the run read, or tried to, in the order it took them: the function's
+	// own first, then the others in the order of ACCOUNTS or of the Resource Directory.
+	Accounts []AccountSummary `json:"accounts"`
+}
+
+// AccountSummary is one account a run read, or tried to.
+type AccountSummary struct {
+	// AccountID is the account ID.
+	AccountID string `json:"accountId"`
+	// AccountName names the account, as its alerts do.
+	AccountName string `json:"accountName"`
+	// UsersChecked counts the users of the account whose bin was read.
+	UsersChecked int `json:"usersChecked"`
 }
 
 // Canonical returns f as the generic webhook carries it: every time in UTC, the alerts most urgent
@@ -340,6 +367,7 @@ func (f Findings) Canonical() Findings {
 	SortByUrgency(alerts)
 	f.Alerts = alerts
 	f.Errors = append(make([]UserError, 0, len(f.Errors)), f.Errors...)
+	f.Accounts = append(make([]AccountSummary, 0, len(f.Accounts)), f.Accounts...)
 	f.Warnings = append(make([]string, 0, len(f.Warnings)), f.Warnings...)
 	return f
 }

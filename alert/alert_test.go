@@ -28,11 +28,26 @@ func TestFindingsCanonical(t *testing.T) {
 	if got.Alerts[0].AccessKeyID != "LTAI5tSooner" {
 		t.Errorf("Canonical() alerts = %v, want the sooner DeleteDate first", got.Alerts)
 	}
-	if got.Errors == nil || got.Warnings == nil {
-		t.Errorf("Canonical() errors %v, warnings %v, want empty lists", got.Errors, got.Warnings)
+	if got.Errors == nil || got.Warnings == nil || got.Accounts == nil {
+		t.Errorf("Canonical() errors %v, warnings %v, accounts %v, want empty lists", got.Errors, got.Warnings, got.Accounts)
 	}
 	if f.Alerts[0].AccessKeyID != "LTAI5tLater" || f.Window.To.Location() != cst || f.Alerts[1].DeletedBy.EventTime.Location() != cst {
 		t.Errorf("Canonical() changed its receiver: %+v", f)
+	}
+}
+
+// TestSortByUrgencyAccounts: two alerts alike but for their account keep one order, whatever their
+// order before.
+func TestSortByUrgencyAccounts(t *testing.T) {
+	d := time.Date(2026, 12, 4, 8, 12, 0, 0, time.UTC)
+	a := Alert{AccountID: "1000000000000002", UserName: "ci", AccessKeyID: "LTAI5tSame", DeleteDate: d}
+	b := a
+	b.AccountID = "1000000000000001"
+	for _, alerts := range [][]Alert{{a, b}, {b, a}} {
+		SortByUrgency(alerts)
+		if alerts[0].AccountID != "1000000000000001" {
+			t.Errorf("SortByUrgency() = %v, want account 1000000000000001 first", alerts)
+		}
 	}
 }
 

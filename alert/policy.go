@@ -14,8 +14,10 @@ type Policy struct {
 	Thresholds []time.Duration
 	// AlertOnRecycle alerts keys in their first run as recycled (ALERT_ON_RECYCLE).
 	AlertOnRecycle bool
-	// AccountID goes into every alert's ID.
+	// AccountID is the account the bins belong to: every alert carries it, and its ID hashes it.
 	AccountID string
+	// AccountName names the account on every alert.
+	AccountName string
 }
 
 // Evaluate returns the alerts of a run at now that checks the window w = (prev, cur] and whose next check
@@ -52,6 +54,8 @@ func Evaluate(bins []Bin, now time.Time, w Window, next time.Time, p Policy) []A
 			alerts = append(alerts, Alert{
 				ID:               alertID(p.AccountID, ev, k.AccessKeyID, k.DeleteDate, hours, w),
 				Event:            ev,
+				AccountID:        p.AccountID,
+				AccountName:      p.AccountName,
 				UserName:         b.UserName,
 				UserID:           b.UserID,
 				AccessKeyID:      k.AccessKeyID,
@@ -92,6 +96,8 @@ func userAlert(b Bin, now time.Time, w Window, next time.Time, p Policy, thresho
 	return Alert{
 		ID:                userAlertID(p.AccountID, ev, b.UserID, u.DeleteDate, first, hours, w),
 		Event:             ev,
+		AccountID:         p.AccountID,
+		AccountName:       p.AccountName,
 		UserName:          b.UserName,
 		UserID:            b.UserID,
 		UserPrincipalName: u.PrincipalName,
@@ -153,11 +159,11 @@ func remainingSeconds(now, deleteDate time.Time) int64 {
 }
 
 // SortByUrgency sorts alerts most urgent first, key and user alerts in one order: PurgeDate (a key's
-// DeleteDate, a user's first loss) ascending, then user name, AccessKey ID and user ID, so that every
-// channel lists them in the same order.
+// DeleteDate, a user's first loss) ascending, then user name, AccessKey ID, user ID and account ID, so
+// that every channel lists them in the same order.
 func SortByUrgency(alerts []Alert) {
 	slices.SortFunc(alerts, func(a, b Alert) int {
 		return cmp.Or(a.PurgeDate().Compare(b.PurgeDate()), cmp.Compare(a.UserName, b.UserName),
-			cmp.Compare(a.AccessKeyID, b.AccessKeyID), cmp.Compare(a.UserID, b.UserID))
+			cmp.Compare(a.AccessKeyID, b.AccessKeyID), cmp.Compare(a.UserID, b.UserID), cmp.Compare(a.AccountID, b.AccountID))
 	})
 }

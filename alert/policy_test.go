@@ -13,7 +13,10 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
-const account = "1234567890123456"
+const (
+	account     = "1234567890123456"
+	accountName = "prod"
+)
 
 func date(t testing.TB, s string) time.Time {
 	t.Helper()
@@ -51,9 +54,9 @@ func TestEvaluate(t *testing.T) {
 	}
 	thresholds := []time.Duration{day, 3 * day, 7 * day}
 	alertOf := func(b Bin, k Key, ev Event, th *int, remaining int64) Alert {
-		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
-			AccessKeyID: k.AccessKeyID, CreateDate: k.CreateDate, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate,
-			ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= binCapacity}
+		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, AccountID: account, AccountName: accountName,
+			UserName: b.UserName, UserID: b.UserID, AccessKeyID: k.AccessKeyID, CreateDate: k.CreateDate, RecycleDate: k.RecycleDate,
+			DeleteDate: k.DeleteDate, ThresholdHours: th, RemainingSeconds: remaining, BinFull: len(b.Keys) >= binCapacity}
 	}
 	bob, alice, carol := bins[0], bins[1], bins[2]
 	tests := []struct {
@@ -63,7 +66,7 @@ func TestEvaluate(t *testing.T) {
 	}{
 		{
 			name: "crossing",
-			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account},
+			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account, AccountName: accountName},
 			want: []Alert{
 				alertOf(alice, alice.Keys[0], Expiring, intPtr(24), 86400*2-3600-5),
 				alertOf(alice, alice.Keys[1], Expiring, intPtr(72), 86400*4-3600-5),
@@ -74,7 +77,7 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			name: "crossing without recycle alerts",
-			p:    Policy{Mode: "", Thresholds: thresholds, AlertOnRecycle: false, AccountID: account},
+			p:    Policy{Mode: "", Thresholds: thresholds, AlertOnRecycle: false, AccountID: account, AccountName: accountName},
 			want: []Alert{
 				alertOf(alice, alice.Keys[0], Expiring, intPtr(24), 86400*2-3600-5),
 				alertOf(alice, alice.Keys[1], Expiring, intPtr(72), 86400*4-3600-5),
@@ -83,14 +86,14 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			name: "crossing with 0 and 36h",
-			p:    Policy{Mode: ModeCrossing, Thresholds: []time.Duration{36 * time.Hour, 0}, AlertOnRecycle: false, AccountID: account},
+			p:    Policy{Mode: ModeCrossing, Thresholds: []time.Duration{36 * time.Hour, 0}, AlertOnRecycle: false, AccountID: account, AccountName: accountName},
 			want: []Alert{
 				alertOf(alice, alice.Keys[0], Expiring, intPtr(36), 86400*2-3600-5), // 36h at 11-30T20:00
 			},
 		},
 		{
 			name: "digest",
-			p:    Policy{Mode: ModeDigest, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account},
+			p:    Policy{Mode: ModeDigest, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account, AccountName: accountName},
 			want: []Alert{
 				alertOf(bob, bob.Keys[2], Digest, nil, -6), // 5.5 s past: rounded down
 				alertOf(alice, alice.Keys[0], Digest, nil, 86400*2-3600-5),
@@ -488,10 +491,10 @@ var policies = []struct {
 	name string
 	p    Policy
 }{
-	{"7,3,1 with recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 3 * day, 7 * day}, AlertOnRecycle: true, AccountID: account}},
-	{"7,3,1 without recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 3 * day, 7 * day}, AccountID: account}},
-	{"0,36h with recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{0, 36 * time.Hour}, AlertOnRecycle: true, AccountID: account}},
-	{"0,36h,7 without recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{0, 36 * time.Hour, 7 * day}, AccountID: account}},
+	{"7,3,1 with recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 3 * day, 7 * day}, AlertOnRecycle: true, AccountID: account, AccountName: accountName}},
+	{"7,3,1 without recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 3 * day, 7 * day}, AccountID: account, AccountName: accountName}},
+	{"0,36h with recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{0, 36 * time.Hour}, AlertOnRecycle: true, AccountID: account, AccountName: accountName}},
+	{"0,36h,7 without recycle alerts", Policy{Mode: ModeCrossing, Thresholds: []time.Duration{0, 36 * time.Hour, 7 * day}, AccountID: account, AccountName: accountName}},
 }
 
 // checkRuns compares the runs' alerts with the oracle's, and checks the policy's promises: at most one

@@ -48,13 +48,14 @@ func TestEvaluateUsers(t *testing.T) {
 			keys[0], keys[1] = keys[1], keys[0] // soonest DeleteDate first
 		}
 		return Alert{ID: userAlertID(account, ev, b.UserID, b.Recycled.DeleteDate, first, th, w), Event: ev,
-			UserName: b.UserName, UserID: b.UserID, UserPrincipalName: b.Recycled.PrincipalName,
+			AccountID: account, AccountName: accountName, UserName: b.UserName, UserID: b.UserID, UserPrincipalName: b.Recycled.PrincipalName,
 			CreateDate: created, RecycleDate: b.Recycled.RecycleDate, DeleteDate: b.Recycled.DeleteDate, FirstPurgeDate: first,
 			ThresholdHours: th, RemainingSeconds: int64(first.Sub(now) / time.Second), AccessKeys: keys}
 	}
 	keyOf := func(b Bin, ev Event, th *int) Alert {
 		k := b.Keys[0]
-		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, UserName: b.UserName, UserID: b.UserID,
+		return Alert{ID: alertID(account, ev, k.AccessKeyID, k.DeleteDate, th, w), Event: ev, AccountID: account, AccountName: accountName,
+			UserName: b.UserName, UserID: b.UserID,
 			AccessKeyID: k.AccessKeyID, CreateDate: k.CreateDate, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate,
 			ThresholdHours: th, RemainingSeconds: int64(k.DeleteDate.Sub(now).Seconds())}
 	}
@@ -66,22 +67,22 @@ func TestEvaluateUsers(t *testing.T) {
 	}{
 		{
 			name: "crossing",
-			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account},
+			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AlertOnRecycle: true, AccountID: account, AccountName: accountName},
 			want: []Alert{keyOf(bob, Expiring, intPtr(24)), userOf(frank, UserExpiring, intPtr(24)), userOf(eve, UserRecycled, nil)},
 		},
 		{
 			name: "crossing without recycle alerts: no threshold is due before next",
-			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AccountID: account},
+			p:    Policy{Mode: ModeCrossing, Thresholds: thresholds, AccountID: account, AccountName: accountName},
 			want: []Alert{keyOf(bob, Expiring, intPtr(24)), userOf(frank, UserExpiring, intPtr(24))},
 		},
 		{
 			name: "crossing without recycle alerts: the first run warns with the smallest threshold due",
-			p:    Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 10 * day, 20 * day}, AccountID: account},
+			p:    Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 10 * day, 20 * day}, AccountID: account, AccountName: accountName},
 			want: []Alert{keyOf(bob, Expiring, intPtr(24)), userOf(frank, UserExpiring, intPtr(24)), userOf(eve, UserExpiring, intPtr(240))},
 		},
 		{
 			name: "digest",
-			p:    Policy{Mode: ModeDigest, Thresholds: thresholds, AccountID: account},
+			p:    Policy{Mode: ModeDigest, Thresholds: thresholds, AccountID: account, AccountName: accountName},
 			want: []Alert{keyOf(bob, Digest, nil), userOf(frank, UserDigest, nil), userOf(grace, UserDigest, nil),
 				userOf(eve, UserDigest, nil), userOf(heidi, UserDigest, nil)},
 		},
@@ -96,14 +97,15 @@ func TestEvaluateUsers(t *testing.T) {
 	}
 }
 
-// TestAlertJSON: a key alert's JSON is what it has always been, byte for byte; a user alert has its own
-// fields, no accessKeyId or binFull, and accessKeys is always an array. Both decode back.
+// TestAlertJSON: a key alert's JSON is what it has always been, byte for byte, with its account; a user
+// alert has its own fields, no accessKeyId or binFull, and accessKeys is always an array. Both decode
+// back.
 func TestAlertJSON(t *testing.T) {
 	del := date(t, "2026-12-04T08:12:00Z")
-	key := Alert{ID: "alrt_0c5d9c6a1f0e4b7e8a2d3f4b5c6d7e8f", Event: Expiring, UserName: "alice", UserID: "2073290024939201",
+	key := Alert{ID: "alrt_0c5d9c6a1f0e4b7e8a2d3f4b5c6d7e8f", Event: Expiring, AccountID: account, AccountName: accountName, UserName: "alice", UserID: "2073290024939201",
 		AccessKeyID: "LTAI5tExampleKey1", CreateDate: date(t, "2026-01-11T09:12:00Z"), RecycleDate: date(t, "2026-11-04T08:12:00Z"),
 		DeleteDate: del, ThresholdHours: intPtr(72), RemainingSeconds: 342720}
-	user := Alert{ID: "alrt_00000000000000000000000000000005", Event: UserExpiring, UserName: "eve", UserID: "2073290024939205",
+	user := Alert{ID: "alrt_00000000000000000000000000000005", Event: UserExpiring, AccountID: "1000000000000001", AccountName: "dev", UserName: "eve", UserID: "2073290024939205",
 		UserPrincipalName: "eve@corp.onaliyun.com", CreateDate: date(t, "2025-01-11T09:12:00Z"), RecycleDate: date(t, "2026-11-24T01:00:00Z"),
 		DeleteDate: date(t, "2026-12-24T01:00:00Z"), FirstPurgeDate: del, ThresholdHours: intPtr(72), RemainingSeconds: 342720,
 		AccessKeys: []UserKey{{AccessKeyID: "LTAI5tEveKey1", RecycleDate: date(t, "2026-11-04T08:12:00Z"), DeleteDate: del}}}
@@ -114,14 +116,14 @@ func TestAlertJSON(t *testing.T) {
 		a    Alert
 		want string
 	}{
-		{"key alert", key, `{"id":"alrt_0c5d9c6a1f0e4b7e8a2d3f4b5c6d7e8f","event":"expiring","userName":"alice","userId":"2073290024939201",` +
+		{"key alert", key, `{"id":"alrt_0c5d9c6a1f0e4b7e8a2d3f4b5c6d7e8f","event":"expiring","accountId":"1234567890123456","accountName":"prod","userName":"alice","userId":"2073290024939201",` +
 			`"accessKeyId":"LTAI5tExampleKey1","createDate":"2026-01-11T09:12:00Z","recycleDate":"2026-11-04T08:12:00Z",` +
 			`"deleteDate":"2026-12-04T08:12:00Z","thresholdHours":72,"remainingSeconds":342720,"binFull":false}`},
-		{"user alert", user, `{"id":"alrt_00000000000000000000000000000005","event":"userExpiring","userName":"eve","userId":"2073290024939205",` +
+		{"user alert", user, `{"id":"alrt_00000000000000000000000000000005","event":"userExpiring","accountId":"1000000000000001","accountName":"dev","userName":"eve","userId":"2073290024939205",` +
 			`"userPrincipalName":"eve@corp.onaliyun.com","createDate":"2025-01-11T09:12:00Z","recycleDate":"2026-11-24T01:00:00Z",` +
 			`"deleteDate":"2026-12-24T01:00:00Z","firstPurgeDate":"2026-12-04T08:12:00Z","thresholdHours":72,"remainingSeconds":342720,` +
 			`"accessKeys":[{"accessKeyId":"LTAI5tEveKey1","recycleDate":"2026-11-04T08:12:00Z","deleteDate":"2026-12-04T08:12:00Z"}]}`},
-		{"user alert without keys", bare, `{"id":"alrt_00000000000000000000000000000005","event":"userRecycled","userName":"eve",` +
+		{"user alert without keys", bare, `{"id":"alrt_00000000000000000000000000000005","event":"userRecycled","accountId":"1000000000000001","accountName":"dev","userName":"eve",` +
 			`"userId":"2073290024939205","userPrincipalName":"eve@corp.onaliyun.com","createDate":"2025-01-11T09:12:00Z",` +
 			`"recycleDate":"2026-11-24T01:00:00Z","deleteDate":"2026-12-24T01:00:00Z","firstPurgeDate":"2026-12-04T08:12:00Z",` +
 			`"remainingSeconds":342720,"accessKeys":[]}`},

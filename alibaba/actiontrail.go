@@ -169,7 +169,6 @@ func (t *Trail) Lookup(ctx context.Context, account string, creds *Credentials, 
 	ru.lim = newLimiter(1, 1) // the pages of a look-up follow each other
 	ru.pace = t.pacer(account)
 	w := &worker{run: ru}
-	defer w.close()
 
 	params := map[string]string{
 		"StartTime":               from.Format(eventTimeFormat),

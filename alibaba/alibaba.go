@@ -10,6 +10,11 @@
 // reads (for every user with *, else only when a configured entry is not found), and reads the
 // AccessKey bin of each deleted user it watches (userbin.go).
 //
+// Many accounts (directory.go): ListAccounts lists the members of a Resource Directory (Resource Manager)
+// and AssumeRole (STS) gives the credentials that read a member. Each Read is one account's, with its
+// own SDK clients and its own adaptive limit (limiter.go: API rate limits are per account); the Reads of
+// a Reader share one overall bound on the calls in flight (Config.MaxCalls), whatever their account.
+//
 // Its Trail looks up who deleted a key or a user in ActionTrail (LookupEvents), with the same retries,
 // deadlines and redaction, paced to ActionTrail's rate per account.
 package alibaba
@@ -45,8 +50,12 @@ const (
 	// DefaultIMSEndpoint is the IMS API host; always set explicitly, as the SDK would derive a regional
 	// host that does not serve ListAccessKeysInRecycleBin.
 	DefaultIMSEndpoint = "ims.aliyuncs.com"
-	// DefaultMaxWorkers is the default upper bound of concurrent API calls.
+	// DefaultMaxWorkers is the default upper bound of the concurrent API calls of one Read, that is of
+	// one account.
 	DefaultMaxWorkers = 32
+	// DefaultMaxCalls is the default upper bound of the concurrent API calls of all the Reader's Reads
+	// and other calls together, whatever their account.
+	DefaultMaxCalls = 128
 )
 
 // Credentials are an AccessKey pair, with the security token of STS credentials.
@@ -67,12 +76,22 @@ type Config struct {
 	RAMEndpoint string
 	// IMSEndpoint is the IMS API host or URL (see ParseEndpoint); empty means https://ims.aliyuncs.com.
 	IMSEndpoint string
+	// STSEndpoint is the STS API host or URL (see ParseEndpoint) that AssumeRole calls; empty means the
+	// region's (DefaultSTSEndpoint).
+	STSEndpoint string
+	// ResourceManagerEndpoint is the Resource Manager API host or URL (see ParseEndpoint) that
+	// ListAccounts calls; empty means https://resourcemanager.aliyuncs.com.
+	ResourceManagerEndpoint string
 	// ActionTrailEndpoint is the ActionTrail API host or URL (see ParseEndpoint) that NewTrail's
 	// look-ups call; empty means https://actiontrail.ap-southeast-1.aliyuncs.com
 	// (DefaultActionTrailEndpoint).
 	ActionTrailEndpoint string
-	// MaxWorkers bounds the concurrent API calls; zero means DefaultMaxWorkers.
+	// MaxWorkers bounds the concurrent API calls of one Read, that is of one account; zero means
+	// DefaultMaxWorkers.
 	MaxWorkers int
+	// MaxCalls bounds the concurrent API calls of every Read and call of the Reader together; zero means
+	// DefaultMaxCalls.
+	MaxCalls int
 	// Logger receives debug lines about retries and a summary of each Read; nil means no logs.
 	Logger *slog.Logger
 	// RootCAs are the certificate authorities trusted for HTTPS; nil means the system's.
@@ -86,15 +105,17 @@ type Config struct {
 // Reader reads recycle bins. It is safe for concurrent use; each Read uses its own SDK clients and
 // reuses idle connections of earlier Reads.
 type Reader struct {
-	region     string
-	ram, ims   api
-	maxWorkers int
-	log        *slog.Logger
-	rootCAs    *x509.CertPool
-	creds      *Credentials // Config.Credentials
-	transports chan *http.Transport
-	retryBase  time.Duration // first retry delay; tests shorten it
-	retryCap   time.Duration // longest retry delay
+	region       string
+	ram, ims     api
+	sts, rm      api
+	maxWorkers   int
+	log          *slog.Logger
+	rootCAs      *x509.CertPool
+	creds        *Credentials // Config.Credentials
+	slots        chan *http.Transport
+	retryBase    time.Duration // first retry delay; tests shorten it
+	retryCap     time.Duration // longest retry delay
+	sessionLimit time.Duration // the longest AssumeRole session asked for
 }
 
 // api is one of the two RPC products the reader calls.
@@ -160,7 +181,7 @@ const (
 // New checks cfg and returns a Reader.
 func New(cfg Config) (*Reader, error) {
 	r := &Reader{region: cfg.Region, maxWorkers: cfg.MaxWorkers, log: cfg.Logger, rootCAs: cfg.RootCAs,
-		creds: cfg.Credentials, retryBase: retryBase, retryCap: retryCap}
+		creds: cfg.Credentials, retryBase: retryBase, retryCap: retryCap, sessionLimit: maxSession}
 	if c := r.creds; c != nil && (c.AccessKeyID == "" || c.AccessKeySecret == "") {
 		return nil, errors.New("alibaba: credentials need an AccessKey ID and secret")
 	}
@@ -176,6 +197,10 @@ func New(cfg Config) (*Reader, error) {
 	if r.maxWorkers < 1 || r.maxWorkers > 1024 {
 		return nil, errors.New("alibaba: MaxWorkers must be from 1 to 1024")
 	}
+	maxCalls := cmp.Or(cfg.MaxCalls, DefaultMaxCalls)
+	if maxCalls < 1 || maxCalls > 4096 {
+		return nil, errors.New("alibaba: MaxCalls must be from 1 to 4096")
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -188,7 +213,18 @@ func New(cfg Config) (*Reader, error) {
 	if r.ims.scheme, r.ims.host, err = endpointOr(cfg.IMSEndpoint, DefaultIMSEndpoint); err != nil {
 		return nil, fmt.Errorf("alibaba: IMS %w", err)
 	}
-	r.transports = make(chan *http.Transport, r.maxWorkers+1)
+	r.sts = api{product: "Sts", version: "2015-04-01"}
+	if r.sts.scheme, r.sts.host, err = endpointOr(cfg.STSEndpoint, DefaultSTSEndpoint(r.region)); err != nil {
+		return nil, fmt.Errorf("alibaba: STS %w", err)
+	}
+	r.rm = api{product: "ResourceManager", version: "2020-03-31"}
+	if r.rm.scheme, r.rm.host, err = endpointOr(cfg.ResourceManagerEndpoint, DefaultResourceManagerEndpoint); err != nil {
+		return nil, fmt.Errorf("alibaba: Resource Manager %w", err)
+	}
+	r.slots = make(chan *http.Transport, maxCalls)
+	for range maxCalls {
+		r.slots <- nil
+	}
 	return r, nil
 }
 
@@ -199,29 +235,31 @@ func endpointOr(s, def string) (string, string, error) {
 	return ParseEndpoint(s)
 }
 
-// getTransport returns an idle transport from an earlier Read, or a new one. A transport serves one SDK
-// client at a time: the SDK writes its dialer and TLS settings on every call.
-func (r *Reader) getTransport() *http.Transport {
+// takeSlot waits for one of the Reader's MaxCalls call slots, or for ctx to end, and returns the slot's
+// transport, made on its first use. A call holds its slot, and so its transport, from its start to its
+// answer: the slots are the overall bound on the calls in flight, and the transports (with their idle
+// connections) are never more than the slots. A transport serves one call at a time: the SDK writes its
+// dialer and TLS settings on every call.
+func (r *Reader) takeSlot(ctx context.Context) (*http.Transport, error) {
+	var t *http.Transport
 	select {
-	case t := <-r.transports:
-		return t
-	default:
+	case t = <-r.slots:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return &http.Transport{
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: r.rootCAs},
-		TLSHandshakeTimeout: defaultConnectTimeout,
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
+	if t == nil {
+		t = &http.Transport{
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: r.rootCAs},
+			TLSHandshakeTimeout: defaultConnectTimeout,
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     90 * time.Second,
+		}
 	}
+	return t, nil
 }
 
-func (r *Reader) putTransport(t *http.Transport) {
-	select {
-	case r.transports <- t:
-	default:
-		t.CloseIdleConnections()
-	}
-}
+// putSlot gives a call slot back with its transport.
+func (r *Reader) putSlot(t *http.Transport) { r.slots <- t }
 
 // Read reads the recycle bin of every user that entries name: RAM user names (alice), user principal
 // names (alice@corp.onaliyun.com), user IDs (digits only), or exactly ["*"] for every user of the account.
@@ -248,10 +286,10 @@ func (r *Reader) Read(ctx context.Context, creds *Credentials, entries []string)
 		ru.readEntries(entries)
 	}
 	scan := ru.result()
-	limit, peak, decreases := ru.lim.stats()
+	st := ru.lim.stats()
 	r.log.DebugContext(ctx, "recycle bins read", "users", len(scan.Bins), "errors", len(scan.Errors),
-		"calls", scan.Calls, "peakConcurrency", peak, "finalLimit", limit, "throttleDecreases", decreases,
-		"duration", time.Since(start).Round(time.Millisecond).String())
+		"calls", scan.Calls, "throttled", st.throttled, "peakConcurrency", st.peak, "finalLimit", st.limit,
+		"throttleDecreases", st.decreases, "pacedRate", int(st.rate), "duration", time.Since(start).Round(time.Millisecond).String())
 	return scan, nil
 }
 
@@ -354,7 +392,6 @@ func (ru *run) work(n int, produce func(tasks chan<- task)) {
 		go func() {
 			defer wg.Done()
 			w := &worker{run: ru}
-			defer w.close()
 			for t := range tasks {
 				w.handle(t)
 			}
@@ -403,7 +440,6 @@ func (ru *run) readAll() {
 		})
 		defer ru.bin.wait()
 		w := &worker{run: ru}
-		defer w.close()
 		pos := 0
 		marker := ""
 		for page := 1; ; page++ {
@@ -497,18 +533,11 @@ func (ru *run) result() *Scan {
 }
 
 // worker makes API calls one at a time with its own SDK client: an sdk.Client is not safe for
-// concurrent calls: each call writes the shared client's timeout and transport settings.
+// concurrent calls: each call writes the shared client's timeout and transport settings. Each call
+// takes the transport of its call slot (Reader.takeSlot).
 type worker struct {
 	run    *run
 	client *sdk.Client
-	tr     *http.Transport
-}
-
-func (w *worker) close() {
-	if w.tr != nil {
-		w.run.r.putTransport(w.tr)
-		w.tr = nil
-	}
 }
 
 // handle reads one task's user; a panic becomes that user's error. An entry GetUser does not find is

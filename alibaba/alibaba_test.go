@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -625,6 +626,33 @@ func TestReadConcurrencyIsBounded(t *testing.T) {
 	}
 }
 
+// TestReadsShareTheOverallBound: the Reads of one Reader, each an account of its own with MaxWorkers
+// calls at most, together make no more than MaxCalls at once.
+func TestReadsShareTheOverallBound(t *testing.T) {
+	opts := serverOptions(ramfake.SyntheticUsers(60, now))
+	opts.Latency = 20 * time.Millisecond
+	s := startServer(t, opts)
+	r := newReader(t, s, Config{MaxWorkers: 8, MaxCalls: 6})
+	var wg sync.WaitGroup
+	scans := make([]*Scan, 3)
+	for i := range scans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scans[i] = read(t, r, akCreds, "*")
+		}()
+	}
+	wg.Wait()
+	for i, scan := range scans {
+		if len(scan.Bins) != 60 || len(scan.Errors) != 0 {
+			t.Errorf("Read %d = %d bins, errors %v; want 60 bins", i, len(scan.Bins), codes(scan.Errors))
+		}
+	}
+	if got := s.MaxConcurrency(); got > 6 || got < 4 {
+		t.Errorf("server saw %d concurrent calls of 3 Reads, want 4 to 6 (MaxCalls)", got)
+	}
+}
+
 func TestReadHTTPSByDefault(t *testing.T) {
 	opts := serverOptions(testUsers)
 	opts.TLS = true
@@ -687,6 +715,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{name: "region", cfg: Config{Region: "cn hangzhou"}},
 		{name: "workers", cfg: Config{MaxWorkers: -1}},
+		{name: "calls", cfg: Config{MaxCalls: -1}},
+		{name: "STS endpoint", cfg: Config{STSEndpoint: "https://u:p@sts.aliyuncs.com"}},
+		{name: "Resource Manager endpoint", cfg: Config{ResourceManagerEndpoint: "http://resourcemanager.aliyuncs.com"}},
 		{name: "http to a remote host", cfg: Config{RAMEndpoint: "http://ram.aliyuncs.com"}},
 		{name: "path in IMS endpoint", cfg: Config{IMSEndpoint: "https://ims.aliyuncs.com/x"}},
 	}

@@ -62,12 +62,19 @@ func (w *worker) do(a api, action string, params map[string]string, parse func([
 			ru.lim.release(skipped)
 			return giveUp(action, ru.stopError(), last, attempt-1)
 		}
+		tr, serr := ru.r.takeSlot(ru.stop)
+		if serr != nil {
+			ru.lim.release(skipped)
+			return giveUp(action, ru.stopError(), last, attempt-1)
+		}
 		read, connect, err := ru.budget()
 		if err != nil {
+			ru.r.putSlot(tr)
 			ru.lim.release(skipped)
 			return giveUp(action, err, last, attempt-1)
 		}
-		body, cerr := w.once(a, action, params, read, connect)
+		body, cerr := w.once(a, action, params, tr, read, connect)
+		ru.r.putSlot(tr)
 		ru.calls.Add(1)
 		if cerr == nil {
 			ru.lim.release(succeeded)
@@ -139,23 +146,23 @@ func (ru *run) stopError() *callError {
 	return &callError{code: codeDeadline, transient: true}
 }
 
-// once makes one call. A panic inside the SDK (it type-asserts fields of error bodies) becomes an
-// InvalidResponse error.
-func (w *worker) once(a api, action string, params map[string]string, read, connect time.Duration) (body []byte, cerr *callError) {
+// once makes one call through the transport tr. A panic inside the SDK (it type-asserts fields of error
+// bodies) becomes an InvalidResponse error.
+func (w *worker) once(a api, action string, params map[string]string, tr *http.Transport, read, connect time.Duration) (body []byte, cerr *callError) {
 	defer func() {
 		if p := recover(); p != nil {
 			body, cerr = nil, &callError{code: codeInvalidResponse, msg: fmt.Sprintf("malformed answer (the SDK panicked: %v)", p), panicked: true}
 		}
 	}()
 	if w.client == nil {
-		w.tr = w.run.r.getTransport()
-		cfg := sdk.NewConfig().WithScheme("HTTPS").WithAutoRetry(false).WithHttpTransport(w.tr)
+		cfg := sdk.NewConfig().WithScheme("HTTPS").WithAutoRetry(false).WithHttpTransport(tr)
 		c, err := sdk.NewClientWithOptions(w.run.r.region, cfg, w.run.cred)
 		if err != nil {
 			return nil, &callError{code: sdkerrors.DefaultClientErrorCode, msg: "creating the SDK client: " + err.Error()}
 		}
 		w.client = c
 	}
+	w.client.SetTransport(tr)
 	req := requests.NewCommonRequest()
 	req.Method = requests.POST
 	req.Scheme, req.Domain = a.scheme, a.host

@@ -52,7 +52,6 @@ func (rs *restorer) call(ctx context.Context, action string, params map[string]s
 	ru := newRun(ctx, rs.r, rs.cred, rs.sc)
 	defer ru.cancel()
 	w := &worker{run: ru}
-	defer w.close()
 	if cerr := w.do(rs.r.ims, action, params, parse); cerr != nil {
 		msg := strings.TrimPrefix(cerr.msg, action+": ")
 		if cerr.status != 0 {

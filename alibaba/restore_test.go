@@ -47,7 +47,7 @@ func ctx5s(t *testing.T) context.Context {
 }
 
 // apiError checks that err is the *restore.APIError of action with code and status.
-func apiError(t *testing.T, err error, action, code string, status int) {
+func wantAPIError(t *testing.T, err error, action, code string, status int) {
 	t.Helper()
 	var ae *restore.APIError
 	if !errors.As(err, &ae) || ae.Action != action || ae.Code != code || ae.Status != status {
@@ -68,8 +68,8 @@ func TestRestorerAccessKey(t *testing.T) {
 		t.Fatalf("RestoreAccessKey() = %v", err)
 	}
 	_, err = rs.AccessKeyInBin(ctx, ak)
-	apiError(t, err, "GetAccessKeyInfoInRecycleBin", "EntityNotExist.User.AccessKey", http.StatusNotFound)
-	apiError(t, rs.RestoreAccessKey(ctx, alice, ak), "RestoreAccessKeyFromRecycleBin", "EntityNotExist.User.AccessKey", http.StatusNotFound)
+	wantAPIError(t, err, "GetAccessKeyInfoInRecycleBin", "EntityNotExist.User.AccessKey", http.StatusNotFound)
+	wantAPIError(t, rs.RestoreAccessKey(ctx, alice, ak), "RestoreAccessKeyFromRecycleBin", "EntityNotExist.User.AccessKey", http.StatusNotFound)
 	u, err := rs.GetUser(ctx, restore.UserQuery{AccessKeyID: ak})
 	if err != nil || u.UserID != alice || !strings.HasPrefix(u.UserPrincipalName, "alice@") {
 		t.Errorf("GetUser(the restored key) = %+v, %v; want alice", u, err)
@@ -97,12 +97,12 @@ func TestRestorerUser(t *testing.T) {
 		t.Errorf("AccessKeyInBin(eve's key) = %+v, %v; want eve's, UserRecycled", bk, err)
 	}
 	_, err = rs.GetUser(ctx, restore.UserQuery{UserID: eve})
-	apiError(t, err, "GetUser", "EntityNotExist.User", http.StatusNotFound)
+	wantAPIError(t, err, "GetUser", "EntityNotExist.User", http.StatusNotFound)
 	if err := rs.RestoreUser(ctx, eve); err != nil {
 		t.Fatalf("RestoreUser() = %v", err)
 	}
 	_, err = rs.UserInBin(ctx, eve)
-	apiError(t, err, "GetUserInRecycleBin", "EntityNotExist.User", http.StatusNotFound)
+	wantAPIError(t, err, "GetUserInRecycleBin", "EntityNotExist.User", http.StatusNotFound)
 	if u, err := rs.GetUser(ctx, restore.UserQuery{UserID: eve}); err != nil || u.UserID != eve {
 		t.Errorf("GetUser(eve) after the restore = %+v, %v; want eve", u, err)
 	}
@@ -156,7 +156,7 @@ func TestRestorerAnswers(t *testing.T) {
 			s, r := restoreWorld(t, edits...)
 			tt.setup(s)
 			err := tt.call(ctx5s(t), testRestorer(t, r, stsCreds))
-			apiError(t, err, tt.action, tt.code, tt.status)
+			wantAPIError(t, err, tt.action, tt.code, tt.status)
 			if found := secretsIn(err.Error()); len(found) > 0 {
 				t.Errorf("error %q holds %q", err, found)
 			}

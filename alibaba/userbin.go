@@ -103,7 +103,6 @@ func (b *binPass) result() *UserBin {
 // watched all the same.
 func (b *binPass) list(ru *run, each func(users []binUser, first int)) {
 	w := &worker{run: ru}
-	defer w.close()
 	n, marker := 0, ""
 	for page := 1; ; page++ {
 		users, next, err := w.listUserBin(marker, n)

@@ -32,9 +32,9 @@ type Config struct {
 	// Handler are the run's settings.
 	Handler handler.Settings
 	// Reader configures the API reader and the ActionTrail look-ups: the region (FC_REGION, else
-	// alibaba.DefaultRegion), the RAM, IMS and ActionTrail endpoints, and the environment's credentials
-	// (nil when unset: the SDK's default credential chain applies; on FC the role's per-invocation
-	// credentials win over them).
+	// alibaba.DefaultRegion), the RAM, IMS, STS, Resource Manager and ActionTrail endpoints, and the
+	// environment's credentials (nil when unset: the SDK's default credential chain applies; on FC the
+	// role's per-invocation credentials win over them).
 	Reader alibaba.Config
 	// channels are the configured channels, in the registry's order: NewChannels builds them.
 	channels []channel
@@ -150,6 +150,20 @@ func (l *loader) handler() handler.Settings {
 		DryRun:         l.bool("DRY_RUN", false),
 		LookupDeleter:  l.bool("LOOKUP_DELETER", true),
 	}
+	if v := l.get("ACCOUNTS"); v != "" {
+		accounts, err := alibaba.ParseAccounts(strings.Split(v, ","))
+		if err != nil {
+			l.bad("ACCOUNTS", "%v", err)
+		}
+		s.Accounts = accounts
+	}
+	s.MemberRole = defaultMemberRole
+	if v := l.get("MEMBER_ROLE_NAME"); v != "" {
+		if err := alibaba.CheckRoleName(v); err != nil {
+			l.bad("MEMBER_ROLE_NAME", "%v", err)
+		}
+		s.MemberRole = v
+	}
 	if v := l.get("RAM_USERS"); v == "" {
 		l.checks = append(l.checks, "RAM_USERS: required: comma-separated RAM user names, principal names or IDs, or *")
 	} else if users, err := alibaba.ParseUsers(strings.Split(v, ",")); err != nil {
@@ -251,6 +265,7 @@ func channelSwitches(specs []notify.Spec) string {
 // reader reads the API reader's configuration.
 func (l *loader) reader() alibaba.Config {
 	c := alibaba.Config{Region: alibaba.DefaultRegion, RAMEndpoint: l.endpoint("RAM_ENDPOINT"), IMSEndpoint: l.endpoint("IMS_ENDPOINT"),
+		STSEndpoint: l.endpoint("STS_ENDPOINT"), ResourceManagerEndpoint: l.endpoint("RESOURCEMANAGER_ENDPOINT"),
 		ActionTrailEndpoint: l.endpoint("ACTIONTRAIL_ENDPOINT"), Credentials: l.credentials()}
 	if v := l.get("FC_REGION"); v != "" {
 		if err := alibaba.CheckRegion(v); err != nil {

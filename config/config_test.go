@@ -42,6 +42,10 @@ func TestLoadDefaults(t *testing.T) {
 	if len(c.channels) != 1 || c.channels[0].spec.Name != "slack-webhook" {
 		t.Errorf("Load() channels = %+v, want the Slack webhook", c.channels)
 	}
+	if h.Accounts != nil || h.MemberRole != "ak-recycle-alert-reader" || c.Reader.STSEndpoint != "" || c.Reader.ResourceManagerEndpoint != "" {
+		t.Errorf("Load() accounts %q, member role %q, STS %q, Resource Manager %q; want the own account, ak-recycle-alert-reader and the default endpoints",
+			h.Accounts, h.MemberRole, c.Reader.STSEndpoint, c.Reader.ResourceManagerEndpoint)
+	}
 	if c.LogLevel.String() != "INFO" {
 		t.Errorf("LogLevel = %v, want INFO", c.LogLevel)
 	}
@@ -63,6 +67,8 @@ func TestLoadValues(t *testing.T) {
 		"WEBHOOK_URL", "https://example.com/hook", "WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"DINGTALK_WEBHOOK_URL", "https://oapi.dingtalk.com/robot/send?access_token=tok", "DINGTALK_SECRET", "SECabc",
 		"RAM_ENDPOINT", "ram.vpc-proxy.aliyuncs.com", "IMS_ENDPOINT", "http://127.0.0.1:8080",
+		"STS_ENDPOINT", "sts-vpc.cn-shanghai.aliyuncs.com", "RESOURCEMANAGER_ENDPOINT", "http://127.0.0.1:8081",
+		"ACCOUNTS", " 1000000000000001, 1234567890123456,1000000000000001", "MEMBER_ROLE_NAME", "rd-reader.v2",
 		"ACTIONTRAIL_ENDPOINT", "actiontrail.cn-hangzhou.aliyuncs.com", "LOOKUP_DELETER", "false",
 		"LOG_LEVEL", "debug",
 	), channels.All)
@@ -85,6 +91,12 @@ func TestLoadValues(t *testing.T) {
 	}
 	if c.LogLevel.String() != "DEBUG" {
 		t.Errorf("LogLevel = %v, want DEBUG", c.LogLevel)
+	}
+	if diff := cmp.Diff([]string{"1000000000000001", "1234567890123456"}, h.Accounts); diff != "" {
+		t.Errorf("Accounts (-want +got):\n%s", diff)
+	}
+	if h.MemberRole != "rd-reader.v2" || c.Reader.STSEndpoint != "sts-vpc.cn-shanghai.aliyuncs.com" || c.Reader.ResourceManagerEndpoint != "http://127.0.0.1:8081" {
+		t.Errorf("Load() member role %q, STS %q, Resource Manager %q", h.MemberRole, c.Reader.STSEndpoint, c.Reader.ResourceManagerEndpoint)
 	}
 	var names []string
 	for _, ch := range c.channels {
@@ -110,6 +122,12 @@ func TestLoadErrors(t *testing.T) {
 		{"star not alone", environ("RAM_USERS", "alice,*"), []string{"RAM_USERS: * (every RAM user) must be the only entry"}},
 		{"bad user", environ("RAM_USERS", "al ice"), []string{`RAM_USERS: entry "al ice"`}},
 		{"bad threshold", environ("ALERT_THRESHOLDS", "7,x"), []string{"ALERT_THRESHOLDS:"}},
+		{"short account", environ("ACCOUNTS", "1000000000000001,12345"), []string{`ACCOUNTS: entry "12345" is not an account ID (16 digits)`}},
+		{"star among accounts", environ("ACCOUNTS", "*,1000000000000001"), []string{"ACCOUNTS: * (every account of the Resource Directory) must be the only entry"}},
+		{"empty account", environ("ACCOUNTS", "1000000000000001,"), []string{"ACCOUNTS: entry 2 is empty"}},
+		{"bad role name", environ("MEMBER_ROLE_NAME", "reader/admin"), []string{`MEMBER_ROLE_NAME: "reader/admin" is not a RAM role name`}},
+		{"bad STS endpoint", environ("STS_ENDPOINT", "https://u:XOXSECRET@sts.aliyuncs.com"), []string{"STS_ENDPOINT: endpoint must not contain user info"}},
+		{"bad Resource Manager endpoint", environ("RESOURCEMANAGER_ENDPOINT", "http://resourcemanager.aliyuncs.com"), []string{"RESOURCEMANAGER_ENDPOINT:"}},
 		{"bad bool", environ("ALERT_ON_RECYCLE", "yes please"), []string{"ALERT_ON_RECYCLE:", "not a boolean"}},
 		{"bad mode", environ("ALERT_MODE", "loud"), []string{`ALERT_MODE: unknown mode "loud"`}},
 		{"bad schedule", environ("SCHEDULE", "0 0 9 * * 1"), []string{"SCHEDULE:"}},

@@ -10,6 +10,9 @@ import (
 // defaultThresholds is ALERT_THRESHOLDS when unset.
 const defaultThresholds = "7,3,1"
 
+// defaultMemberRole is MEMBER_ROLE_NAME when unset: the role deploy/member-role.ros.yaml creates.
+const defaultMemberRole = "ak-recycle-alert-reader"
+
 // Vars lists every environment variable the function reads but the platform's, in the README's order:
 // the configuration's own, the channels' (those of specs) among them, and the one-click restore's
 // (restore.Vars). It is the single source of the README's configuration table and of the variables
@@ -35,6 +38,8 @@ var head = []env.Var{
 	{Name: "SCHEDULE", AlertOnly: true, Default: "(required for timer events)", Help: "the timer trigger's own cron expression (6 fields, optional `CRON_TZ=Zone ` prefix, day-of-week by name) or `@every <duration>`"},
 	{Name: "TIMEZONE", AlertOnly: true, Default: "UTC", Help: "IANA zone for dates shown to people"},
 	{Name: "ACCOUNT_LABEL", Help: "a name for the account, shown beside the account ID"},
+	{Name: "ACCOUNTS", AlertOnly: true, Default: "(the function's own account)", Help: "comma-separated account IDs (16 digits) to read, or `*` for the function's own account and every member that has joined its Resource Directory; each account but the function's own is read through `MEMBER_ROLE_NAME`"},
+	{Name: "MEMBER_ROLE_NAME", AlertOnly: true, Default: defaultMemberRole, Help: "the RAM role the function assumes (STS `AssumeRole`) in every account of `ACCOUNTS` but its own"},
 	{Name: "DRY_RUN", AlertOnly: true, Default: "false", Help: "`true`: do everything but send; the result shows what would have been sent"},
 	{Name: "LOOKUP_DELETER", AlertOnly: true, Default: "true", Help: "look up who deleted each recycled key in ActionTrail (`actiontrail:LookupEvents`) and say it in every message"},
 }
@@ -43,6 +48,8 @@ var head = []env.Var{
 var tail = []env.Var{
 	{Name: "RAM_ENDPOINT", Default: alibaba.DefaultRAMEndpoint, Help: "RAM API host (`ram.vpc-proxy.aliyuncs.com`) or URL; HTTPS"},
 	{Name: "IMS_ENDPOINT", Default: alibaba.DefaultIMSEndpoint, Help: "IMS API host (`ims.vpc-proxy.aliyuncs.com`) or URL; HTTPS"},
+	{Name: "STS_ENDPOINT", AlertOnly: true, Default: "(`sts.<region>.aliyuncs.com`)", Help: "STS API host (`sts-vpc.cn-hangzhou.aliyuncs.com`) or URL, for `ACCOUNTS`; HTTPS"},
+	{Name: "RESOURCEMANAGER_ENDPOINT", AlertOnly: true, Default: alibaba.DefaultResourceManagerEndpoint, Help: "Resource Manager API host or URL, for `ACCOUNTS` (the members of `*`, the names of the others); HTTPS"},
 	{Name: "ACTIONTRAIL_ENDPOINT", AlertOnly: true, Default: alibaba.DefaultActionTrailEndpoint, Help: "ActionTrail API host or URL, for `LOOKUP_DELETER`: the region that stores your account's global events (`actiontrail.cn-hangzhou.aliyuncs.com` if you moved them there); HTTPS"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_ID", Credential: true, Help: "credentials when not running with a function role (on FC the role's per-invocation credentials win)"},
 	{Name: "ALIBABA_CLOUD_ACCESS_KEY_SECRET", Secret: true, Credential: true, Help: "see above"},

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/fcruntime/fcfake"
+	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
@@ -83,6 +85,62 @@ func benchmarkProcess(b *testing.B, bin string, n int) {
 	b.StopTimer()
 	b.ReportMetric(float64(peakKB)/1024, "peak-MB")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/user")
+}
+
+// BenchmarkProcessAccounts runs the built binary in command-line mode (`main -e '{"mode":"digest"}'`)
+// with ACCOUNTS=* over 100 accounts (the home account and 99 members of its Resource Directory) of 100
+// users each, every call answered in 10 ms, and reports the time of the whole process and its peak
+// resident memory. Targets: under 2 s, under 64 MB. It asks ActionTrail nothing (LOOKUP_DELETER=false),
+// as BenchmarkRunAccounts100x100 does.
+func BenchmarkProcessAccounts(b *testing.B) {
+	bin := buildStripped(b)
+	const members, n = 99, 100
+	accounts := ramfake.SyntheticAccounts(members, n, time.Now(), accountID, "ak-recycle-alert-reader")
+	users := ramfake.SyntheticUsers(n, time.Now())
+	vendors := notifytest.NewVendors(b, nil)
+	home := b.TempDir()
+	timeCmd, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		timeCmd = ""
+		b.Logf("no /usr/bin/time: peak-MB is an upper bound that includes the benchmark process's own peak")
+	}
+	var peak int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		api := ramfake.New(ramfake.Options{AccountID: accountID, Users: users, Accounts: accounts,
+			Credentials: map[string]ramfake.Credential{envKeyID: {Secret: envSecret, User: "bench"}}, Latency: 10 * time.Millisecond})
+		rssFile := filepath.Join(home, "rss")
+		cmd := exec.Command(bin, "-e", benchEvent)
+		if timeCmd != "" {
+			cmd = exec.Command(timeCmd, "-f", "%M", "-o", rssFile, bin, "-e", benchEvent)
+		}
+		cmd.Env = append(benchEnviron(api, vendors, home), "ACCOUNTS=*", "STS_ENDPOINT="+api.URL(), "RESOURCEMANAGER_ENDPOINT="+api.URL(),
+			"LOOKUP_DELETER=false", "LOG_LEVEL=warn")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		b.StartTimer()
+
+		err := cmd.Run()
+
+		b.StopTimer()
+		api.Close()
+		if err != nil {
+			b.Fatalf("%s -e %s: %v\nstderr: %s", bin, benchEvent, err, tail(stderr.Bytes()))
+		}
+		var r handler.Result
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.UsersChecked != (members+1)*n || len(r.Errors) != 0 || len(r.Accounts) != members+1 {
+			b.Fatalf("%s -e %s: result (%v) is not %d users of %d accounts without errors:\n%s", bin, benchEvent, err, (members+1)*n, members+1, tail(stdout.Bytes()))
+		}
+		kb, err := childPeakKB(cmd, timeCmd, rssFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak = max(peak, kb)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(peak)/1024, "peak-MB")
 }
 
 // childPeakKB is the peak resident memory of the function process in KB. On Linux a child started by

@@ -139,7 +139,7 @@ func TestCommandLine(t *testing.T) {
 			name: "one missing user", env: map[string]string{"RAM_USERS": "alice,ghost,bob"}, args: []string{"-e", `{"mode":"digest"}`},
 			check: func(t *testing.T, e *world, stdout, stderr []byte) {
 				r := decodeResult(t, stdout)
-				want := []alert.UserError{{User: "ghost", Code: "EntityNotExist.User"}}
+				want := []alert.UserError{{Account: accountID, User: "ghost", Code: "EntityNotExist.User"}}
 				got := slices.Clone(r.Errors)
 				for i := range got {
 					got[i].Message = ""

@@ -185,6 +185,9 @@ func TestHostileEveryChannel(t *testing.T) {
 	r := decodeResult(t, stdout)
 	wantAlerts := expectedAlerts(e.cur)
 	wantAlerts[2].DeletedBy = deleterOf(deletion)
+	for i := range wantAlerts {
+		wantAlerts[i].AccountID, wantAlerts[i].AccountName = hostileAccount, hostileLabel
+	}
 	if diff := cmp.Diff(wantAlerts, withoutIDs(t, r.Alerts)); diff != "" {
 		t.Errorf("result alerts (-want +got):\n%s", diff)
 	}

@@ -50,7 +50,7 @@ func userAlerts(cur time.Time, frank bool) []alert.Alert {
 		if r.ID == frankID && !frank {
 			continue
 		}
-		a := alert.Alert{Event: alert.UserRecycled, UserName: r.Name, UserID: r.ID, UserPrincipalName: r.Name + "@" + ramfake.DefaultDomain,
+		a := alert.Alert{Event: alert.UserRecycled, AccountID: accountID, AccountName: "e2e", UserName: r.Name, UserID: r.ID, UserPrincipalName: r.Name + "@" + ramfake.DefaultDomain,
 			CreateDate: r.CreateDate, RecycleDate: r.RecycleDate, DeleteDate: r.DeleteDate, FirstPurgeDate: r.DeleteDate, AccessKeys: []alert.UserKey{}}
 		for _, k := range r.Keys {
 			a.AccessKeys = append(a.AccessKeys, alert.UserKey{AccessKeyID: k.AccessKeyID, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate})

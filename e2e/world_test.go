@@ -110,7 +110,7 @@ func expectedAlerts(cur time.Time) []alert.Alert {
 	const day = 24 * time.Hour
 	hours := func(n int) *int { return &n }
 	a := func(user, userID string, k ramfake.Key, ev alert.Event, th *int, binFull bool) alert.Alert {
-		return alert.Alert{Event: ev, UserName: user, UserID: userID, AccessKeyID: k.AccessKeyID,
+		return alert.Alert{Event: ev, AccountID: accountID, AccountName: "e2e", UserName: user, UserID: userID, AccessKeyID: k.AccessKeyID,
 			CreateDate: k.CreateDate, RecycleDate: k.RecycleDate, DeleteDate: k.DeleteDate, ThresholdHours: th,
 			RemainingSeconds: int64(k.DeleteDate.Sub(cur) / time.Second), BinFull: binFull}
 	}

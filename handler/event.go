@@ -24,6 +24,9 @@ const (
 	// MaxUsers bounds the users override: an account has at most 5,000 RAM users
 	// (https://www.alibabacloud.com/help/en/ram/product-overview/limits).
 	MaxUsers = 5000
+	// MaxAccounts bounds the accounts override: far more than one invocation reads (see the README's
+	// "How far one invocation goes").
+	MaxAccounts = 1000
 )
 
 // ErrEventTooLarge is the error of an event over MaxEventBytes.
@@ -54,11 +57,13 @@ type overrides struct {
 	DryRun *bool
 	// Now is the run's time for a manual invocation.
 	Now *time.Time
+	// Accounts picks the accounts of ACCOUNTS (or of the directory, with *) that this run reads.
+	Accounts []string
 }
 
 // overrideFields are the fields of an object of overrides, matched exactly (JSON decoding into a struct
 // would also take "DRYRUN" or "Users").
-var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true}
+var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true, "accounts": true}
 
 // timerFields are the fields of a timer event that are read; the others are ignored.
 var timerFields = map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
@@ -188,7 +193,7 @@ func decodeOverrides(body []byte, allowNow bool) (overrides, error) {
 	body = bytes.TrimSpace(body)
 	if err := checkObject(body, "overrides"); err != nil {
 		if json.Valid(body) {
-			return overrides{}, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now)")
+			return overrides{}, errors.New("must be a JSON object of overrides (users, thresholds, mode, dryRun, now, accounts)")
 		}
 		return overrides{}, err
 	}
@@ -214,7 +219,7 @@ func overridesFrom(m members, allowNow bool) (overrides, error) {
 		if n := m.others - len(m.unknown); n > 0 {
 			more = fmt.Sprintf(" and %d more", n)
 		}
-		return o, fmt.Errorf("unknown field %s%s (allowed: users, thresholds, mode, dryRun, now)", strings.Join(unknown, ", "), more)
+		return o, fmt.Errorf("unknown field %s%s (allowed: users, thresholds, mode, dryRun, now, accounts)", strings.Join(unknown, ", "), more)
 	}
 	if raw := m.values["users"]; present(raw) {
 		users, err := decodeUsers(raw)
@@ -222,6 +227,13 @@ func overridesFrom(m members, allowNow bool) (overrides, error) {
 			return o, err
 		}
 		o.Users = users
+	}
+	if raw := m.values["accounts"]; present(raw) {
+		accounts, err := decodeAccounts(raw)
+		if err != nil {
+			return o, err
+		}
+		o.Accounts = accounts
 	}
 	if raw := m.values["thresholds"]; present(raw) {
 		var thresholds []time.Duration
@@ -312,6 +324,34 @@ func decodeUsers(raw json.RawMessage) ([]string, error) {
 		return nil, fmt.Errorf("users: %w", err)
 	}
 	return u, nil
+}
+
+// decodeAccounts decodes the accounts override: a non-empty array of at most MaxAccounts account IDs
+// (16 digits); a repeated ID counts once.
+func decodeAccounts(raw json.RawMessage) ([]string, error) {
+	var ids []string
+	n, err := eachItem(raw, MaxAccounts, func(i int, item json.RawMessage) error {
+		var id string
+		if string(item) == "null" || json.Unmarshal(item, &id) != nil {
+			return fmt.Errorf("accounts[%d] must be an account ID (a string of 16 digits)", i)
+		}
+		if !alibaba.ValidAccountID(id) {
+			return fmt.Errorf("accounts[%d] %s is not an account ID (16 digits)", i, excerpt.Quote(id))
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotArray):
+		return nil, errors.New("accounts must be an array of account IDs")
+	case errors.Is(err, errTooMany):
+		return nil, fmt.Errorf("accounts has more than %d entries", MaxAccounts)
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, errors.New("accounts must not be empty")
+	}
+	return alibaba.ParseAccounts(ids)
 }
 
 var (

@@ -34,6 +34,10 @@ func TestDecodeEvent(t *testing.T) {
 				Mode: "digest", DryRun: ptr(true), Now: &now}}},
 		{"manual star", `{"users":["*"]}`, event{Overrides: overrides{Users: []string{"*"}}}},
 		{"manual threshold zero", `{"thresholds":[0]}`, event{Overrides: overrides{Thresholds: []time.Duration{0}}}},
+		{"manual accounts, one repeated", `{"accounts":["1000000000000002","1000000000000001","1000000000000002"]}`,
+			event{Overrides: overrides{Accounts: []string{"1000000000000002", "1000000000000001"}}}},
+		{"timer accounts payload", `{"triggerTime":"2026-11-30T09:00:00Z","triggerName":"shard-2","payload":"{\"accounts\":[\"1000000000000001\"]}"}`,
+			event{Timer: true, TriggerTime: now, TriggerName: "shard-2", Overrides: overrides{Accounts: []string{"1000000000000001"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +60,7 @@ func TestDecodeEventErrors(t *testing.T) {
 		{"garbage", `users=alice`, "malformed JSON"},
 		{"array", `[1,2]`, "must be a JSON object"},
 		{"string", `"hello"`, "must be a JSON object"},
-		{"unknown field", `{"user":["alice"]}`, `unknown field "user"`},
+		{"unknown field", `{"user":["alice"]}`, `unknown field "user" (allowed: users, thresholds, mode, dryRun, now, accounts)`},
 		{"fields match exactly", `{"DRYRUN":true,"Users":["bob"]}`, `unknown field "DRYRUN", "Users"`},
 		{"users wrong type", `{"users":"alice"}`, "users must be an array of strings"},
 		{"users empty", `{"users":[]}`, "users must not be empty"},

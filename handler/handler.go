@@ -1,7 +1,7 @@
 // Package handler is the job: it decodes an invocation's event, reads the configured users' recycle bins
-// while it asks ActionTrail who deleted the keys, applies the alert policy, puts each deleter on its
-// alert, and delivers (or, in a dry run, previews) one message per channel. It does not know it runs on
-// Function Compute: the runtime passes the invocation's facts in as values.
+// in every configured account while it asks ActionTrail who deleted the keys, applies the alert policy,
+// puts each deleter on its alert, and delivers (or, in a dry run, previews) one message per channel. It
+// does not know it runs on Function Compute: the runtime passes the invocation's facts in as values.
 //
 // Hostile input cannot hurt a run: an event is at most 1 MiB and its arrays are counted before they are
 // held; every channel's messages are rendered before any is sent; and the run's work ends a guard before
@@ -23,7 +23,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
-// Reader reads the recycle bins of RAM users.
+// Reader reads the recycle bins of RAM users in one account, with that account's credentials.
 type Reader interface {
 	Read(ctx context.Context, creds *alibaba.Credentials, entries []string) (*alibaba.Scan, error)
 }
@@ -60,6 +60,11 @@ type Settings struct {
 	AccountID string
 	// DryRun renders every message and sends none (DRY_RUN).
 	DryRun bool
+	// Accounts are the accounts to read (ACCOUNTS): nil for the function's own account, ["*"] for it and
+	// every member of its Resource Directory that has joined it, or account IDs.
+	Accounts []string
+	// MemberRole is the role assumed in every account but the function's own (MEMBER_ROLE_NAME).
+	MemberRole string
 	// LookupDeleter looks up who deleted each recycled key in ActionTrail (LOOKUP_DELETER).
 	LookupDeleter bool
 }
@@ -72,6 +77,9 @@ type Handler struct {
 	ConfigErr error
 	// Reader reads the bins.
 	Reader Reader
+	// Directory lists the Resource Directory's members and assumes the member role in them; needed with
+	// ACCOUNTS only.
+	Directory Directory
 	// Trail looks up who deleted the recycled keys; nil: nobody looks.
 	Trail Trail
 	// Channels are the configured channels.
@@ -122,9 +130,9 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 	return r, err
 }
 
-// handle is the run: decode the event, settle the run's settings, resolve its window, read the bins
-// (while ActionTrail is asked who deleted keys), decide the alerts and say who deleted them, and tell
-// every channel (or preview what it would be told).
+// handle is the run: decode the event, settle the run's settings, resolve its window, settle its
+// accounts, read the bins of each (while ActionTrail is asked who deleted keys there), decide the alerts
+// and say who deleted them, and tell every channel (or preview what it would be told).
 func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock time.Time) (*Result, error) {
 	if h.ConfigErr != nil {
 		return nil, &RejectedError{h.ConfigErr}
@@ -144,22 +152,22 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 	if err := h.waitForFireTime(ctx, times.Cur, clock); err != nil {
 		return nil, &runError{Summary: "waiting for the fire time: " + err.Error()}
 	}
+	accounts, err := h.planAccounts(ctx, inv, s, ev.Overrides.Accounts)
+	var rejected *RejectedError
+	if errors.As(err, &rejected) {
+		return nil, err
+	}
 	res := newResult(inv, s, times)
 	for _, w := range res.Warnings {
 		h.Logger.WarnContext(ctx, w)
 	}
-
-	deleters := h.lookUpDeleters(ctx, inv.Credentials, res.AccountID, s, times)
-	defer deleters.stop()
-	scan, err := h.read(ctx, inv.Credentials, s.Users)
 	if err != nil {
-		return res, &runError{Summary: "reading the recycle bins failed: " + err.Error()}
+		return res, err
 	}
-	failures := res.record(ctx, h.Logger, scan, s.Users)
-	res.Alerts = alert.Evaluate(scan.Bins, times.Now, res.Window, times.Next, alert.Policy{
-		Mode: s.Mode, Thresholds: s.Thresholds, AlertOnRecycle: s.AlertOnRecycle, AccountID: res.AccountID,
-	})
-	res.Warnings = append(res.Warnings, deleters.attach(res.Alerts)...)
+
+	reads := h.readAccounts(ctx, inv, s, accounts, times)
+	failures := res.record(ctx, h.Logger, accounts, reads, s.Users)
+	res.Alerts = alertsOf(reads)
 
 	report := &alert.Report{Findings: res.Findings, Now: times.Now, RetryCount: inv.RetryCount, RequestID: inv.RequestID,
 		Manual: !ev.Timer, DryRun: s.DryRun, Location: s.Location}

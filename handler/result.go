@@ -53,6 +53,7 @@ func newResult(inv Invocation, s Settings, times schedule.Times) *Result {
 			Alerts:       []alert.Alert{},
 			Errors:       []alert.UserError{},
 			Warnings:     append([]string{}, times.Warnings...),
+			Accounts:     []alert.AccountSummary{},
 		},
 		DryRun: s.DryRun,
 	}
@@ -162,7 +163,7 @@ func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 // fields, dates as text, and why.
 func unencodable(a alert.Alert, err error) []byte {
 	m := map[string]any{
-		"id": a.ID, "event": a.Event, "userName": a.UserName, "userId": a.UserID, "accessKeyId": a.AccessKeyID,
+		"id": a.ID, "event": a.Event, "accountId": a.AccountID, "accountName": a.AccountName, "userName": a.UserName, "userId": a.UserID, "accessKeyId": a.AccessKeyID,
 		"createDate": a.CreateDate.String(), "recycleDate": a.RecycleDate.String(), "deleteDate": a.DeleteDate.String(),
 		"thresholdHours": a.ThresholdHours, "remainingSeconds": a.RemainingSeconds, "binFull": a.BinFull,
 		"unencodable": err.Error(),

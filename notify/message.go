@@ -7,7 +7,7 @@ package notify
 //	parts := m.Split(func(p Part) bool {     // as few numbered parts as the channel's limits allow
 //		return len(robot.Markdown(p, "\n")) <= 4096 // e.g. WeCom's markdown content limit
 //	})
-//	for _, p := range parts { … p.Title(), p.Context(), p.Keys, p.Errors(), p.Warnings(), p.RestLine() … }
+//	for _, p := range parts { … p.Title(), p.Context(), p.Groups(), p.Errors(), p.Warnings(), p.RestLine() … }
 //
 // The Message carries the texts that come from outside (the account label, user names and IDs,
 // AccessKey IDs, error codes and messages, warnings, the request ID) as they came, on their own or in
@@ -18,6 +18,11 @@ package notify
 // An item of the message is a key alert, or a user alert (KeyItem.DeletedUser set): a deleted RAM user, its
 // AccessKeys and the commands that restore the user and then each key. Both count against
 // MaxListedKeys and share one order, the soonest loss first.
+//
+// A run over several accounts lists its most urgent alerts over all of them, grouped under a heading per
+// account (Part.Groups): the accounts in the order of their most urgent alert, each account's alerts
+// most urgent first; each part names the accounts it holds, and the unreadable users are grouped by
+// account. A run of one account has no heading, and reads as it always did.
 
 import (
 	"fmt"
@@ -37,6 +42,13 @@ const MaxListedKeys = 100
 // maxErrorNames is how many user names an error group lists; the others are counted.
 const maxErrorNames = 10
 
+// maxHint and maxAccountHint are how many characters of its first error's message an error group
+// shows: of a user's, and of an account's that could not be read at all, which ends with what to do.
+const (
+	maxHint        = 160
+	maxAccountHint = 400
+)
+
 // Message is what a run says to people, independent of any channel's layout.
 type Message struct {
 	// Headline says what happened, e.g. "3 RAM AccessKeys in the recycle bin need attention" or
@@ -46,9 +58,13 @@ type Message struct {
 	Repeat string
 	// DryRun is true when the run sends nothing (the message is a preview).
 	DryRun bool
-	// Account is the label and ID, "prod (1234567890123456)", or the ID alone, or "unknown account".
-	// This and the other texts below hold values as they came; formats escape them.
+	// Account is the label and ID, "prod (1234567890123456)", or the ID alone, or "unknown account";
+	// in a run over several accounts, how many it read ("3 accounts"). This and the other texts below
+	// hold values as they came; formats escape them.
 	Account string
+	// Accounts are the run's accounts as headings name them ("dev (1000000000000001)"), in the order it
+	// read them, when it read more than one; else nil, and the message has no headings.
+	Accounts []string
 	// Checked is the time of this check (the window's end) in the report's zone.
 	Checked string
 	// Next is the time of the next check in the report's zone.
@@ -80,6 +96,8 @@ type Message struct {
 type KeyItem struct {
 	// Alert is the alert as the webhook carries it.
 	Alert alert.Alert
+	// Account is its account as a heading names it: "dev (1000000000000001)", or the ID alone.
+	Account string
 	// Event is a short reason: "recycled", "expiring (3d threshold)", "in the recycle bin"; for a
 	// deleted user "user deleted", "user expiring (3d threshold)", "deleted user".
 	Event string
@@ -149,8 +167,11 @@ func (k UserKeyItem) RestoreText(code, text func(string) string) string {
 	return restoreText(k.Restore, restoreUnsafe, code, text)
 }
 
-// ErrorGroup is the unreadable users that share one error code.
+// ErrorGroup is the unreadable users that share one error code (in a run over several accounts, one
+// account and one error code).
 type ErrorGroup struct {
+	// Account is their account as a heading names it, in a run over several accounts; else empty.
+	Account string
 	// Code is the API error code ("NoPermission").
 	Code string
 	// Count is how many users failed with it.
@@ -161,7 +182,8 @@ type ErrorGroup struct {
 	Hint string
 }
 
-// NewMessage builds the message for r. Alerts are ordered most urgent first whatever their order in r.
+// NewMessage builds the message for r. Alerts are ordered most urgent first whatever their order in r;
+// in a run over several accounts, the listed ones are then grouped by account.
 func NewMessage(r *alert.Report) *Message {
 	loc := r.Location
 	if loc == nil {
@@ -178,6 +200,14 @@ func NewMessage(r *alert.Report) *Message {
 		Total:         len(r.Alerts),
 		Warnings:      r.Warnings,
 	}
+	names := map[string]string{}
+	if len(r.Accounts) > 1 {
+		m.Account = plural(len(r.Accounts), "account", "accounts")
+		for _, a := range r.Accounts {
+			names[a.AccountID] = accountText(a.AccountID, a.AccountName)
+			m.Accounts = append(m.Accounts, names[a.AccountID])
+		}
+	}
 	if r.RetryCount >= 1 {
 		m.Repeat = fmt.Sprintf("repeat %d of the %s check", r.RetryCount+1, r.Window.To.In(loc).Format("15:04"))
 	}
@@ -192,12 +222,28 @@ func NewMessage(r *alert.Report) *Message {
 		}
 		alerts = alerts[:MaxListedKeys]
 	}
+	if m.Accounts != nil {
+		alerts = byAccount(alerts)
+	}
 	for _, a := range alerts {
 		m.Keys = append(m.Keys, newKeyItem(a, loc))
 	}
-	m.ErrorGroups = groupErrors(r.Errors)
+	m.ErrorGroups = groupErrors(r.Errors, names, r.Accounts)
 	m.Headline = headline(r)
 	return m
+}
+
+// byAccount groups alerts, most urgent first, by account: the accounts in the order of their most
+// urgent alert, each account's alerts in their order.
+func byAccount(alerts []alert.Alert) []alert.Alert {
+	order := map[string]int{}
+	for _, a := range alerts {
+		if _, ok := order[a.AccountID]; !ok {
+			order[a.AccountID] = len(order)
+		}
+	}
+	sort.SliceStable(alerts, func(i, j int) bool { return order[alerts[i].AccountID] < order[alerts[j].AccountID] })
+	return alerts
 }
 
 // headline says what the run found: the alerted keys and deleted users, or the unreadable users.
@@ -214,11 +260,28 @@ func headline(r *alert.Report) string {
 		deleted = " and " + plural(users, "deleted RAM user", "deleted RAM users")
 	}
 	if r.Mode == alert.ModeDigest {
-		if n == 0 {
-			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s%s", plural(r.UsersChecked, "user", "users"), deleted)
+		where := ""
+		if len(r.Accounts) > 1 {
+			where = " in " + plural(len(r.Accounts), "account", "accounts")
 		}
-		return fmt.Sprintf("Digest: %s in the recycle bin of %s%s", plural(n, "RAM AccessKey", "RAM AccessKeys"), plural(r.UsersChecked, "user", "users"), deleted)
+		if n == 0 {
+			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s%s%s", plural(r.UsersChecked, "user", "users"), deleted, where)
+		}
+		return fmt.Sprintf("Digest: %s in the recycle bin of %s%s%s", plural(n, "RAM AccessKey", "RAM AccessKeys"), plural(r.UsersChecked, "user", "users"), deleted, where)
 	}
+	if len(r.Accounts) > 1 && len(r.Alerts) > 0 {
+		with := map[string]bool{}
+		for _, a := range r.Alerts {
+			with[a.AccountID] = true
+		}
+		return crossingHeadline(users, n, len(r.Errors)) + fmt.Sprintf(" in %d of %d accounts", len(with), len(r.Accounts))
+	}
+	return crossingHeadline(users, n, len(r.Errors))
+}
+
+// crossingHeadline is the headline of a crossing run that alerts users deleted users and n keys and
+// could not read errs users.
+func crossingHeadline(users, n, errs int) string {
 	switch {
 	case users == 1 && n == 0:
 		return "1 deleted RAM user and its AccessKeys need attention"
@@ -230,8 +293,8 @@ func headline(r *alert.Report) string {
 		return "1 RAM AccessKey in the recycle bin needs attention"
 	case n > 1:
 		return fmt.Sprintf("%d RAM AccessKeys in the recycle bin need attention", n)
-	case len(r.Errors) > 0:
-		return fmt.Sprintf("RAM AccessKey recycle bin: %s could not be read", plural(len(r.Errors), "user", "users"))
+	case errs > 0:
+		return fmt.Sprintf("RAM AccessKey recycle bin: %s could not be read", plural(errs, "user", "users"))
 	}
 	return "No RAM AccessKey in the recycle bin needs attention"
 }
@@ -239,6 +302,7 @@ func headline(r *alert.Report) string {
 func newKeyItem(a alert.Alert, loc *time.Location) KeyItem {
 	k := KeyItem{
 		Alert:    a,
+		Account:  accountText(a.AccountID, a.AccountName),
 		Event:    eventText(a),
 		User:     a.UserName + " (" + a.UserID + ")",
 		Recycled: formatTime(a.RecycleDate, loc),
@@ -435,7 +499,7 @@ func accountText(id, label string) string {
 		return "unknown account"
 	case id == "":
 		return label
-	case label == "":
+	case label == "" || label == id:
 		return id
 	}
 	return label + " (" + id + ")"
@@ -448,19 +512,32 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func groupErrors(errs []alert.UserError) []ErrorGroup {
+// groupErrors groups the unreadable users by error code, largest group first; in a run over several
+// accounts (names holds their headings by ID), by account and code, the accounts in the run's order.
+func groupErrors(errs []alert.UserError, names map[string]string, accounts []alert.AccountSummary) []ErrorGroup {
 	var groups []ErrorGroup
-	index := map[string]int{}
+	index := map[[2]string]int{}
 	for _, e := range errs {
 		code := e.Code
 		if code == "" {
 			code = "Unknown"
 		}
-		i, ok := index[code]
+		acct := ""
+		if len(names) > 0 {
+			acct = names[e.Account]
+			if acct == "" {
+				acct = accountText(e.Account, "")
+			}
+		}
+		i, ok := index[[2]string{acct, code}]
 		if !ok {
 			i = len(groups)
-			index[code] = i
-			groups = append(groups, ErrorGroup{Code: code, Hint: shorten(e.Message, 160)})
+			index[[2]string{acct, code}] = i
+			limit := maxHint
+			if acct != "" && e.User == "*" {
+				limit = maxAccountHint // the account's error says what to do about it
+			}
+			groups = append(groups, ErrorGroup{Account: acct, Code: code, Hint: shorten(e.Message, limit)})
 		}
 		g := &groups[i]
 		g.Count++
@@ -468,7 +545,16 @@ func groupErrors(errs []alert.UserError) []ErrorGroup {
 			g.Users = append(g.Users, e.User)
 		}
 	}
-	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Count > groups[j].Count })
+	order := map[string]int{}
+	for i, a := range accounts {
+		order[names[a.AccountID]] = i
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		if oi, oj := order[groups[i].Account], order[groups[j].Account]; oi != oj {
+			return oi < oj
+		}
+		return groups[i].Count > groups[j].Count
+	})
 	return groups
 }
 
@@ -482,10 +568,22 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)". The
-// code, names and hint are as they came: a format escapes the line.
+// Text returns the error group as one line: "NoPermission, 3 users: alice, bob, carol (hint)"; in a run
+// over several accounts, "dev (1000000000000001): NoPermission, 3 users: …", and for an account that
+// could not be read at all "staging (1000000000000002): EntityNotExist.Role: the account could not be
+// read (hint)". The account, code, names and hint are as they came: a format escapes the line.
 func (g ErrorGroup) Text() string {
+	if g.Account != "" && g.Count == 1 && g.Users[0] == "*" {
+		s := g.Account + ": " + g.Code + ": the account could not be read"
+		if g.Hint != "" {
+			s += " (" + g.Hint + ")"
+		}
+		return s
+	}
 	s := fmt.Sprintf("%s, %s: %s", g.Code, plural(g.Count, "user", "users"), strings.Join(g.Users, ", "))
+	if g.Account != "" {
+		s = g.Account + ": " + s
+	}
 	if more := g.Count - len(g.Users); more > 0 {
 		s += fmt.Sprintf(" and %d more", more)
 	}
@@ -542,8 +640,10 @@ func (p Part) Title() string {
 }
 
 // Context is the line that places the part: "Account prod (1234567890123456) · checked 2026-11-30
-// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4". The label and
-// the run ID are as they came: a format escapes the line.
+// 17:00 CST · next check 2026-12-01 17:00 CST · 12 users read · run 1-abc · part 2/4"; in a run over
+// several accounts, "Accounts dev (1000000000000001), staging (1000000000000002) · … · 700 users read in
+// 3 accounts · …", naming the accounts the part holds. The label and the run ID are as they came: a
+// format escapes the line.
 func (p Part) Context() string {
 	m := p.Message
 	s := []string{
@@ -551,6 +651,10 @@ func (p Part) Context() string {
 		"checked " + m.Checked,
 		"next check " + m.Next,
 		plural(m.UsersChecked, "user", "users") + " read",
+	}
+	if m.Accounts != nil {
+		s[0] = "Accounts " + p.Where()
+		s[3] += " in " + plural(len(m.Accounts), "account", "accounts")
 	}
 	if m.RecycledUsers > 0 {
 		s[len(s)-1] += ", " + plural(m.RecycledUsers, "deleted user", "deleted users") + " watched"
@@ -562,6 +666,72 @@ func (p Part) Context() string {
 		s = append(s, l)
 	}
 	return strings.Join(s, " · ")
+}
+
+// maxNamedAccounts is how many accounts Where names; the others are counted.
+const maxNamedAccounts = 10
+
+// Where names the accounts of the part: the message's Account in a run of one account; in a run over
+// several, the accounts of its alerts (and of its error groups, in the part that shows them), or all of
+// them when it holds none, at most 10: "dev (1000000000000001), staging (1000000000000002) and 3 more".
+func (p Part) Where() string {
+	m := p.Message
+	if m.Accounts == nil {
+		return m.Account
+	}
+	var names []string
+	seen := map[string]bool{}
+	add := func(a string) {
+		if !seen[a] {
+			seen[a] = true
+			names = append(names, a)
+		}
+	}
+	for _, k := range p.Keys {
+		add(k.Account)
+	}
+	for _, g := range p.Errors() {
+		add(g.Account)
+	}
+	if len(names) == 0 {
+		names = m.Accounts
+	}
+	if len(names) > maxNamedAccounts {
+		return strings.Join(names[:maxNamedAccounts], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNamedAccounts)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Group is a run of a part's keys that belong to one account.
+type Group struct {
+	// Account is the heading of the group: its account, "dev (1000000000000001)"; empty in a run of one
+	// account, which has no headings.
+	Account string
+	// Keys are the group's keys, in order.
+	Keys []KeyItem
+	// Offset is the index in Message.Keys of the group's first key (keys are numbered across parts).
+	Offset int
+}
+
+// Groups are the part's keys under their headings: one group per account in a run over several (a part
+// that goes on with an account of the part before repeats its heading), one group without a heading in
+// a run of one account.
+func (p Part) Groups() []Group {
+	if len(p.Keys) == 0 {
+		return nil
+	}
+	if p.Message.Accounts == nil {
+		return []Group{{Keys: p.Keys, Offset: p.Offset}}
+	}
+	var groups []Group
+	for i, k := range p.Keys {
+		if len(groups) == 0 || groups[len(groups)-1].Account != k.Account {
+			groups = append(groups, Group{Account: k.Account, Offset: p.Offset + i})
+		}
+		g := &groups[len(groups)-1]
+		g.Keys = append(g.Keys, k)
+	}
+	return groups
 }
 
 // Errors are the error groups this part shows (the first part shows them all).

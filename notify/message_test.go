@@ -351,3 +351,76 @@ func FuzzRestoreUserCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestMessageAccounts: a run over several accounts lists its alerts grouped by account, the accounts
+// in the order of their most urgent alert; its headline, context and error groups name the accounts.
+func TestMessageAccounts(t *testing.T) {
+	r := nt.Accounts(t)
+	m := notify.NewMessage(r)
+	var order []string
+	for _, k := range m.Keys {
+		order = append(order, k.Account+" "+k.Alert.UserName)
+	}
+	want := []string{"dev (1000000000000001) dan", "dev (1000000000000001) grace", "prod (1234567890123456) alice", "prod (1234567890123456) carol"}
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	parts := m.Split(func(notify.Part) bool { return true })
+	if len(parts) != 1 {
+		t.Fatalf("Split() = %d parts, want 1", len(parts))
+	}
+	var groups []string
+	for _, g := range parts[0].Groups() {
+		groups = append(groups, fmt.Sprintf("%s: %d keys from %d", g.Account, len(g.Keys), g.Offset))
+	}
+	if diff := cmp.Diff([]string{"dev (1000000000000001): 2 keys from 0", "prod (1234567890123456): 2 keys from 2"}, groups); diff != "" {
+		t.Errorf("Groups() (-want +got):\n%s", diff)
+	}
+	var errs []string
+	for _, g := range m.ErrorGroups {
+		errs = append(errs, g.Text())
+	}
+	wantErrs := []string{
+		"dev (1000000000000001): EntityNotExist.User, 1 user: ghost (GetUser: The user does not exist. (HTTP 404))",
+		"staging (1000000000000002): EntityNotExist.Role: the account could not be read (" + r.Errors[1].Message + ")",
+	}
+	if diff := cmp.Diff(wantErrs, errs); diff != "" {
+		t.Errorf("error groups (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ name, got, want string }{
+		{"headline", m.Headline, "1 deleted RAM user and 3 RAM AccessKeys in the recycle bin need attention in 2 of 4 accounts"},
+		{"account", m.Account, "4 accounts"},
+		{"context", parts[0].Context(), "Accounts dev (1000000000000001), prod (1234567890123456), staging (1000000000000002) · checked 2026-11-30 17:00 CST · " +
+			"next check 2026-12-01 17:00 CST · 9 users read in 4 accounts, 1 deleted user watched · run 1-6759a3c2-4f8e2b1a9d0c"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	r.Mode, r.Alerts, r.Errors = alert.ModeDigest, nil, nil
+	d := notify.NewMessage(r)
+	if want := "Digest: no AccessKey in the recycle bin of 9 users in 4 accounts"; d.Headline != want {
+		t.Errorf("digest headline = %q, want %q", d.Headline, want)
+	}
+	if got, want := d.Split(func(notify.Part) bool { return true })[0].Where(), strings.Join(d.Accounts, ", "); got != want {
+		t.Errorf("Where() of a part without keys = %q, want every account %q", got, want)
+	}
+}
+
+// TestMessageOneAccount: a run of one account has no headings: one group, its account unnamed.
+func TestMessageOneAccount(t *testing.T) {
+	m := notify.NewMessage(nt.Sample(t))
+	groups := m.Split(func(notify.Part) bool { return true })[0].Groups()
+	if m.Accounts != nil || len(groups) != 1 || groups[0].Account != "" || len(groups[0].Keys) != 3 {
+		t.Errorf("accounts %v, groups %+v; want no accounts and one group of 3 keys without a heading", m.Accounts, groups)
+	}
+}
+
+// TestWhereNamesTen: a part names at most 10 accounts and counts the others.
+func TestWhereNamesTen(t *testing.T) {
+	m := notify.NewMessage(nt.ManyAccounts(t, 30, 14))
+	got := m.Split(func(notify.Part) bool { return true })[0].Where()
+	if !strings.HasSuffix(got, " and 5 more") || strings.Count(got, "(") != 10 {
+		t.Errorf("Where() = %q, want 10 accounts and 5 more", got)
+	}
+}

@@ -186,6 +186,7 @@ type Server struct {
 	faults     map[faultKey]Fault
 	acctFaults map[faultKey]Fault
 	answers    []apiError // the errors of SetErrorAnswer, indexed by Fault - errorAnswer
+	issued     []IssuedCredential
 	throttleN  int
 	failN      int
 	failStatus int

@@ -93,6 +93,7 @@ func (s *Server) assumeRole(c *rpc) ([]byte, *apiError) {
 	id := "STS.N" + randomString(23)
 	s.mu.Lock()
 	s.keys[id] = k
+	s.issued = append(s.issued, IssuedCredential{AccountID: target.id, AccessKeyID: id, Secret: k.Secret, Token: k.Token})
 	s.mu.Unlock()
 	return reply(map[string]any{
 		"RequestId": requestID(),
@@ -104,6 +105,22 @@ func (s *Server) assumeRole(c *rpc) ([]byte, *apiError) {
 			"AccessKeyId": id, "AccessKeySecret": k.Secret, "SecurityToken": k.Token, "Expiration": apiTime(expires),
 		},
 	})
+}
+
+// IssuedCredential is a set of STS credentials AssumeRole minted.
+type IssuedCredential struct {
+	// AccountID is the account of the role, the one the credentials read.
+	AccountID string
+	// AccessKeyID, Secret and Token are the credentials: tests check that no output holds the secret or
+	// the token.
+	AccessKeyID, Secret, Token string
+}
+
+// IssuedCredentials returns every set of credentials AssumeRole minted, in the order minted.
+func (s *Server) IssuedCredentials() []IssuedCredential {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]IssuedCredential(nil), s.issued...)
 }
 
 // trusts reports whether the role's trust policy names the caller: its whole account (…:root), its

@@ -1,10 +1,12 @@
 // Command demo runs the function end to end on this machine, with no cloud account and no network
-// beyond loopback: the project's emulator serves the sample users of testdata/ (dated relative to today),
-// live ones and a deleted one in the user recycle bin, and the ActionTrail events of their deletions;
-// local receivers stand in for Slack and the generic webhook, and the built function binary runs its real
-// code path against them. It prints each message as a person would see it, then the result; last, a
-// click on a Restore button of the bot token's message, answered by the same binary as the restore
-// function (restore.go).
+// beyond loopback: the project's emulator serves the sample users of testdata/ (dated relative to
+// today), live ones and a deleted one in the user recycle bin, and the ActionTrail events of their
+// deletions, in the management account of a Resource Directory and in two of its members (a third has
+// not joined yet); local receivers stand in for Slack and the generic webhook, and the built function
+// binary runs its real code path against them with ACCOUNTS=*: it lists the directory, assumes its
+// reader role in each member, and reads every account. It prints each message as a person would see
+// it, then the result; last, a click on a Restore button of the bot token's message, answered by the
+// same binary as the restore function (restore.go).
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -68,7 +70,8 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	}
 	// The world's users, deleted users, and the ActionTrail events of the deletions the fixture records.
 	opts := world.Options()
-	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret}}
+	// The function's key is its role's, which the members' reader roles trust.
+	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret, Role: "ak-recycle-alert"}}
 	api := ramfake.New(opts)
 	defer api.Close()
 
@@ -88,8 +91,11 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 		"TIMEZONE="+zone,
 		"ACCOUNT_LABEL=demo",
 		"FC_ACCOUNT_ID="+demoAccount,
+		"ACCOUNTS=*",
 		"RAM_ENDPOINT="+api.URL(),
 		"IMS_ENDPOINT="+api.URL(),
+		"STS_ENDPOINT="+api.URL(),
+		"RESOURCEMANAGER_ENDPOINT="+api.URL(),
 		"ACTIONTRAIL_ENDPOINT="+api.URL(),
 		"SLACK_WEBHOOK_URL="+base+"/slack/services/T0DEMO/B0DEMO/demo-webhook-token",
 		"WEBHOOK_URL="+base+"/webhook",
@@ -100,14 +106,22 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
 		"LOG_LEVEL=warn",
 	)
-	fmt.Fprintf(out, "Demo: %d sample RAM users (and %d deleted, in the user recycle bin) and the ActionTrail events of %d deletions, served by the local RAM/IMS/ActionTrail emulator at %s (dates relative to the latest fire time, %s).\n",
-		len(world.Users), len(world.RecycledUsers), len(world.Events), api.URL(), now.Format(time.RFC3339))
+	users, joined, events := len(world.Users), 0, len(world.Events)
+	for _, a := range world.Accounts {
+		users += len(a.Users)
+		events += len(a.Events)
+		if strings.HasSuffix(a.Status, "Success") {
+			joined++
+		}
+	}
+	fmt.Fprintf(out, "Demo: %d sample RAM users (and %d deleted, in the user recycle bin) and the ActionTrail events of %d deletions, in the management account %s and %d members of its Resource Directory (and %d that has not joined yet), served by the local emulator at %s (dates relative to the latest fire time, %s); ACCOUNTS=*.\n",
+		users, len(world.RecycledUsers), events, demoAccount, joined, len(world.Accounts)-joined, api.URL(), now.Format(time.RFC3339))
 
 	// The daily check, as the timer trigger would start it at its latest fire time.
 	runs := []struct{ title, event string }{
 		{"1. The daily check (crossing mode): the timer event of " + trigger,
 			fmt.Sprintf(`{"triggerTime":%q,"triggerName":"daily-check","payload":""}`, trigger)},
-		{"2. A digest run (what `make invoke` does after a deploy): every key in every bin, every deleted user",
+		{"2. A digest run (what `make invoke` does after a deploy): every key in every bin, every deleted user, in every account",
 			`{"mode":"digest"}`},
 	}
 	for _, r := range runs {

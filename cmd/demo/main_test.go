@@ -10,8 +10,9 @@ import (
 )
 
 // TestDemo runs the demo as `make demo` does, on a freshly built function binary, and checks that a
-// person sees the crossing run's Slack message, with the deleted user's alert, the webhook body and the
-// digest.
+// person sees the crossing run's Slack message over three accounts (the management account and two
+// members of its Resource Directory, each under its heading), with the deleted user's alert, the webhook
+// body with its accounts, and the digest.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the function binary")
@@ -29,7 +30,12 @@ func TestDemo(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"1 DELETED RAM USER AND 4 RAM ACCESSKEYS IN THE RECYCLE BIN NEED ATTENTION", // the crossing run's Slack header
+		"1 DELETED RAM USER AND 7 RAM ACCESSKEYS IN THE RECYCLE BIN NEED ATTENTION IN 3 OF 3 ACCOUNTS", // the crossing run's Slack header
+		"Accounts demo (1234567890123456), dev (1000000000000001), staging (1000000000000002)",
+		"*Account dev (1000000000000001)*", "*Account staging (1000000000000002)*",
+		"LTAI5tDevDanKey7Hq2Wn8Rt", "LTAI5tStgSamKeyNm3Bv5Cx7", // the members' keys
+		"deleted by RAM user dev-admin from 203.0.113.9 (console)", // looked up in dev's ActionTrail, with dev's session
+		`"accountName": "staging"`,
 		"LTAI5tOhbVrpoiVgRV5IfLBc",                                 // alice's key, recycled in the window
 		"deleted by RAM user ops-admin from 203.0.113.7 (console)", // and who deleted it, from ActionTrail
 		`"principalName": "ops-admin"`,                             // in the webhook too
@@ -38,7 +44,7 @@ func TestDemo(t *testing.T) {
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939207 --UserAccessKeyId LTAI5tEvLm3Bc8YtGhJs5Kq1",
 		`"event": "userRecycled"`,
 		`"recycledUsers": 1`,
-		"IN THE RECYCLE BIN OF 6 USERS AND 1 DELETED RAM USER",                     // the digest's Slack header
+		"IN THE RECYCLE BIN OF 10 USERS AND 1 DELETED RAM USER IN 3 ACCOUNTS",      // the digest's Slack header
 		"deleted by role session deployer/ci-pipeline-42 from 198.51.100.23 (CLI)", // the digest's older keys
 		"deleted by: the deletion was not found in ActionTrail",                    // a key whose event is missing
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
@@ -59,6 +65,9 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if strings.Contains(got, "1000000000000003") || strings.Contains(got, "sandbox") {
+		t.Errorf("demo output names sandbox, a member that has not joined the Resource Directory")
 	}
 	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token", demoBotToken, demoSigningSecret, demoTokenSecret, "Fake0Response0Url0Token"} {
 		if strings.Contains(got, secret) {

@@ -150,11 +150,14 @@ func cardOf(p notify.Part) card {
 		return element{Tag: "div", Text: &text{Tag: "lark_md", Content: s}}
 	}
 	els := []element{{Tag: "div", Text: &text{Tag: "plain_text", Content: escape.OneLine(p.Context())}}}
-	for i, k := range p.Keys {
-		if i == 0 {
-			els = append(els, element{Tag: "hr"})
+	for _, g := range p.Groups() {
+		els = append(els, element{Tag: "hr"})
+		if g.Account != "" {
+			els = append(els, md(robot.AccountHeading(g.Account, larkMD)))
 		}
-		els = append(els, md(robot.KeyLines(k, p.Offset+i+1, larkMD)))
+		for i, k := range g.Keys {
+			els = append(els, md(robot.KeyLines(k, g.Offset+i+1, larkMD)))
+		}
 	}
 	var notes []string
 	if eg := p.Errors(); len(eg) > 0 {

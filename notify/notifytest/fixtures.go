@@ -29,15 +29,24 @@ func shanghai(t testing.TB) *time.Location {
 	return loc
 }
 
-// Sample is a typical crossing run, second attempt (RetryCount 1), shown in Asia/Shanghai: a recycled
-// key (deleted in the RAM console by the RAM user ops-admin, as ActionTrail says), an expiring key in a
-// full bin, a key past its DeleteDate (given in this order, not the order of urgency), two unreadable
-// users of one code and one of another, and a warning.
+// The account of the reports of one account, and the members of Accounts.
+const (
+	AccountID   = "1234567890123456"
+	AccountName = "prod"
+	DevID       = "1000000000000001"
+	StagingID   = "1000000000000002"
+	SandboxID   = "1000000000000003"
+)
+
+// Sample is a typical crossing run of one account, second attempt (RetryCount 1), shown in
+// Asia/Shanghai: a recycled key (deleted in the RAM console by the RAM user ops-admin, as ActionTrail
+// says), an expiring key in a full bin, a key past its DeleteDate (given in this order, not the order of
+// urgency), two unreadable users of one code and one of another, and a warning.
 func Sample(t testing.TB) *alert.Report {
 	t.Helper()
 	now := SampleTime.Add(3 * time.Second)
 	mk := func(id, ev, user, uid, ak string, recycled, purge time.Time, th *int, full bool) alert.Alert {
-		return alert.Alert{ID: id, Event: alert.Event(ev), UserName: user, UserID: uid, AccessKeyID: ak,
+		return alert.Alert{ID: id, Event: alert.Event(ev), AccountID: AccountID, AccountName: AccountName, UserName: user, UserID: uid, AccessKeyID: ak,
 			CreateDate: time.Date(2026, 1, 11, 9, 12, 0, 0, time.UTC), RecycleDate: recycled, DeleteDate: purge,
 			ThresholdHours: th, RemainingSeconds: int64(purge.Sub(now) / time.Second), BinFull: full}
 	}
@@ -49,8 +58,8 @@ func Sample(t testing.TB) *alert.Report {
 	return &alert.Report{
 		Findings: alert.Findings{
 			Mode:         alert.ModeCrossing,
-			AccountID:    "1234567890123456",
-			AccountLabel: "prod",
+			AccountID:    AccountID,
+			AccountLabel: AccountName,
 			Window:       alert.Window{From: SampleTime.Add(-24 * time.Hour), To: SampleTime},
 			Next:         SampleTime.Add(24 * time.Hour),
 			Alerts: []alert.Alert{
@@ -61,12 +70,13 @@ func Sample(t testing.TB) *alert.Report {
 					time.Date(2026, 10, 31, 8, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC), hours(0), false),
 			},
 			Errors: []alert.UserError{
-				{User: "bob", Code: "EntityNotExist.User", Message: "The user does not exist."},
-				{User: "eve", Code: "NoPermission", Message: "You are not authorized to do this action."},
-				{User: "frank", Code: "NoPermission", Message: "You are not authorized to do this action."},
+				{Account: AccountID, User: "bob", Code: "EntityNotExist.User", Message: "The user does not exist."},
+				{Account: AccountID, User: "eve", Code: "NoPermission", Message: "You are not authorized to do this action."},
+				{Account: AccountID, User: "frank", Code: "NoPermission", Message: "You are not authorized to do this action."},
 			},
 			Warnings:     []string{"the trigger fired 7m0s after its SCHEDULE time 2026-11-30T09:00:00Z: SCHEDULE may not describe the trigger"},
 			UsersChecked: 4,
+			Accounts:     []alert.AccountSummary{{AccountID: AccountID, AccountName: AccountName, UsersChecked: 4}},
 		},
 		Now:        now,
 		RetryCount: 1,
@@ -81,11 +91,12 @@ func Digest(t testing.TB) *alert.Report {
 	return &alert.Report{
 		Findings: alert.Findings{
 			Mode:         alert.ModeDigest,
-			AccountID:    "1234567890123456",
+			AccountID:    AccountID,
 			Window:       alert.Window{From: SampleTime.Add(-7 * 24 * time.Hour), To: SampleTime},
 			Next:         SampleTime.Add(7 * 24 * time.Hour),
 			Alerts:       []alert.Alert{},
 			UsersChecked: 12,
+			Accounts:     []alert.AccountSummary{{AccountID: AccountID, AccountName: AccountID, UsersChecked: 12}},
 		},
 		Now:       SampleTime,
 		RequestID: "1-digest",
@@ -105,7 +116,7 @@ func Many(t testing.TB, n int) *alert.Report {
 	for i := range n {
 		purge := SampleTime.Add(time.Duration(24+i) * time.Hour)
 		r.Alerts = append(r.Alerts, alert.Alert{
-			ID: fmt.Sprintf("alrt_%032x", i+1), Event: alert.Expiring,
+			ID: fmt.Sprintf("alrt_%032x", i+1), Event: alert.Expiring, AccountID: AccountID, AccountName: AccountName,
 			UserName: fmt.Sprintf("user%03d", i/3), UserID: fmt.Sprintf("2073290024939%03d", i/3),
 			AccessKeyID: fmt.Sprintf("LTAI5tManyKeys%08d", i+1),
 			CreateDate:  SampleTime.Add(-365 * 24 * time.Hour), RecycleDate: purge.Add(-30 * 24 * time.Hour),
@@ -114,6 +125,7 @@ func Many(t testing.TB, n int) *alert.Report {
 		})
 	}
 	r.UsersChecked = n/3 + 1
+	r.Accounts[0].UsersChecked = r.UsersChecked
 	return r
 }
 
@@ -131,7 +143,7 @@ func Users(t testing.TB) *alert.Report {
 	eveKeyOlder := time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)
 	frankPurge := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
 	r.Alerts = append(r.Alerts,
-		alert.Alert{ID: "alrt_00000000000000000000000000000005", Event: alert.UserRecycled, UserName: "eve", UserID: "20732900249392ee",
+		alert.Alert{ID: "alrt_00000000000000000000000000000005", Event: alert.UserRecycled, AccountID: AccountID, AccountName: AccountName, UserName: "eve", UserID: "20732900249392ee",
 			UserPrincipalName: "eve@corp.onaliyun.com", CreateDate: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC),
 			RecycleDate: eveDeleted, DeleteDate: eveDeleted.Add(30 * 24 * time.Hour), FirstPurgeDate: eveKeyOlder.Add(30 * 24 * time.Hour),
 			RemainingSeconds: int64(eveKeyOlder.Add(30*24*time.Hour).Sub(r.Now) / time.Second),
@@ -143,23 +155,79 @@ func Users(t testing.TB) *alert.Report {
 				PrincipalID: "300000000000000001:hr-ticket-4711", SourceIP: "198.51.100.61",
 				UserAgent: "AlibabaCloud (linux; amd64) Golang/1.22.5 Core/1.63.0 Aliyun-CLI/3.0.277", EventType: "ApiCall",
 				EventTime: eveDeleted.Add(-12 * time.Second), EventID: "1B2C3D4E-5F60-4A7B-8C9D-0E1F2A3B4C5D"}},
-		alert.Alert{ID: "alrt_00000000000000000000000000000007", Event: alert.UserExpiring, UserName: "frank", UserID: "20732900249392ff",
+		alert.Alert{ID: "alrt_00000000000000000000000000000007", Event: alert.UserExpiring, AccountID: AccountID, AccountName: AccountName, UserName: "frank", UserID: "20732900249392ff",
 			UserPrincipalName: "frank@corp.onaliyun.com", CreateDate: time.Date(2024, 5, 1, 2, 0, 0, 0, time.UTC),
 			RecycleDate: frankPurge.Add(-30 * 24 * time.Hour), DeleteDate: frankPurge, FirstPurgeDate: frankPurge, ThresholdHours: hours(168),
 			RemainingSeconds: int64(frankPurge.Sub(r.Now) / time.Second), AccessKeys: []alert.UserKey{}},
 	)
 	r.UsersChecked, r.RecycledUsers = 2, 2
+	r.Accounts[0].UsersChecked = 2
 	return r
 }
 
-// Hostile is Sample with every text from outside the function made hostile: the account label, the
-// request ID, user names, user IDs, AccessKey IDs, who deleted the recycled key (the principal's name
-// and ID, which a role session chooses, the address and the user agent, which any caller chooses), the
-// users, codes and messages of the errors, and the warnings carry each channel's markup (Slack control
-// sequences and emphasis, markdown links, images, headings, quotes, lists, code spans, robot mentions
-// and font tags, HTML entities), line breaks and other control characters, and shell commands. A
-// deleted user, the least urgent, has a hostile name, ID and principal name and two keys, one of them
-// hostile.
+// Accounts is a crossing run over four accounts of a Resource Directory, shown in Asia/Shanghai: the
+// function's own (prod) with an expiring key in a full bin and a recycled key; dev, whose key purged
+// within a day is the most urgent of all, with a deleted user and a user it could not read; staging,
+// whose member role is missing (AssumeRole EntityNotExist.Role); sandbox, read and quiet. dev's user
+// bin is nearly full (a warning).
+func Accounts(t testing.TB) *alert.Report {
+	t.Helper()
+	r := Sample(t)
+	r.RetryCount = 0
+	alice, carol := r.Alerts[1], r.Alerts[0]
+	now := r.Now
+	danPurge := SampleTime.Add(20 * time.Hour)
+	gracePurge := time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC)
+	r.Alerts = []alert.Alert{carol, alice,
+		{ID: "alrt_00000000000000000000000000000011", Event: alert.Expiring, AccountID: DevID, AccountName: "dev", UserName: "dan",
+			UserID: "30732900249392dd", AccessKeyID: "LTAI5tDanExpiring0011", CreateDate: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC),
+			RecycleDate: danPurge.Add(-30 * 24 * time.Hour), DeleteDate: danPurge, ThresholdHours: hours(24),
+			RemainingSeconds: int64(danPurge.Sub(now) / time.Second)},
+		{ID: "alrt_00000000000000000000000000000012", Event: alert.UserExpiring, AccountID: DevID, AccountName: "dev", UserName: "grace",
+			UserID: "30732900249392ee", UserPrincipalName: "grace@" + DevID + ".onaliyun.com", CreateDate: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC),
+			RecycleDate: gracePurge.Add(-30 * 24 * time.Hour), DeleteDate: gracePurge, FirstPurgeDate: gracePurge, ThresholdHours: hours(168),
+			RemainingSeconds: int64(gracePurge.Sub(now) / time.Second), AccessKeys: []alert.UserKey{}},
+	}
+	r.Errors = []alert.UserError{
+		{Account: DevID, User: "ghost", Code: "EntityNotExist.User", Message: "GetUser: The user does not exist. (HTTP 404)"},
+		{Account: StagingID, User: "*", Code: "EntityNotExist.Role",
+			Message: "AssumeRole: The role not exists: acs:ram::" + StagingID + ":role/ak-recycle-alert-reader. (HTTP 404): the member account has no role of that name: create it (README, \"The member role\") or fix MEMBER_ROLE_NAME"},
+	}
+	r.Warnings = []string{"account dev (" + DevID + "): the user recycle bin holds 950 of 1,000 users: deleting more purges the oldest at once"}
+	r.UsersChecked, r.RecycledUsers = 9, 1
+	r.Accounts = []alert.AccountSummary{
+		{AccountID: AccountID, AccountName: AccountName, UsersChecked: 4},
+		{AccountID: DevID, AccountName: "dev", UsersChecked: 3},
+		{AccountID: StagingID, AccountName: "staging"},
+		{AccountID: SandboxID, AccountName: "sandbox", UsersChecked: 2},
+	}
+	return r
+}
+
+// ManyAccounts is a crossing run with n expiring keys spread over m member accounts besides the own
+// (key i in account i%(m+1), the own account being 0), given most urgent first: LTAI5tManyKeys00000001
+// is the most urgent.
+func ManyAccounts(t testing.TB, n, m int) *alert.Report {
+	t.Helper()
+	r := Many(t, n)
+	r.Accounts = []alert.AccountSummary{{AccountID: AccountID, AccountName: AccountName, UsersChecked: r.UsersChecked}}
+	for j := 1; j <= m; j++ {
+		r.Accounts = append(r.Accounts, alert.AccountSummary{AccountID: fmt.Sprintf("10000000000000%02d", j), AccountName: fmt.Sprintf("member-%02d", j)})
+	}
+	for i := range r.Alerts {
+		a := r.Accounts[i%(m+1)]
+		r.Alerts[i].AccountID, r.Alerts[i].AccountName = a.AccountID, a.AccountName
+	}
+	return r
+}
+
+// Hostile is Sample with every text from outside the function made hostile: the account label, a
+// member account's display name (two of the alerts and one error are that member's), the request ID, user
+// names, user IDs, AccessKey IDs, the users, codes and messages of the errors, and the warnings carry
+// each channel's markup (Slack control sequences and emphasis, markdown links, images,
+// headings, quotes, lists, code spans, robot mentions and font tags, HTML entities), line breaks and
+// other control characters, and shell commands. A deleted user, the least urgent, has a hostile name,
+// ID and principal name and two keys, one of them hostile.
 func Hostile(t testing.TB) *alert.Report {
 	t.Helper()
 	r := Sample(t)
@@ -200,14 +268,23 @@ func Hostile(t testing.TB) *alert.Report {
 		},
 	})
 	r.RecycledUsers = 1
-	r.Errors = []alert.UserError{
-		{User: "<@U123> <!here>", Code: "# heading\n**FAKE: all clear**",
-			Message: "[x](https://evil.example) <font color=red>red</font>\n> quote"},
-		{User: "*bold* _it_ ~st~ `code`", Code: "<!channel>",
-			Message: "&lt;at id=all&gt; &#60;font&#62; \\*esc\\* https://evil.example"},
-		{User: "@all", Code: "<!channel>", Message: "x"},
-		{User: "- list", Code: "1. ordered", Message: "---"},
+	// The account's label is hostile, and so is the display name of a member whose alerts come second.
+	for i := range r.Alerts {
+		r.Alerts[i].AccountID, r.Alerts[i].AccountName = AccountID, r.AccountLabel
 	}
+	member := "<!here> *x*\n# h"
+	for _, i := range []int{2, 3} {
+		r.Alerts[i].AccountID, r.Alerts[i].AccountName = DevID, member
+	}
+	r.Errors = []alert.UserError{
+		{Account: AccountID, User: "<@U123> <!here>", Code: "# heading\n**FAKE: all clear**",
+			Message: "[x](https://evil.example) <font color=red>red</font>\n> quote"},
+		{Account: AccountID, User: "*bold* _it_ ~st~ `code`", Code: "<!channel>",
+			Message: "&lt;at id=all&gt; &#60;font&#62; \\*esc\\* https://evil.example"},
+		{Account: AccountID, User: "@all", Code: "<!channel>", Message: "x"},
+		{Account: DevID, User: "- list", Code: "1. ordered", Message: "---"},
+	}
+	r.Accounts = []alert.AccountSummary{{AccountID: AccountID, AccountName: r.AccountLabel, UsersChecked: 2}, {AccountID: DevID, AccountName: member, UsersChecked: 2}}
 	r.Warnings = []string{
 		"\n**FAKE: all clear**",
 		"<!date^0^{date}|x> <http://evil.example|click> <#C123> <@U123> <!subteam^S1>",
@@ -229,14 +306,16 @@ func BenignTwin(r *alert.Report) *alert.Report {
 	if b.RequestID != "" {
 		b.RequestID = "run-1"
 	}
+	names := map[string]string{}
+	b.Accounts = append([]alert.AccountSummary(nil), r.Accounts...)
+	for i := range b.Accounts {
+		names[b.Accounts[i].AccountID] = fmt.Sprintf("account%d", i)
+		b.Accounts[i].AccountName = names[b.Accounts[i].AccountID]
+	}
 	b.Alerts = append([]alert.Alert(nil), r.Alerts...)
 	for i := range b.Alerts {
 		a := &b.Alerts[i]
-		if d := a.DeletedBy; d != nil {
-			a.DeletedBy = &alert.Deleter{PrincipalType: "ram-user", PrincipalName: fmt.Sprintf("deleter%d", i),
-				PrincipalID: "2073290024939000", SourceIP: "203.0.113.1", UserAgent: "agent", EventType: d.EventType,
-				EventTime: d.EventTime, EventID: d.EventID}
-		}
+		a.AccountName = names[a.AccountID]
 		a.UserName = fmt.Sprintf("user%d", i)
 		a.UserID = fmt.Sprintf("2073290024939%03d", i)
 		if a.Event.ForUser() {
@@ -255,7 +334,7 @@ func BenignTwin(r *alert.Report) *alert.Report {
 		if codes[e.Code] == "" {
 			codes[e.Code] = fmt.Sprintf("Code%d", len(codes))
 		}
-		b.Errors[i] = alert.UserError{User: fmt.Sprintf("user-e%d", i), Code: codes[e.Code], Message: fmt.Sprintf("message %d", i)}
+		b.Errors[i] = alert.UserError{Account: e.Account, User: fmt.Sprintf("user-e%d", i), Code: codes[e.Code], Message: fmt.Sprintf("message %d", i)}
 	}
 	b.Warnings = nil
 	for i := range r.Warnings {

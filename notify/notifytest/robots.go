@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
 
@@ -34,10 +36,11 @@ type Robot struct {
 const unposted = "https://robot.example.com"
 
 // CheckRobot runs the checks every chat robot shares: the retry-status table; the sample, the split run
-// (150 keys) and the run with deleted users pinned in testdata/<name>_sample.json.golden,
-// <name>_split.json.golden and <name>_users.json.golden; the parts of
-// the split run; the pace; the cut of a part too large for one post; values from outside shown as text;
-// and the hostile report read as the robot reads it, pinned in testdata/<name>_hostile.json.golden.
+// (150 keys), the run with deleted users and the run over several accounts pinned in
+// testdata/<name>_sample.json.golden, <name>_split.json.golden, <name>_users.json.golden and
+// <name>_accounts.json.golden; the parts of the split run, and of a split run over several accounts;
+// the pace; the cut of a part too large for one post; values from outside shown as text; and the hostile
+// report read as the robot reads it, pinned in testdata/<name>_hostile.json.golden.
 func CheckRobot(t *testing.T, rb Robot) {
 	t.Helper()
 	CheckRetries(t, rb.OK, rb.New)
@@ -46,8 +49,10 @@ func CheckRobot(t *testing.T, rb Robot) {
 		GoldenBodies(t, ch.Name()+"_sample.json.golden", Render(t, ch, Sample(t)))
 		GoldenBodies(t, ch.Name()+"_split.json.golden", Render(t, ch, Many(t, 150)))
 		GoldenBodies(t, ch.Name()+"_users.json.golden", Render(t, ch, Users(t)))
+		GoldenBodies(t, ch.Name()+"_accounts.json.golden", Render(t, ch, Accounts(t)))
 	})
 	t.Run("parts", func(t *testing.T) { checkParts(t, rb) })
+	t.Run("parts over accounts", func(t *testing.T) { CheckAccountParts(t, Bodies(Render(t, rb.channel(t), ManyAccounts(t, 150, 11)))) })
 	t.Run("pace", func(t *testing.T) { checkPace(t, rb) })
 	t.Run("shrinks an oversized part", func(t *testing.T) { checkShrink(t, rb) })
 	t.Run("values as text", func(t *testing.T) { checkValuesAsText(t, rb) })
@@ -100,6 +105,74 @@ func checkParts(t *testing.T, rb Robot) {
 		case k <= notify.MaxListedKeys:
 			prev = in[0]
 		}
+	}
+}
+
+// CheckAccountParts checks the parts of a run over several accounts (ManyAccounts(150, 11)) as a
+// channel rendered them: the 100 most urgent keys, each in one part; under each account's heading, its
+// keys most urgent first, the accounts in the order of their most urgent key, each heading once but in
+// a part that goes on with it; and each part naming the accounts it holds.
+func CheckAccountParts(t *testing.T, bodies []json.RawMessage) {
+	t.Helper()
+	r := ManyAccounts(t, 150, 11)
+	accountOf := map[string]alert.AccountSummary{}
+	for _, a := range r.Alerts {
+		for _, s := range r.Accounts {
+			if s.AccountID == a.AccountID {
+				accountOf[a.AccessKeyID] = s
+			}
+		}
+	}
+	// The expected order: the 100 most urgent, grouped by account in the order of their first key.
+	listed := r.Alerts[:notify.MaxListedKeys]
+	var order []string
+	byAccount := map[string][]string{}
+	for _, a := range listed {
+		if byAccount[a.AccountID] == nil {
+			order = append(order, a.AccountID)
+		}
+		byAccount[a.AccountID] = append(byAccount[a.AccountID], a.AccessKeyID)
+	}
+	var want []string
+	for _, id := range order {
+		want = append(want, byAccount[id]...)
+	}
+	var got []string
+	headings := map[string]int{}
+	for i, b := range bodies {
+		s := string(b)
+		var inPart []string
+		for _, a := range r.Alerts {
+			if strings.Contains(s, a.AccessKeyID) {
+				inPart = append(inPart, a.AccessKeyID)
+			}
+		}
+		slices.SortStableFunc(inPart, func(x, y string) int { return strings.Index(s, x) - strings.Index(s, y) })
+		got = append(got, inPart...)
+		seen := map[string]bool{}
+		for _, k := range inPart {
+			a := accountOf[k]
+			name := a.AccountName + " (" + a.AccountID + ")"
+			if !seen[name] {
+				seen[name] = true
+				headings[name]++
+				if n := strings.Count(s, name); n < 2 {
+					t.Errorf("part %d holds %s's keys but names it %d times, want in its context and its heading", i+1, name, n)
+				}
+			}
+		}
+		for _, a := range r.Accounts {
+			name := a.AccountName + " (" + a.AccountID + ")"
+			if !seen[name] && strings.Contains(s, name) {
+				t.Errorf("part %d names %s, which it holds no key of", i+1, name)
+			}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("keys over the parts (-want +got):\n%s", diff)
+	}
+	if len(headings) != len(order) {
+		t.Errorf("%d accounts have a heading, want %d", len(headings), len(order))
 	}
 }
 

@@ -35,13 +35,19 @@ func Bold(s string) string { return "**" + s + "**" }
 
 // Markdown renders the part as the markdown every robot understands: **bold**, `code`, "- " lists;
 // paragraphs are separated by a blank line and lines by lineBreak ("\n", or "  \n" where a single
-// newline does not break). The first line is the title. Text from outside is escaped (Text).
+// newline does not break). The first line is the title; in a run over several accounts, each account's
+// keys follow its heading in bold. Text from outside is escaped (Text).
 func Markdown(p notify.Part, lineBreak string) string {
 	f := markdownFormat(lineBreak)
 	var paras []string
 	paras = append(paras, f.Bold(p.Title())+f.NL+f.Text(p.Context()))
-	for i, k := range p.Keys {
-		paras = append(paras, KeyLines(k, p.Offset+i+1, f))
+	for _, g := range p.Groups() {
+		if g.Account != "" {
+			paras = append(paras, AccountHeading(g.Account, f))
+		}
+		for i, k := range g.Keys {
+			paras = append(paras, KeyLines(k, g.Offset+i+1, f))
+		}
 	}
 	if eg := p.Errors(); len(eg) > 0 {
 		lines := []string{f.Bold("Users whose recycle bin could not be read")}
@@ -61,6 +67,12 @@ func Markdown(p notify.Part, lineBreak string) string {
 		paras = append(paras, r)
 	}
 	return strings.Join(paras, f.NL+f.NL)
+}
+
+// AccountHeading is the heading of an account's keys in format f: "Account dev (1000000000000001)" in
+// bold, the account escaped.
+func AccountHeading(account string, f Format) string {
+	return f.Bold("Account " + f.Text(account))
 }
 
 // KeyLines is the paragraph of key k, numbered n, in format f: the key, the user and the event; when it

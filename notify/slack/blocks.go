@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -47,7 +48,7 @@ func messages(r *alert.Report, channel string, buttons *restore.Signer) []*slack
 		out[i] = &slack.WebhookMessage{
 			Channel: channel,
 			// The fallback is the notification; Slack reads it as mrkdwn too.
-			Text:   p.Title() + " · " + escapeText(p.Message.Account),
+			Text:   p.Title() + " · " + escapeText(p.Where()),
 			Blocks: &slack.Blocks{BlockSet: partBlocks(p, button)},
 		}
 	}
@@ -55,19 +56,25 @@ func messages(r *alert.Report, channel string, buttons *restore.Signer) []*slack
 }
 
 // restoreButton returns the block under an alert of r that holds its Restore button, signed by
-// buttons; nil when buttons is nil. An alert whose IDs cannot be signed (an account ID that is not
-// known, an ID outside its character set) gets a context line that says why it has no button instead.
+// buttons; nil when buttons is nil. The button restores in the alert's own account (a member's alert in
+// that member), the report's when the alert names none. An alert whose IDs cannot be signed (an account
+// ID that is not known, an ID outside its character set) gets a context line that says why it has no
+// button instead.
 func restoreButton(r *alert.Report, buttons *restore.Signer) func(k notify.KeyItem) slack.Block {
 	if buttons == nil {
 		return nil
 	}
 	return func(k notify.KeyItem) slack.Block {
 		a := k.Alert
-		t := restore.Target{AccountID: r.AccountID, UserID: a.UserID, AlertID: a.ID}
+		t := restore.Target{AccountID: cmp.Or(a.AccountID, r.AccountID), UserID: a.UserID, AlertID: a.ID}
 		if !a.Event.ForUser() {
 			t.AccessKeyID = a.AccessKeyID
 		}
-		b, err := buttons.Block(t, restore.Label{UserName: a.UserName, AccountName: r.AccountLabel})
+		name := a.AccountName
+		if a.AccountID == "" {
+			name = r.AccountLabel
+		}
+		b, err := buttons.Block(t, restore.Label{UserName: a.UserName, AccountName: name})
 		if err != nil {
 			return slack.NewContextBlock("", mrkdwn(escapeText("No Restore button: "+err.Error()+"; use the command above")))
 		}
@@ -76,21 +83,26 @@ func restoreButton(r *alert.Report, buttons *restore.Signer) func(k notify.KeyIt
 }
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
-// per key a section (a line with the event and time left, who deleted the key, the bin-full warning
-// and the restore command; fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted
-// user one of its own (userBlock) between dividers, then the unreadable users, the warnings and the
-// line about unlisted keys. Text from outside goes through Text or Code; the header holds the title
-// only, which holds none. button, when set, gives the block that follows each alert (its Restore
-// button).
+// in a run over several accounts a heading per account (a section in bold), per key a section (a line
+// with the event and time left, who deleted the key, the bin-full warning and the restore command;
+// fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted user one of its own
+// (userBlock) between dividers, then the unreadable users, the warnings and the line about unlisted
+// keys. Text from outside goes through Text or Code; the header holds the title only, which holds none.
+// button, when set, gives the block that follows each alert (its Restore button).
 func partBlocks(p notify.Part, button func(notify.KeyItem) slack.Block) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
 		slack.NewContextBlock("", mrkdwn(excerpt.Cut(escapeText(p.Context()), maxSectionText))),
 	}
-	for i, k := range p.Keys {
-		blocks = append(blocks, slack.NewDividerBlock(), keyBlock(p.Offset+i+1, k))
-		if button != nil {
-			blocks = append(blocks, button(k))
+	for _, g := range p.Groups() {
+		if g.Account != "" {
+			blocks = append(blocks, slack.NewDividerBlock(), section("*Account "+escapeText(g.Account)+"*"))
+		}
+		for i, k := range g.Keys {
+			blocks = append(blocks, slack.NewDividerBlock(), keyBlock(g.Offset+i+1, k))
+			if button != nil {
+				blocks = append(blocks, button(k))
+			}
 		}
 	}
 	if eg := p.Errors(); len(eg) > 0 {

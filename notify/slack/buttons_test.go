@@ -105,7 +105,7 @@ func TestBotButtons(t *testing.T) {
 	alerts := append([]alert.Alert(nil), r.Alerts...)
 	alert.SortByUrgency(alerts)
 	for _, a := range alerts {
-		tg := restore.Target{AccountID: r.AccountID, UserID: a.UserID, AlertID: a.ID}
+		tg := restore.Target{AccountID: a.AccountID, UserID: a.UserID, AlertID: a.ID}
 		if !a.Event.ForUser() {
 			tg.AccessKeyID = a.AccessKeyID
 		}
@@ -132,6 +132,9 @@ func TestBotButtons(t *testing.T) {
 	t.Run("an unknown account: no button, and why", func(t *testing.T) {
 		r := withDigitIDs(nt.Users(t))
 		r.AccountID = ""
+		for i := range r.Alerts {
+			r.Alerts[i].AccountID = ""
+		}
 		m := renderBot(t, r, testSigner(t))[0]
 		if n := len(buttonsOf(t, m)); n != 0 {
 			t.Errorf("got %d buttons for an unknown account, want none", n)
@@ -139,6 +142,17 @@ func TestBotButtons(t *testing.T) {
 		b, _ := json.Marshal(m)
 		if got := strings.Count(string(b), "No Restore button: signing a restore button: the account ID is not 1 to 32 digits; use the command above"); got != len(r.Alerts) {
 			t.Errorf("%d alerts say why they have no button, want %d:\n%s", got, len(r.Alerts), b)
+		}
+	})
+	t.Run("an alert without its account: the report's", func(t *testing.T) {
+		r := withDigitIDs(nt.Users(t))
+		for i := range r.Alerts {
+			r.Alerts[i].AccountID, r.Alerts[i].AccountName = "", ""
+		}
+		for _, b := range buttonsOf(t, renderBot(t, r, testSigner(t))[0]) {
+			if b.target.AccountID != r.AccountID {
+				t.Errorf("the button of alert %s restores in account %q, want the report's %s", b.target.AlertID, b.target.AccountID, r.AccountID)
+			}
 		}
 	})
 	t.Run("hostile IDs: no button, the others keep theirs", func(t *testing.T) {
@@ -151,6 +165,47 @@ func TestBotButtons(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBotButtonsAccounts: in a run over several accounts, each button restores in its alert's account
+// (the value signs it), and its dialog names that account; the buttons follow their alerts under each
+// account's heading.
+func TestBotButtonsAccounts(t *testing.T) {
+	r := nt.Accounts(t)
+	for i := range r.Alerts {
+		r.Alerts[i].UserID = fmt.Sprintf("%d07329002493920%d", 2+i/2, i)
+	}
+	msgs := renderBot(t, r, testSigner(t))
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1", len(msgs))
+	}
+	nt.GoldenJSON(t, "slack-bot-buttons-accounts.json.golden", msgs[0])
+	byAlert := map[string]alert.Alert{}
+	for _, a := range r.Alerts {
+		byAlert[a.ID] = a
+	}
+	got := map[string]string{}
+	for _, b := range buttonsOf(t, msgs[0]) {
+		got[b.target.AlertID] = b.target.AccountID
+	}
+	want := map[string]string{}
+	for _, a := range r.Alerts {
+		want[a.ID] = a.AccountID
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the buttons' accounts by alert (-want +got):\n%s", diff)
+	}
+	for _, blk := range msgs[0].Blocks.BlockSet {
+		ab, ok := blk.(*slack.ActionBlock)
+		if !ok {
+			continue
+		}
+		btn := ab.Elements.ElementSet[0].(*slack.ButtonBlockElement)
+		a := byAlert[strings.TrimPrefix(ab.BlockID, "restore:")]
+		if want := "in account " + a.AccountName + " (" + a.AccountID + ")"; !strings.Contains(btn.Confirm.Text.Text, want) {
+			t.Errorf("the dialog of %s says %q, want it to name %q", a.ID, btn.Confirm.Text.Text, want)
+		}
+	}
 }
 
 // TestBotButtonsSplit: each button is one more block toward Slack's 50, and the splitter counts it:

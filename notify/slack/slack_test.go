@@ -161,6 +161,30 @@ func TestRenderGolden(t *testing.T) {
 	}
 }
 
+// TestRenderAccounts: a run over several accounts is grouped under a heading per account, in every
+// part, each part naming its accounts; its fallback text names them too.
+func TestRenderAccounts(t *testing.T) {
+	msgs := renderTest(t, nt.Accounts(t))
+	if len(msgs) != 1 {
+		t.Fatalf("accounts renders %d messages, want 1", len(msgs))
+	}
+	nt.GoldenJSON(t, "slack-accounts.json.golden", msgs[0])
+	if want := "dev (1000000000000001), prod (1234567890123456), staging (1000000000000002)"; !strings.HasSuffix(msgs[0].Text, want) {
+		t.Errorf("text = %q, want it to end with the accounts %q", msgs[0].Text, want)
+	}
+	many := renderTest(t, nt.ManyAccounts(t, 150, 11))
+	var bodies []json.RawMessage
+	for _, m := range many {
+		checkBlockKitLimits(t, m)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, b)
+	}
+	nt.CheckAccountParts(t, bodies)
+}
+
 func TestWebhook(t *testing.T) {
 	nt.CheckRetries(t, nt.VendorOK(webhookName), testWebhook)
 	t.Run("429 with an HTTP date", func(t *testing.T) {

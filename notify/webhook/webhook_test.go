@@ -93,6 +93,7 @@ func TestRenderGolden(t *testing.T) {
 		{"webhook-sample.json.golden", nt.Sample(t)},
 		{"webhook-digest.json.golden", nt.Digest(t)},
 		{"webhook-users.json.golden", nt.Users(t)},
+		{"webhook-accounts.json.golden", nt.Accounts(t)},
 	}
 	for _, tt := range tests {
 		posts := nt.Render(t, w, tt.r)

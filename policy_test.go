@@ -1,0 +1,222 @@
+package main
+
+// The member role's files (deploy/member-policy.json, deploy/member-trust-policy.json,
+// deploy/member-role.ros.yaml) and the function role's policy, checked against each other and against
+// what the code calls: a run over a Resource Directory against the emulator makes every call it can,
+// and each call is one its policy allows.
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
+	"github.com/akrecycle/ak-recycle-alert/config"
+	"github.com/akrecycle/ak-recycle-alert/handler"
+	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+)
+
+// functionRole is the function's own role, as the README's deploy steps create it.
+const functionRole = "ak-recycle-alert"
+
+// memberRoleDefault is MEMBER_ROLE_NAME's default, from config.Vars.
+func memberRoleDefault(t *testing.T) string {
+	t.Helper()
+	for _, v := range config.Vars(channels.All) {
+		if v.Name == "MEMBER_ROLE_NAME" {
+			return v.Default
+		}
+	}
+	t.Fatal("config.Vars has no MEMBER_ROLE_NAME")
+	return ""
+}
+
+func TestPolicyMember(t *testing.T) {
+	actions, resources := policyActions(t, "deploy/member-policy.json")
+	want := []string{"actiontrail:LookupEvents", "ram:GetUser", "ram:ListAccessKeysInRecycleBin", "ram:ListUsers", "ram:ListUsersInRecycleBin"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("deploy/member-policy.json actions = %v, want exactly %v", actions, want)
+	}
+	// What the member role may do in its account is what the function's own role may do in its own,
+	// and the look-ups of who deleted what.
+	own, ownResources := policyActions(t, "deploy/ram-policy.json")
+	for _, a := range actions {
+		if strings.HasPrefix(a, "ram:") && (!slices.Contains(own, a) || !slices.Equal(resources[a], ownResources[a])) {
+			t.Errorf("member %s on %v, the function's own role on %v: want the same", a, resources[a], ownResources[a])
+		}
+	}
+	if got := resources["actiontrail:LookupEvents"]; !slices.Equal(got, []string{"*"}) {
+		t.Errorf("actiontrail:LookupEvents Resource = %v, want [*]", got)
+	}
+}
+
+func TestPolicyMemberTrust(t *testing.T) {
+	p := readPolicy(t, "deploy/member-trust-policy.json")
+	if len(p.Statement) != 1 {
+		t.Fatalf("deploy/member-trust-policy.json has %d statements, want 1", len(p.Statement))
+	}
+	s := p.Statement[0]
+	if s.Effect != "Allow" || !slices.Equal(policyList(t, s.Action), []string{"sts:AssumeRole"}) {
+		t.Errorf("trust statement = %s %v, want Allow sts:AssumeRole", s.Effect, s.Action)
+	}
+	want := []string{"acs:ram::MANAGEMENT_ACCOUNT_ID:role/" + functionRole}
+	if s.Principal == nil || !slices.Equal(s.Principal.RAM, want) || s.Principal.Service != nil {
+		t.Errorf("trust Principal = %+v, want RAM %v: the function's role in the management account", s.Principal, want)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"--RoleName " + functionRole + " ", "MANAGEMENT_ACCOUNT_ID", "deploy/member-trust-policy.json"} {
+		if !strings.Contains(string(readme), w) {
+			t.Errorf("README.md lacks %q: the function's role it creates, the placeholder to fill", w)
+		}
+	}
+}
+
+// rosTemplate is the part of deploy/member-role.ros.yaml the test reads.
+type rosTemplate struct {
+	Version    string `yaml:"ROSTemplateFormatVersion"`
+	Parameters map[string]struct {
+		Type    string `yaml:"Type"`
+		Default string `yaml:"Default"`
+	} `yaml:"Parameters"`
+	Resources map[string]struct {
+		Type       string         `yaml:"Type"`
+		Properties map[string]any `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+// TestMemberRoleTemplate: the ROS template creates the role MEMBER_ROLE_NAME names by default, trusted
+// as deploy/member-trust-policy.json says, with deploy/member-policy.json's actions.
+func TestMemberRoleTemplate(t *testing.T) {
+	raw, err := os.ReadFile("deploy/member-role.ros.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl rosTemplate
+	if err := yaml.Unmarshal(raw, &tpl); err != nil {
+		t.Fatalf("yaml.Unmarshal(deploy/member-role.ros.yaml) = %v", err)
+	}
+	if tpl.Version != "2015-09-01" {
+		t.Errorf("ROSTemplateFormatVersion = %q, want 2015-09-01", tpl.Version)
+	}
+	if got := tpl.Parameters["RoleName"].Default; got != memberRoleDefault(t) {
+		t.Errorf("RoleName's default = %q, want MEMBER_ROLE_NAME's %q", got, memberRoleDefault(t))
+	}
+	if got := tpl.Parameters["FunctionRoleName"].Default; got != functionRole {
+		t.Errorf("FunctionRoleName's default = %q, want %q", got, functionRole)
+	}
+	role, policy := tpl.Resources["ReaderRole"], tpl.Resources["ReaderPolicy"]
+	if role.Type != "ALIYUN::RAM::Role" || policy.Type != "ALIYUN::RAM::ManagedPolicy" {
+		t.Fatalf("resources = %+v, want ReaderRole (ALIYUN::RAM::Role) and ReaderPolicy (ALIYUN::RAM::ManagedPolicy)", tpl.Resources)
+	}
+	// The trust policy, with the account's and the role's parameters as the placeholder and the name.
+	trust := asJSON(t, role.Properties["AssumeRolePolicyDocument"])
+	trust = strings.ReplaceAll(trust, `{"Fn::Join":["",["acs:ram::",{"Ref":"ManagementAccountId"},":role/",{"Ref":"FunctionRoleName"}]]}`,
+		`"acs:ram::MANAGEMENT_ACCOUNT_ID:role/`+functionRole+`"`)
+	if want := fileJSON(t, "deploy/member-trust-policy.json"); trust != want {
+		t.Errorf("the template's trust policy\n%s\nwant deploy/member-trust-policy.json's\n%s", trust, want)
+	}
+	if got, want := asJSON(t, policy.Properties["PolicyDocument"]), fileJSON(t, "deploy/member-policy.json"); got != want {
+		t.Errorf("the template's policy\n%s\nwant deploy/member-policy.json's\n%s", got, want)
+	}
+}
+
+// asJSON is v (decoded YAML) as compact JSON.
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// fileJSON is the JSON file at path, compact, its objects' keys sorted.
+func fileJSON(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return asJSON(t, v)
+}
+
+// TestPoliciesNameWhatTheCodeCalls runs the function over a Resource Directory against the emulator,
+// with RAM_USERS=* and with named users (one deleted), and checks that every call it made in the
+// management account is an action of deploy/ram-policy.json, and every call in a member one of
+// deploy/member-policy.json (who deleted what is looked up in each account with its credentials); and
+// that each policy allows no action the function never calls.
+func TestPoliciesNameWhatTheCodeCalls(t *testing.T) {
+	const home, member = "1234567890123456", "1000000000000001"
+	cur := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	users := []ramfake.User{{ID: "2073290024939201", Name: "alice", Keys: []ramfake.Key{{AccessKeyID: "LTAI5tPolicyKey000000001",
+		CreateDate: cur.AddDate(-1, 0, 0), RecycleDate: cur.Add(-3 * time.Hour), DeleteDate: cur.Add(29 * 24 * time.Hour)}}}}
+	deleted := []ramfake.RecycledUser{{ID: "2073290024939202", Name: "bob", RecycleDate: cur.Add(-time.Hour), DeleteDate: cur.Add(30 * 24 * time.Hour)}}
+	api := ramfake.New(ramfake.Options{
+		AccountID: home, Users: users, RecycledUsers: deleted,
+		Credentials: map[string]ramfake.Credential{"LTAI5tPolicyCaller000001": {Secret: "policy-test-secret", Role: functionRole}},
+		Accounts: []ramfake.Account{{ID: member, DisplayName: "dev", Users: users, RecycledUsers: deleted,
+			Roles: []ramfake.Role{{Name: memberRoleDefault(t), Trusted: []string{"acs:ram::" + home + ":role/" + functionRole}}}}},
+	})
+	t.Cleanup(api.Close)
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	env := map[string]string{
+		"ACCOUNTS": "*", "FC_ACCOUNT_ID": home, "DRY_RUN": "true", "SCHEDULE": "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
+		"RAM_ENDPOINT": api.URL(), "IMS_ENDPOINT": api.URL(), "STS_ENDPOINT": api.URL(), "RESOURCEMANAGER_ENDPOINT": api.URL(),
+		"ACTIONTRAIL_ENDPOINT":        api.URL(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tPolicyCaller000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "policy-test-secret",
+	}
+	for _, ramUsers := range []string{"*", "alice,bob"} {
+		env["RAM_USERS"] = ramUsers
+		h := build(func(k string) string { return env[k] }, &strings.Builder{}, channels.All).check
+		if h.ConfigErr != nil {
+			t.Fatal(h.ConfigErr)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		res, err := h.Handle(ctx, handler.Invocation{RequestID: "req-policy"}, []byte(`{}`))
+		cancel()
+		if err != nil || len(res.Errors) != 0 || len(res.Accounts) != 2 {
+			t.Fatalf("RAM_USERS=%s: Handle() = %v, errors %+v, accounts %+v; want both accounts read", ramUsers, err, res.Errors, res.Accounts)
+		}
+	}
+	for _, tc := range []struct{ account, policy string }{{home, "deploy/ram-policy.json"}, {member, "deploy/member-policy.json"}} {
+		allowed, _ := policyActions(t, tc.policy)
+		var called []string
+		for action := range api.Stats(tc.account).Calls {
+			called = append(called, ramAction(action))
+		}
+		slices.Sort(called)
+		called = slices.Compact(called)
+		if diff := cmp.Diff(allowed, called); diff != "" {
+			t.Errorf("account %s: %s allows (-) / the function calls (+):\n%s", tc.account, tc.policy, diff)
+		}
+	}
+}
+
+// ramAction is the RAM action of an API action the function calls: RAM's and IMS's are ram:, the others
+// their product's.
+func ramAction(action string) string {
+	switch action {
+	case "AssumeRole":
+		return "sts:" + action
+	case "ListAccounts":
+		return "resourcemanager:" + action
+	case "LookupEvents":
+		return "actiontrail:" + action
+	}
+	return "ram:" + action
+}
