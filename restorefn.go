@@ -22,12 +22,14 @@ import (
 // replyTimeout bounds one POST to a click's response_url.
 const replyTimeout = 3 * time.Second
 
-// newRestore returns the restore handler of cfg: restores in the accounts of reader's calls, audit
-// events to channels, replies through a client with a timeout.
+// newRestore returns the restore handler of cfg: restores in the accounts the alert function reads
+// (ACCOUNTS), through reader's calls, a member's through MEMBER_RESTORE_ROLE_NAME; audit events to
+// channels; replies through a client with a timeout.
 func newRestore(cfg *config.Config, reader *alibaba.Reader, channels []notify.Channel, logger *slog.Logger) (*restore.Handler, error) {
 	return restore.New(restore.Options{
-		Config:     cfg.Restore,
-		Accounts:   &alibaba.RestoreAccounts{Reader: reader, OwnID: cfg.Handler.AccountID, OwnName: cfg.Handler.AccountLabel},
+		Config: cfg.Restore,
+		Accounts: &alibaba.RestoreAccounts{Reader: reader, OwnID: cfg.Handler.AccountID, OwnName: cfg.Handler.AccountLabel,
+			Accounts: cfg.Handler.Accounts, MemberRole: cfg.Restore.MemberRoleName},
 		Auditor:    auditor{channels: channels},
 		Logger:     logger,
 		HTTPClient: &http.Client{Timeout: replyTimeout},
@@ -57,9 +59,10 @@ func (f *function) serveActions() http.Handler {
 	})
 }
 
-// withCaller puts the invocation's account and role credentials in ctx, for alibaba.RestoreAccounts.
+// withCaller puts the invocation's account, role credentials and request ID in ctx, for
+// alibaba.RestoreAccounts.
 func withCaller(ctx context.Context, inv fcruntime.Invocation) context.Context {
-	return alibaba.WithCaller(ctx, alibaba.Caller{AccountID: inv.AccountID, Credentials: credentials(inv)})
+	return alibaba.WithCaller(ctx, alibaba.Caller{AccountID: inv.AccountID, Credentials: credentials(inv), RequestID: inv.RequestID})
 }
 
 // auditor posts the restore handler's audit events to every configured channel as notices: the event's

@@ -210,3 +210,137 @@ func TestRestoreAccounts(t *testing.T) {
 		t.Errorf("%d API calls, want 1: looking an account up calls nothing", n)
 	}
 }
+
+// TestRestoreAccountsMembers: the accounts ACCOUNTS names are served, each member through a session of
+// its restorer role assumed with the caller's credentials and named after the request; a member with
+// no such role, or one that does not trust the caller, is an *restore.AccessError naming the account
+// and the role, with no secret; an account ACCOUNTS does not hold, and with * a member that has not
+// joined, are refused before any call in them.
+func TestRestoreAccountsMembers(t *testing.T) {
+	const restorer, pendingID, otherID = "ak-recycle-alert-restorer", "1000000000000003", "1000000000000009"
+	opts := directoryOptions()
+	opts.Accounts[0].Roles = append(opts.Accounts[0].Roles, ramfake.Role{Name: restorer, Trusted: []string{"acs:ram::" + homeID + ":root"}})
+	opts.Accounts = append(opts.Accounts, ramfake.Account{ID: otherID, DisplayName: "other", Status: "CreateSuccess",
+		Roles: []ramfake.Role{{Name: restorer, Trusted: []string{"acs:ram::" + homeID + ":role/someone-else"}}}})
+	s := startServer(t, opts)
+	r := newDirectoryReader(t, s)
+	ctx := WithCaller(ctx5s(t), Caller{AccountID: homeID, Credentials: stsCreds, RequestID: "1-6759a3c2-4f8e2b1a9d0c"})
+
+	all := &RestoreAccounts{Reader: r, OwnName: "prod", Accounts: []string{"*"}, MemberRole: restorer}
+	acct, err := all.Lookup(ctx, devID)
+	if diff := cmp.Diff(restore.Account{ID: devID, Name: "dev"}, acct); err != nil || diff != "" {
+		t.Fatalf("Lookup(dev) = %v (-want +got):\n%s", err, diff)
+	}
+	rs, err := all.Restorer(ctx, acct)
+	if err != nil {
+		t.Fatalf("Restorer(dev) = %v", err)
+	}
+	if _, err := rs.AccessKeyInBin(ctx, "LTAI5tDanKey000000000001"); err != nil {
+		t.Fatalf("AccessKeyInBin(dan's key) in dev = %v", err)
+	}
+	if err := rs.RestoreAccessKey(ctx, "3073290024939201", "LTAI5tDanKey000000000001"); err != nil {
+		t.Fatalf("RestoreAccessKey(dan's key) in dev = %v", err)
+	}
+	issued := s.IssuedCredentials()
+	if len(issued) != 1 || issued[0].AccountID != devID || issued[0].Role != restorer || issued[0].Session != "ak-recycle-alert-1-6759a3c2-4f8e" {
+		t.Fatalf("issued %+v, want one session of %s in dev, named after the request", issued, restorer)
+	}
+	dev := s.Stats(devID)
+	if want := []ramfake.SeenCredential{{AccessKeyID: issued[0].AccessKeyID, WithToken: true}}; !cmp.Equal(want, dev.SeenCredentials) {
+		t.Errorf("dev's calls were signed with %+v, want the session's %+v", dev.SeenCredentials, want)
+	}
+	if dev.Calls["GetAccessKeyInfoInRecycleBin"] != 1 || dev.Calls["RestoreAccessKeyFromRecycleBin"] != 1 {
+		t.Errorf("dev's calls = %v, want the check and the restore", dev.Calls)
+	}
+	home := s.Stats(homeID)
+	for action := range home.Calls {
+		if action != "ListAccounts" && action != "AssumeRole" {
+			t.Errorf("the home account served %s: nothing but the listing and AssumeRole should touch it", action)
+		}
+	}
+	if u, _ := s.FindUser(devID, "3073290024939201"); len(u.AccessKeys) != 1 {
+		t.Errorf("dan has %d live keys in dev, want the restored one", len(u.AccessKeys))
+	}
+
+	t.Run("the own account is read with the caller's credentials", func(t *testing.T) {
+		acct, err := all.Lookup(ctx, homeID)
+		if diff := cmp.Diff(restore.Account{ID: homeID, Name: "prod"}, acct); err != nil || diff != "" {
+			t.Fatalf("Lookup(own) = %v (-want +got):\n%s", err, diff)
+		}
+		n := s.Calls("AssumeRole")
+		if _, err := all.Restorer(ctx, acct); err != nil || s.Calls("AssumeRole") != n {
+			t.Errorf("Restorer(own) = %v after %d AssumeRole calls, want no error and none", err, s.Calls("AssumeRole")-n)
+		}
+	})
+
+	for _, tt := range []struct {
+		name, account, code string
+	}{
+		{"no restorer role", stagingID, "EntityNotExist.Role"},
+		{"a role that does not trust the caller", otherID, "NoPermission"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			acct, err := all.Lookup(ctx, tt.account)
+			if err != nil {
+				t.Fatalf("Lookup(%s) = %v", tt.account, err)
+			}
+			before := s.Stats(tt.account).Total
+			_, err = all.Restorer(ctx, acct)
+			var ae *restore.AccessError
+			if !errors.As(err, &ae) || ae.AccountID != tt.account || ae.Role != restorer {
+				t.Fatalf("Restorer(%s) = %v (%T), want an *restore.AccessError of %s and %s", tt.account, err, err, tt.account, restorer)
+			}
+			var ce restore.CodedError
+			if !errors.As(err, &ce) || ce.ErrorCode() != tt.code || ce.HTTPStatus() == 0 {
+				t.Errorf("Restorer(%s) = %v, want the code %s with its HTTP status", tt.account, err, tt.code)
+			}
+			if ae.Hint == "" || !strings.Contains(err.Error(), restorer) || !strings.Contains(err.Error(), tt.account) {
+				t.Errorf("Restorer(%s) = %q, want the account, the role and a hint", tt.account, err)
+			}
+			if found := secretsIn(err.Error()); len(found) > 0 {
+				t.Errorf("error %q holds %q", err, found)
+			}
+			if after := s.Stats(tt.account).Total; after != before {
+				t.Errorf("%s served %d calls, want none", tt.account, after-before)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name     string
+		accounts []string
+		id       string
+	}{
+		{"* and a member that has not joined", []string{"*"}, pendingID},
+		{"* and an account outside the directory", []string{"*"}, "9999999999999999"},
+		{"a list without the account", []string{stagingID}, devID},
+		{"a list without the own account", []string{devID}, homeID},
+		{"no ACCOUNTS: the own account only", nil, devID},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &RestoreAccounts{Reader: r, Accounts: tt.accounts, MemberRole: restorer}
+			before, assumed := s.Stats(tt.id).Total, s.Calls("AssumeRole")
+			if _, err := a.Lookup(ctx, tt.id); !errors.Is(err, restore.ErrAccountNotAllowed) {
+				t.Errorf("Lookup(%s) = %v, want ErrAccountNotAllowed", tt.id, err)
+			}
+			if s.Stats(tt.id).Total != before && tt.id != homeID || s.Calls("AssumeRole") != assumed {
+				t.Errorf("Lookup(%s) made calls in that account or assumed a role", tt.id)
+			}
+		})
+	}
+
+	t.Run("a list names its members from the directory, by ID when the listing fails", func(t *testing.T) {
+		a := &RestoreAccounts{Reader: r, Accounts: []string{devID, stagingID}, MemberRole: restorer}
+		if acct, err := a.Lookup(ctx, devID); err != nil || acct != (restore.Account{ID: devID, Name: "dev"}) {
+			t.Errorf("Lookup(dev) = %+v, %v; want dev named", acct, err)
+		}
+		s.SetAccountFault(homeID, "ListAccounts", ramfake.Deny)
+		defer s.SetAccountFault(homeID, "ListAccounts", ramfake.NoFault)
+		if acct, err := a.Lookup(ctx, stagingID); err != nil || acct != (restore.Account{ID: stagingID, Name: stagingID}) {
+			t.Errorf("Lookup(staging), the listing denied = %+v, %v; want staging named by its ID", acct, err)
+		}
+		if _, err := all.Lookup(ctx, devID); err == nil || errors.Is(err, restore.ErrAccountNotAllowed) {
+			t.Errorf("Lookup(dev) with * and the listing denied = %v, want an error that is not a refusal", err)
+		}
+	})
+}

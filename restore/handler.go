@@ -174,7 +174,9 @@ func (h *Handler) Handle(ctx context.Context, req Request) Response {
 		return h.refuse(log, http.StatusUnauthorized, err)
 	}
 	log = log.With("click", c, "accountId", t.AccountID, "userId", t.UserID, "accessKeyId", t.AccessKeyID, "alertId", t.AlertID)
-	acct, err := h.accounts.Lookup(ctx, t.AccountID)
+	lctx, cancel := context.WithDeadline(ctx, start.Add(h.budget))
+	acct, err := h.accounts.Lookup(lctx, t.AccountID)
+	cancel()
 	if errors.Is(err, ErrAccountNotAllowed) {
 		return h.refuse(log, http.StatusUnauthorized, err)
 	}
@@ -254,7 +256,11 @@ func (h *Handler) act(ctx context.Context, log *slog.Logger, start time.Time, c 
 // restore decides and does what the click asks, in the click's account.
 func (h *Handler) restore(ctx, check context.Context, t Target, acct Account) result {
 	r, err := h.accounts.Restorer(check, acct)
-	if err != nil {
+	var ae *AccessError
+	switch {
+	case err != nil && check.Err() == nil && errors.As(err, &ae):
+		return result{note: accessLine(t, ae), err: err}
+	case err != nil:
 		return h.failure(check, t, "", "getting access to account "+acct.ID, err)
 	}
 	if t.IsUser() {

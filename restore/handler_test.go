@@ -686,6 +686,80 @@ func TestMemberAccount(t *testing.T) {
 	}
 }
 
+// TestMemberAccessError: a member whose restorer role cannot be assumed gets an ephemeral note naming
+// the account, the role, Alibaba Cloud's code and what to do; nothing is restored, nothing audited, the
+// button stays; the log line names the account and the role.
+func TestMemberAccessError(t *testing.T) {
+	w := newWorld(t)
+	const role = "ak-recycle-alert-restorer"
+	cause := &restore.APIError{Action: "AssumeRole", Code: "EntityNotExist.Role", Status: http.StatusNotFound,
+		Message: "The role not exists: acs:ram::" + memberAccount + ":role/" + role + "."}
+	w.accounts.Fail(restore.Account{ID: memberAccount, Name: "dev"}, &restore.AccessError{AccountID: memberAccount, Role: role,
+		Hint: "the account has no role of that name: create it there", Err: cause})
+	resp, _ := w.click(t, memberTarget, restoretest.Click{})
+	if resp.Status != http.StatusOK {
+		t.Fatalf("Handle = %+v, want 200 (the person is told through response_url)", resp)
+	}
+	posts := w.slack.Posts()
+	if len(posts) != 1 || posts[0].Reply.ResponseType != "ephemeral" || posts[0].Reply.ReplaceOriginal {
+		t.Fatalf("replies %v, want one ephemeral note", posts)
+	}
+	want := ":warning: Could not restore AccessKey `" + bobKey + "`: the restore function could not assume the role `" + role +
+		"` in account " + memberAccount + ", Alibaba Cloud answered EntityNotExist.Role (HTTP 404): the account has no role of that name: create it there. " +
+		"Nothing was changed; the Restore button still works."
+	if got := posts[0].Reply.Text; got != want {
+		t.Errorf("note = %q\nwant   %q", got, want)
+	}
+	if calls := append(w.member.Calls(), w.own.Calls()...); len(calls) != 0 {
+		t.Errorf("calls %q, want none", calls)
+	}
+	if ev := w.audit.Events(); len(ev) != 0 {
+		t.Errorf("audit events %+v, want none: nothing happened", ev)
+	}
+	logs := w.logs.String()
+	if !strings.Contains(logs, `"msg":"restore failed"`) || !strings.Contains(logs, "assuming the role "+role+" in account "+memberAccount+": AssumeRole: EntityNotExist.Role") {
+		t.Errorf("logs lack the failure naming the account and the role:\n%s", logs)
+	}
+}
+
+// slowLookup is Accounts whose Lookup takes until its context ends.
+type slowLookup struct{ *restoretest.Accounts }
+
+func (s slowLookup) Lookup(ctx context.Context, _ string) (restore.Account, error) {
+	<-ctx.Done()
+	return restore.Account{}, ctx.Err()
+}
+
+// TestLookupBudget: the account's look-up (the directory's listing, for a member) counts toward the
+// budget: one that does not end within it restores nothing and tells the person to click again.
+func TestLookupBudget(t *testing.T) {
+	const budget = 30 * time.Millisecond
+	var slow slowLookup
+	w := newWorld(t, func(o *restore.Options) {
+		slow = slowLookup{o.Accounts.(*restoretest.Accounts)}
+		o.Accounts, o.Budget = slow, budget
+	})
+	done := make(chan restore.Response, 1)
+	go func() {
+		resp, _ := w.click(t, memberTarget, restoretest.Click{})
+		done <- resp
+	}()
+	select {
+	case resp := <-done:
+		if resp.Status != http.StatusOK {
+			t.Errorf("Handle = %+v, want 200", resp)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Handle did not return: the look-up is not bounded by the budget")
+	}
+	if posts := w.slack.Posts(); len(posts) != 1 || !strings.Contains(posts[0].Reply.Text, "Could not look up account "+memberAccount) {
+		t.Errorf("replies %v, want the note that the account could not be looked up", posts)
+	}
+	if calls := w.member.Calls(); len(calls) != 0 || len(slow.Asked()) != 0 {
+		t.Errorf("calls %q, Restorers asked %q; want none", calls, slow.Asked())
+	}
+}
+
 // TestBudget: checks that do not end within the budget change nothing; a restore call, once made, is
 // seen through past the budget, and its outcome is posted before Handle returns.
 func TestBudget(t *testing.T) {

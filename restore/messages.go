@@ -126,6 +126,17 @@ func failedLine(t Target, name, doing, reason string) string {
 		". Nothing was changed; the Restore button still works."
 }
 
+// accessLine is the note of a member account whose restorer role could not be assumed. The account ID
+// and the role name are checked by their character sets; the hint is the alibaba package's own text.
+func accessLine(t Target, e *AccessError) string {
+	line := ":warning: Could not restore " + subject(t, "") + ": the restore function could not assume the role `" + e.Role +
+		"` in account " + e.AccountID + ", " + reason(e)
+	if e.Hint != "" {
+		line += ": " + e.Hint
+	}
+	return line + ". Nothing was changed; the Restore button still works."
+}
+
 func busyLine(t Target) string {
 	return ":hourglass_flowing_sand: Another restore of " + subject(t, "") + " is running: its result will appear in the message."
 }

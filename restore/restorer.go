@@ -63,24 +63,51 @@ type Account struct {
 	// ID is the account ID.
 	ID string
 	// Name is its display name: ACCOUNT_LABEL for the function's own account, the Resource Directory's
-	// name for a member; may be empty.
+	// name for a member, else its ID.
 	Name string
 }
 
 // Accounts resolves the account of a button. The rule it implements: an account that is not one of the
-// accounts the function serves (ACCOUNTS; its own account when that is empty) is refused, and such a
-// click is answered 401 with nothing touched.
+// accounts the function serves (those the alert function reads: ACCOUNTS, or its own account when that
+// is empty) is refused, and such a click is answered 401 with nothing touched.
 type Accounts interface {
 	// Lookup returns the account accountID when restores may run in it, else an error wrapping
-	// ErrAccountNotAllowed. It should call no API for an account of a configured list.
+	// ErrAccountNotAllowed; any other error means it could not tell. It calls no recycle-bin API: at
+	// most the directory's listing, which tells a joined member and names it.
 	Lookup(ctx context.Context, accountID string) (Account, error)
 	// Restorer returns the Restorer of an account Lookup returned: the function's own credentials for
-	// its own account; for a member account, the role MEMBER_RESTORE_ROLE_NAME assumed there.
+	// its own account; for a member account, a session of the role MEMBER_RESTORE_ROLE_NAME there, or an
+	// *AccessError when that role cannot be assumed.
 	Restorer(ctx context.Context, a Account) (Restorer, error)
 }
 
 // ErrAccountNotAllowed is the error (wrapped) of Accounts.Lookup for an account restores may not run in.
 var ErrAccountNotAllowed = errors.New("the account is not one of the accounts this function serves")
+
+// AccessError is the failure of Accounts.Restorer to act in a member account: the role Role could not
+// be assumed in the account AccountID (it does not exist there, does not trust the restore function's
+// role, or STS refused). Its text names the account and the role, never a credential.
+type AccessError struct {
+	// AccountID is the member account.
+	AccountID string
+	// Role is the role's name, MEMBER_RESTORE_ROLE_NAME.
+	Role string
+	// Hint says what to do, for the person who clicked and the log; may be empty.
+	Hint string
+	// Err is the cause: a CodedError when Alibaba Cloud answered.
+	Err error
+}
+
+func (e *AccessError) Error() string {
+	s := "assuming the role " + e.Role + " in account " + e.AccountID + ": " + e.Err.Error()
+	if e.Hint != "" {
+		s += ": " + e.Hint
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *AccessError) Unwrap() error { return e.Err }
 
 // CodedError is an error that carries an API's answer: its error code (EntityNotExist.User) and HTTP
 // status. The Alibaba Cloud SDK's answers have both.

@@ -223,6 +223,7 @@ type Accounts struct {
 	mu       sync.Mutex
 	accounts map[string]restore.Account
 	restorer map[string]restore.Restorer
+	fail     map[string]error
 	asked    []string
 }
 
@@ -237,6 +238,18 @@ func (a *Accounts) Add(acct restore.Account, r restore.Restorer) {
 	defer a.mu.Unlock()
 	a.accounts[acct.ID] = acct
 	a.restorer[acct.ID] = r
+}
+
+// Fail serves account a, whose Restorer fails with err (an *restore.AccessError, for a member whose
+// role cannot be assumed).
+func (a *Accounts) Fail(acct restore.Account, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail == nil {
+		a.fail = map[string]error{}
+	}
+	a.accounts[acct.ID] = acct
+	a.fail[acct.ID] = err
 }
 
 // Lookup returns the account, or ErrAccountNotAllowed for one not added.
@@ -255,6 +268,9 @@ func (a *Accounts) Restorer(_ context.Context, acct restore.Account) (restore.Re
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.asked = append(a.asked, acct.ID)
+	if err := a.fail[acct.ID]; err != nil {
+		return nil, err
+	}
 	r, ok := a.restorer[acct.ID]
 	if !ok {
 		return nil, fmt.Errorf("account %s: %w", acct.ID, restore.ErrAccountNotAllowed)
