@@ -13,7 +13,6 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/config"
 	"github.com/akrecycle/ak-recycle-alert/notify/channels"
-	"github.com/akrecycle/ak-recycle-alert/restore"
 )
 
 // sFile is the part of s.yaml (Serverless Devs, edition 3.0.0) that the tests check.
@@ -437,49 +436,5 @@ func TestSRestoreYaml(t *testing.T) {
 	tr := trig.Resources["akRecycleRestore"].Props.Triggers
 	if len(tr) != 1 || tr[0].TriggerType != "http" || tr[0].TriggerConfig.AuthType != "anonymous" || !slices.Equal(tr[0].TriggerConfig.Methods, []string{"POST"}) {
 		t.Errorf("restore function triggers = %+v, want one http trigger, anonymous, POST", tr)
-	}
-}
-
-// TestPolicyRestore checks the restore function's policy and the member accounts' restorer role: the
-// restore actions (no resource-level permission: "All Resources" in their authorization tables, e.g.
-// https://help.aliyun.com/zh/ram/developer-reference/api-ims-2019-08-15-restoreaccesskeyfromrecyclebin),
-// GetUser on users, and for the function's role alone AssumeRole of the member restorer role; nothing
-// else. The member role trusts the restore function's role.
-func TestPolicyRestore(t *testing.T) {
-	restoreActions := []string{"ram:GetAccessKeyInfoInRecycleBin", "ram:GetUser", "ram:GetUserInRecycleBin",
-		"ram:RestoreAccessKeyFromRecycleBin", "ram:RestoreUserFromRecycleBin"}
-	for _, tt := range []struct {
-		path string
-		want []string
-	}{
-		{"deploy/restore-policy.json", append(slices.Clone(restoreActions), "sts:AssumeRole")},
-		{"deploy/member-restorer-policy.json", restoreActions},
-	} {
-		actions, resources := policyActions(t, tt.path)
-		slices.Sort(tt.want)
-		if !slices.Equal(actions, tt.want) {
-			t.Errorf("%s actions = %v, want exactly %v", tt.path, actions, tt.want)
-		}
-		for _, a := range actions {
-			want := []string{"*"}
-			switch a {
-			case "ram:GetUser":
-				want = []string{"acs:ram:*:*:user/*"}
-			case "sts:AssumeRole":
-				want = []string{"acs:ram:*:*:role/" + restore.DefaultMemberRoleName}
-			}
-			if got := resources[a]; !slices.Equal(got, want) {
-				t.Errorf("%s: %s Resource = %v, want %v", tt.path, a, got, want)
-			}
-		}
-	}
-	p := readPolicy(t, "deploy/member-restorer-trust-policy.json")
-	if len(p.Statement) != 1 {
-		t.Fatalf("deploy/member-restorer-trust-policy.json has %d statements, want 1", len(p.Statement))
-	}
-	s := p.Statement[0]
-	if s.Effect != "Allow" || !slices.Equal(policyList(t, s.Action), []string{"sts:AssumeRole"}) || s.Principal == nil ||
-		!slices.Equal(s.Principal.RAM, []string{"acs:ram::MANAGEMENT_ACCOUNT_ID:role/ak-recycle-alert-restore"}) || s.Principal.Service != nil {
-		t.Errorf("member restorer trust = %s %v %+v, want Allow sts:AssumeRole by the restore function's role", s.Effect, s.Action, s.Principal)
 	}
 }

@@ -60,7 +60,7 @@ var Vars = []Var{
 	{Name: "SLACK_TEAM_ID", RestoreOnly: true, Help: "the Slack workspace ID (`T…`) whose clicks are taken (restore function)"},
 	{Name: "SLACK_APP_ID", RestoreOnly: true, Help: "the Slack app ID (`A…`) whose clicks are taken (restore function)"},
 	{Name: "RESTORE_ALLOWED_USERS", RestoreOnly: true, Help: "comma-separated Slack user IDs (`U…`) who may restore (restore function; required there)"},
-	{Name: "MEMBER_RESTORE_ROLE_NAME", Default: DefaultMemberRoleName, RestoreOnly: true, Help: "the role the restore function assumes in a member account"},
+	{Name: "MEMBER_RESTORE_ROLE_NAME", Default: DefaultMemberRoleName, RestoreOnly: true, Help: "the RAM role the restore function assumes (STS `AssumeRole`) in a member account of `ACCOUNTS` to restore there"},
 }
 
 // ConfigError is an invalid restore configuration: every problem found, each naming its variable.
