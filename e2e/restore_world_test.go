@@ -48,6 +48,8 @@ type restoreWorld struct {
 	*world
 	slack  *restoretest.Slack
 	signer *restore.Signer
+	// proc is the restore function's process, once a door started it.
+	proc *proc
 }
 
 func newRestoreWorld(t *testing.T) *restoreWorld {
@@ -173,7 +175,8 @@ var doors = []door{{"go1", startGo1Door}, {"custom", startCustomDoor}}
 // startGo1Door starts the binary on the go1 runtime: a click is an FC HTTP trigger event, with the
 // invocation's account and role credentials; the answer is the event's HTTP response.
 func startGo1Door(e *restoreWorld) clickFunc {
-	rt, _ := e.startGo1()
+	rt, p := e.startGo1()
+	e.proc = p
 	return func(t *testing.T, req restore.Request) answer {
 		t.Helper()
 		start := time.Now()
@@ -194,7 +197,8 @@ func startGo1Door(e *restoreWorld) clickFunc {
 // startCustomDoor starts `main serve`: a click is Slack's POST /slack/actions, passed through with the
 // headers FC adds (request ID, account, role credentials).
 func startCustomDoor(e *restoreWorld) clickFunc {
-	base, _ := e.startServe()
+	base, p := e.startServe()
+	e.proc = p
 	client := &http.Client{Timeout: maxWait}
 	return func(t *testing.T, req restore.Request) answer {
 		t.Helper()
