@@ -5,8 +5,9 @@
 // not joined yet); local receivers stand in for Slack and the generic webhook, and the built function
 // binary runs its real code path against them with ACCOUNTS=*: it lists the directory, assumes its
 // reader role in each member, and reads every account. It prints each message as a person would see
-// it, then the result; last, a click on a Restore button of the bot token's message, answered by the
-// same binary as the restore function (restore.go).
+// it, then the result; last, clicks on Restore buttons of the bot token's message, answered by the
+// same binary as the restore function (restore.go): alice's key in the management account, then dan's
+// in the member dev, through the restorer role there.
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -36,6 +37,9 @@ const (
 	demoKeyID     = "LTAI5tDemoCallerKey00001"
 	demoKeySecret = "demo-secret-not-real"
 	demoAccount   = "1234567890123456"
+	// The restore function's role credentials: its own role, which the members' restorer roles trust.
+	demoRestoreKeyID     = "LTAI5tDemoRestoreKey0001"
+	demoRestoreKeySecret = "demo-restore-secret-not-real"
 )
 
 func main() {
@@ -70,8 +74,10 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	}
 	// The world's users, deleted users, and the ActionTrail events of the deletions the fixture records.
 	opts := world.Options()
-	// The function's key is its role's, which the members' reader roles trust.
-	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret, Role: "ak-recycle-alert"}}
+	// The function's key is its role's, which the members' reader roles trust; the restore function's
+	// its own role's, which dev's restorer role trusts.
+	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret, Role: "ak-recycle-alert"},
+		demoRestoreKeyID: {Secret: demoRestoreKeySecret, Role: "ak-recycle-alert-restore"}}
 	api := ramfake.New(opts)
 	defer api.Close()
 

@@ -4,7 +4,8 @@ package main
 // token and a Restore button under each alert; a person clicks alice's and confirms; Slack's signed
 // request reaches the restore function (the same binary, on the go1 runtime's fake, as the FC HTTP
 // trigger event FC makes of it), which restores the key in the emulator, updates the message and
-// audits the restore on every channel.
+// audits the restore on every channel. Then a key of the member dev, which the restore function
+// restores there through the restorer role it assumes in dev.
 
 import (
 	"context"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"net/url"
 	"os/exec"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -106,7 +108,7 @@ func restoreClick(bin string, env []string, api *ramfake.Server, world ramfake.W
 		defer cancel()
 		start := time.Now()
 		resp, err := rt.Invoke(ctx, fcfake.Request{Body: restoretest.Event(req, false), AccountID: demoAccount, Timeout: 30 * time.Second,
-			Credentials: fcruntime.Credentials{AccessKeyID: demoKeyID, AccessKeySecret: demoKeySecret}})
+			Credentials: fcruntime.Credentials{AccessKeyID: demoRestoreKeyID, AccessKeySecret: demoRestoreKeySecret}})
 		took := time.Since(start)
 		var r restore.HTTPResponse
 		if err == nil {
@@ -146,8 +148,63 @@ func restoreClick(bin string, env []string, api *ramfake.Server, world ramfake.W
 		fmt.Fprintf(out, "%s", slackText(mustJSON(map[string]any{"text": p[1].Reply.Text, "blocks": p[1].Reply.Blocks})))
 	}
 	fmt.Fprintf(out, "(RestoreAccessKeyFromRecycleBin was called %d time in all.)\n", api.Calls("RestoreAccessKeyFromRecycleBin"))
+
+	// A member's key: the button names dev, and the restore function restores there through the
+	// restorer role it assumes in dev.
+	at = memberActions(blocks, memberAccount)
+	if at < 0 {
+		return fmt.Errorf("the bot's message has no Restore button of an AccessKey in %s", memberAccount)
+	}
+	json.Unmarshal(blocks[at], &button)
+	mv := button.Elements[0].Value
+	fields := strings.Split(mv, ".")
+	memberUser, memberKey := fields[2], fields[3]
+	fmt.Fprintf(out, "\n%s\n4. One click in a member account: a key of dev (%s), restored there through the role ak-recycle-alert-restorer\n%s\n",
+		strings.Repeat("=", 100), memberAccount, strings.Repeat("=", 100))
+	fmt.Fprintf(out, "\n--- Slack (bot token): the alert under dev's heading, as the channel shows it ---\n%s",
+		slackText(mustJSON(map[string]any{"blocks": blocks[at-1 : at+1]})))
+	minted := len(api.IssuedCredentials())
+	homeBefore, devBefore := api.Stats(demoAccount), api.Stats(memberAccount).Total
+	if _, _, err := click("oncall clicks Restore under dev's key and confirms",
+		restoretest.Click{Value: mv, MessageBlocks: posts[0].Reply.Blocks, UserID: demoClicker, UserName: demoClickerName}); err != nil {
+		return err
+	}
+	if p := slack.Posts(); len(p) == 3 {
+		if i := contextFor(p[2].Reply.Blocks, memberKey); i > 0 {
+			fmt.Fprintf(out, "\n--- what the channel shows now ---\n%s", slackText(mustJSON(map[string]any{"blocks": p[2].Reply.Blocks[i-1 : i+1]})))
+		}
+	}
+	fmt.Fprint(out, "\n--- the audit: posted to every channel of the restore function ---")
+	rx.print()
+	for _, c := range api.IssuedCredentials()[minted:] {
+		fmt.Fprintf(out, "\n--- the emulator: STS AssumeRole of %s in account %s, session %s (its credentials are never shown or logged) ---\n", c.Role, c.AccountID, c.Session)
+	}
+	if u, ok := api.FindUser(memberAccount, memberUser); ok {
+		for _, k := range u.AccessKeys {
+			fmt.Fprintf(out, "--- the emulator: %s's AccessKey %s is live again in dev, %s ---\n", u.Name, k.AccessKeyID, k.Status)
+		}
+	}
+	var home []string
+	for action, n := range api.Stats(demoAccount).Calls {
+		if d := n - homeBefore.Calls[action]; d > 0 {
+			home = append(home, fmt.Sprintf("%s %d", action, d))
+		}
+	}
+	sort.Strings(home)
+	fmt.Fprintf(out, "--- the emulator: for this click the management account served only %s; dev served %d calls, signed with the session ---\n",
+		strings.Join(home, ", "), api.Stats(memberAccount).Total-devBefore)
 	stop()
 	fmt.Fprintf(out, "\n--- the restore function's log (stdout on FC) ---\n%s", log.String())
+	// No credential AssumeRole minted may show: not in the log, not in a reply to Slack.
+	shown := log.String()
+	for _, p := range slack.Posts() {
+		shown += string(p.Raw)
+	}
+	for _, c := range api.IssuedCredentials() {
+		if strings.Contains(shown, c.Secret) || strings.Contains(shown, c.Token) {
+			return fmt.Errorf("the restore function's log or a reply holds the secret or the token of the %s session in %s", c.Role, c.AccountID)
+		}
+	}
 	return nil
 }
 
@@ -172,6 +229,29 @@ func with(env []string, set map[string]string) []string {
 func actionsAfter(blocks []json.RawMessage, key string) int {
 	for i := 1; i < len(blocks); i++ {
 		if strings.Contains(string(blocks[i]), `"type":"actions"`) && strings.Contains(string(blocks[i-1]), key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// memberAccount is the member of the demo's directory whose key the demo restores.
+const memberAccount = "1000000000000001"
+
+// memberActions is the index of the first actions block whose Restore button restores an AccessKey in
+// account, or -1. A button's value is v1.<account>.<user>.<AccessKey>.<alert>.<MAC>.
+func memberActions(blocks []json.RawMessage, account string) int {
+	for i := 1; i < len(blocks); i++ {
+		var ab struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				Value string `json:"value"`
+			} `json:"elements"`
+		}
+		if json.Unmarshal(blocks[i], &ab) != nil || ab.Type != "actions" || len(ab.Elements) != 1 {
+			continue
+		}
+		if f := strings.Split(ab.Elements[0].Value, "."); len(f) == 6 && f[1] == account && f[3] != "" {
 			return i
 		}
 	}
