@@ -21,12 +21,15 @@
 //     the request's timestamp is within five minutes of the clock;
 //  2. decodes the payload (ParseClick) and checks team.id and api_app_id against SLACK_TEAM_ID and
 //     SLACK_APP_ID, and the button value's HMAC;
-//  3. looks the account up (Accounts.Lookup): one this function does not serve is refused;
+//  3. looks the account up (Accounts.Lookup): one this function does not serve (not one of the accounts
+//     the alert function reads, ACCOUNTS; with *, a member that has not joined the Resource Directory)
+//     is refused;
 //  4. checks the response_url: Slack's hooks.slack.com, or the host of SLACK_API_URL when set;
 //  5. checks the Slack user against RESTORE_ALLOWED_USERS: anyone else gets an ephemeral "not allowed",
 //     and nothing is called;
 //  6. re-checks the bin in the button's account (Accounts.Restorer: the function's own credentials, or
-//     MEMBER_RESTORE_ROLE_NAME assumed in a member account): the key must still be in the recycle bin of
+//     a session of MEMBER_RESTORE_ROLE_NAME assumed in a member account, whose failure, an AccessError,
+//     is told to the clicker naming the account and the role): the key must still be in the recycle bin of
 //     the user the button names (GetAccessKeyInfoInRecycleBin), the user still in the user recycle bin
 //     (GetUserInRecycleBin);
 //  7. restores it (RestoreAccessKeyFromRecycleBin, RestoreUserFromRecycleBin);
