@@ -227,7 +227,7 @@ func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	h.Reader, h.Directory = reader, reader
-	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
+	if h.Trail, err = reader.Trail(rc.ActionTrailEndpoint); err != nil {
 		return err
 	}
 	if h.Channels, err = cfg.NewChannels(client); err != nil {
