@@ -252,7 +252,7 @@ func (f *function) wire(cfg *config.Config) error {
 	}
 	h := f.check
 	h.Reader, h.Directory = reader, reader
-	if h.Trail, err = alibaba.NewTrail(rc); err != nil {
+	if h.Trail, err = reader.Trail(rc.ActionTrailEndpoint); err != nil {
 		return err
 	}
 	if h.Channels, err = cfg.NewChannels(client); err != nil {

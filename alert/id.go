@@ -46,14 +46,26 @@ func idFields(accountID string, ev Event, subject string, deleteDate time.Time, 
 }
 
 // MessageID returns a run's message id, the generic webhook's webhook-id: msg_ and the first 32 hex
-// digits of a SHA-256 over the account ID, mode, window and the sorted alert ids, and the request ID when
-// it is not empty (callers pass it for manual invocations only, so a retried timer run repeats its id).
-func MessageID(accountID, mode string, w Window, alertIDs []string, requestID string) string {
+// digits of a SHA-256 over the account ID, mode, window, the sorted IDs of the accounts read (unless
+// the run read the account accountID alone, whose ids stay as they were before runs read several), the
+// sorted alert ids, and the request ID when it is not empty (callers pass it for manual invocations
+// only, so a retried timer run repeats its id). Two shards of one schedule, runs over different
+// accounts, thus never share an id, even without an alert.
+func MessageID(accountID, mode string, w Window, accounts, alertIDs []string, requestID string) string {
 	f := newFields("ak-recycle-alert/message/v1")
 	f.add(accountID)
 	f.add(mode)
 	f.add(stamp(w.From))
 	f.add(stamp(w.To))
+	if !(len(accounts) == 0 || len(accounts) == 1 && accounts[0] == accountID) {
+		read := slices.Clone(accounts)
+		slices.Sort(read)
+		f.add("accounts")
+		f.add(strconv.Itoa(len(read)))
+		for _, id := range read {
+			f.add(id)
+		}
+	}
 	ids := slices.Clone(alertIDs)
 	slices.Sort(ids)
 	f.add(strconv.Itoa(len(ids)))

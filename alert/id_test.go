@@ -68,12 +68,20 @@ func TestIDDistinct(t *testing.T) {
 func TestMessageID(t *testing.T) {
 	w := Window{From: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	ids := []string{"alrt_b", "alrt_a", "alrt_c"}
-	base := MessageID("1", ModeCrossing, w, ids, "")
+	base := MessageID("1", ModeCrossing, w, nil, ids, "")
 	if !messageIDPattern.MatchString(base) {
 		t.Fatalf("MessageID(...) = %q, want msg_ and 32 hex digits", base)
 	}
-	if got := MessageID("1", ModeCrossing, w, []string{"alrt_c", "alrt_a", "alrt_b"}, ""); got != base {
+	if got := MessageID("1", ModeCrossing, w, nil, []string{"alrt_c", "alrt_a", "alrt_b"}, ""); got != base {
 		t.Errorf("MessageID with the ids in another order = %q, want %q", got, base)
+	}
+	// A run of its own account alone keeps the id it had before runs read several accounts; the
+	// accounts read are one set, in any order.
+	if got := MessageID("1", ModeCrossing, w, []string{"1"}, ids, ""); got != base {
+		t.Errorf("MessageID of the own account alone = %q, want %q", got, base)
+	}
+	if a, b := MessageID("1", ModeCrossing, w, []string{"2", "1"}, ids, ""), MessageID("1", ModeCrossing, w, []string{"1", "2"}, ids, ""); a != b {
+		t.Errorf("MessageID with the accounts in another order = %q, want %q", a, b)
 	}
 	if ids[0] != "alrt_b" {
 		t.Errorf("MessageID sorted its argument: ids = %q", ids)
@@ -82,13 +90,16 @@ func TestMessageID(t *testing.T) {
 		name string
 		id   string
 	}{
-		{"account", MessageID("2", ModeCrossing, w, ids, "")},
-		{"mode", MessageID("1", ModeDigest, w, ids, "")},
-		{"window", MessageID("1", ModeCrossing, Window{From: w.From, To: w.To.Add(time.Second)}, ids, "")},
-		{"fewer ids", MessageID("1", ModeCrossing, w, ids[:2], "")},
-		{"no ids", MessageID("1", ModeCrossing, w, nil, "")},
-		{"request id", MessageID("1", ModeCrossing, w, ids, "req-1")},
-		{"request id as an alert id", MessageID("1", ModeCrossing, w, append(ids[:3:3], "req-1"), "")},
+		{"account", MessageID("2", ModeCrossing, w, nil, ids, "")},
+		{"mode", MessageID("1", ModeDigest, w, nil, ids, "")},
+		{"window", MessageID("1", ModeCrossing, Window{From: w.From, To: w.To.Add(time.Second)}, nil, ids, "")},
+		{"fewer ids", MessageID("1", ModeCrossing, w, nil, ids[:2], "")},
+		{"no ids", MessageID("1", ModeCrossing, w, nil, nil, "")},
+		{"request id", MessageID("1", ModeCrossing, w, nil, ids, "req-1")},
+		{"request id as an alert id", MessageID("1", ModeCrossing, w, nil, append(ids[:3:3], "req-1"), "")},
+		{"accounts read", MessageID("1", ModeCrossing, w, []string{"1", "2"}, ids, "")},
+		{"other accounts read", MessageID("1", ModeCrossing, w, []string{"1", "3"}, ids, "")},
+		{"another account alone", MessageID("1", ModeCrossing, w, []string{"2"}, ids, "")},
 	}
 	seen := map[string]string{base: "base"}
 	for _, tt := range tests {

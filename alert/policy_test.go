@@ -226,7 +226,7 @@ func invoke(s *schedule.Schedule, trigger time.Time, wd world, p Policy) run {
 	for i, a := range alerts {
 		ids[i] = a.ID
 	}
-	return run{trigger: trigger, times: times, alerts: alerts, msgID: MessageID(p.AccountID, p.Mode, w, ids, "")}
+	return run{trigger: trigger, times: times, alerts: alerts, msgID: MessageID(p.AccountID, p.Mode, w, nil, ids, "")}
 }
 
 // delivery is an alert as the oracle predicts it: which key (or user: "user:" and its ID), why, and in

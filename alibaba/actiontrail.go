@@ -118,14 +118,22 @@ type Trail struct {
 	pacers map[string]*pacer // by account ID
 }
 
-// NewTrail checks cfg as New does, and its ActionTrailEndpoint, and returns a Trail.
+// NewTrail checks cfg as New does, and its ActionTrailEndpoint, and returns a Trail with a Reader of its
+// own. A function that reads the bins too makes its Trail with Reader.Trail, to share the bound on calls.
 func NewTrail(cfg Config) (*Trail, error) {
 	r, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
+	return r.Trail(cfg.ActionTrailEndpoint)
+}
+
+// Trail returns a Trail of the ActionTrail endpoint (empty: DefaultActionTrailEndpoint) whose look-ups
+// are calls of r: they share its MaxCalls with its Reads, its retries and its redaction.
+func (r *Reader) Trail(endpoint string) (*Trail, error) {
 	t := &Trail{r: r, api: api{product: "Actiontrail", version: "2020-07-06"}, paceSpan: lookupSpan, pacers: map[string]*pacer{}}
-	if t.api.scheme, t.api.host, err = endpointOr(cfg.ActionTrailEndpoint, DefaultActionTrailEndpoint); err != nil {
+	var err error
+	if t.api.scheme, t.api.host, err = endpointOr(endpoint, DefaultActionTrailEndpoint); err != nil {
 		return nil, fmt.Errorf("alibaba: ActionTrail %w", err)
 	}
 	return t, nil

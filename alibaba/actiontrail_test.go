@@ -418,3 +418,27 @@ func TestNewTrailEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailSharesTheReadersCalls: a Trail made with Reader.Trail holds one of the Reader's call slots
+// for each LookupEvents call, so that the look-ups and the reads together stay within MaxCalls.
+func TestTrailSharesTheReadersCalls(t *testing.T) {
+	s := trailServer(t, nil, func(o *ramfake.Options) { o.Latency = 20 * time.Millisecond })
+	r := newReader(t, s, Config{MaxCalls: 1})
+	tr, err := r.Trail(s.URL())
+	if err != nil {
+		t.Fatalf("Trail() = %v", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { read(t, r, akCreds, "*") })
+	for range 2 {
+		wg.Go(func() {
+			if _, err := lookup(t, tr, akCreds, lastDay(alert.EventDeleteAccessKey)); err != nil {
+				t.Errorf("Lookup() = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if s.Calls("LookupEvents") != 2 || s.MaxConcurrency() != 1 {
+		t.Errorf("LookupEvents calls %d, calls in flight at most %d; want 2 and 1 (MaxCalls)", s.Calls("LookupEvents"), s.MaxConcurrency())
+	}
+}

@@ -1,9 +1,15 @@
 package alibaba
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +85,39 @@ func TestListAccountsPages(t *testing.T) {
 	}
 	if dir.Calls != 3 || s.Calls("ListAccounts") != 3 {
 		t.Errorf("ListAccounts() made %d calls (server: %d), want 3 pages of 100", dir.Calls, s.Calls("ListAccounts"))
+	}
+}
+
+// TestListAccountsShortListing: a listing whose last page is short of its TotalCount (a directory that
+// shrank while it was listed, or an answer that lies) keeps what it listed and says how many are missing.
+func TestListAccountsShortListing(t *testing.T) {
+	opts := serverOptions(nil)
+	opts.Accounts = ramfake.SyntheticAccounts(98, 0, now, homeID) // 99 with the management account
+	s := startServer(t, opts)
+	target, err := url.Parse(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error { // the answer claims 250 accounts
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		b = bytes.Replace(b, []byte(`"TotalCount":99`), []byte(`"TotalCount":250`), 1)
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		r.Header.Del("Content-Length")
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	dir, err := newReader(t, s, Config{ResourceManagerEndpoint: front.URL}).ListAccounts(context.Background(), akCreds)
+	if err != nil {
+		t.Fatalf("ListAccounts() = %v", err)
+	}
+	want := []string{"ListAccounts listed 99 of the 250 accounts its TotalCount gives: the others are not read this run"}
+	if len(dir.Accounts) != 99 || !cmp.Equal(want, dir.Problems) {
+		t.Errorf("ListAccounts() = %d accounts, problems %q; want 99 and %q", len(dir.Accounts), dir.Problems, want)
 	}
 }
 

@@ -156,6 +156,14 @@ func (l *loader) handler() handler.Settings {
 			l.bad("ACCOUNTS", "%v", err)
 		}
 		s.Accounts = accounts
+		// ACCOUNTS tells the own account from the members by this ID: a wrong one would read the own
+		// account through a member role and put a wrong ID on its alerts. (FC passes the ID with every
+		// invocation too; this is the command line's.)
+		if id := s.AccountID; id != "" {
+			if !alibaba.ValidAccountID(id) {
+				l.bad("FC_ACCOUNT_ID", "%s is not an account ID (16 digits), which ACCOUNTS needs to tell the function's own account from the members", excerpt.Quote(id))
+			}
+		}
 	}
 	s.MemberRole = defaultMemberRole
 	if v := l.get("MEMBER_ROLE_NAME"); v != "" {

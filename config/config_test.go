@@ -125,6 +125,7 @@ func TestLoadErrors(t *testing.T) {
 		{"short account", environ("ACCOUNTS", "1000000000000001,12345"), []string{`ACCOUNTS: entry "12345" is not an account ID (16 digits)`}},
 		{"star among accounts", environ("ACCOUNTS", "*,1000000000000001"), []string{"ACCOUNTS: * (every account of the Resource Directory) must be the only entry"}},
 		{"empty account", environ("ACCOUNTS", "1000000000000001,"), []string{"ACCOUNTS: entry 2 is empty"}},
+		{"own account ID malformed", environ("ACCOUNTS", "*", "FC_ACCOUNT_ID", "12x"), []string{`FC_ACCOUNT_ID: "12x" is not an account ID (16 digits), which ACCOUNTS needs to tell the function's own account from the members`}},
 		{"bad role name", environ("MEMBER_ROLE_NAME", "reader/admin"), []string{`MEMBER_ROLE_NAME: "reader/admin" is not a RAM role name`}},
 		{"bad STS endpoint", environ("STS_ENDPOINT", "https://u:XOXSECRET@sts.aliyuncs.com"), []string{"STS_ENDPOINT: endpoint must not contain user info"}},
 		{"bad Resource Manager endpoint", environ("RESOURCEMANAGER_ENDPOINT", "http://resourcemanager.aliyuncs.com"), []string{"RESOURCEMANAGER_ENDPOINT:"}},

@@ -96,24 +96,43 @@ func (h *Handler) planAccounts(ctx context.Context, inv Invocation, s Settings, 
 		return nil, &RejectedError{errors.New("ACCOUNTS is set but the function has no access to the Resource Directory")}
 	}
 	p := &plan{}
-	if len(s.Accounts) == 1 && s.Accounts[0] == "*" {
+	directory := len(s.Accounts) == 1 && s.Accounts[0] == "*"
+	switch {
+	case directory && onlyOwn(override, own.id):
+		// The own account needs no listing: a listing that fails does not keep it from being read.
+		p.accounts = []account{own}
+	case directory:
 		if err := h.listDirectory(ctx, inv, own, p); err != nil && override != nil {
 			return nil, &runError{Summary: "checking the event's accounts: " + err.Error()}
 		}
-	} else {
+	default:
 		p.explicit(own, s.Accounts)
-		if len(p.accounts) > 1 || !p.accounts[0].own {
-			p.names = h.lookUpNames(ctx, inv)
-		}
 	}
 	if override != nil {
 		var err error
-		if p.accounts, err = p.only(override, s.Accounts[0] == "*"); err != nil {
+		if p.accounts, err = p.only(override, directory); err != nil {
 			return nil, &RejectedError{err}
 		}
 	}
+	// The names of an explicit list's members are looked up only once the event is known to be good.
+	if !directory && (len(p.accounts) > 1 || !p.accounts[0].own) {
+		p.names = h.lookUpNames(ctx, inv)
+	}
 	p.multi = len(p.accounts) > 1
 	return p, nil
+}
+
+// onlyOwn reports whether an accounts override names the function's own account and nothing else.
+func onlyOwn(override []string, own string) bool {
+	if len(override) == 0 {
+		return false
+	}
+	for _, id := range override {
+		if id != own {
+			return false
+		}
+	}
+	return true
 }
 
 // listDirectory plans ACCOUNTS=*: the own account, then every member the directory lists as joined
@@ -130,8 +149,13 @@ func (h *Handler) listDirectory(ctx context.Context, inv Invocation, own account
 		return err
 	}
 	p.warnings = append(p.warnings, dir.Problems...)
+	seen := map[string]bool{}
 	for _, a := range dir.Accounts {
 		switch {
+		case seen[a.ID]:
+			// A listing paged by number can show an account twice when the directory changes between
+			// two pages: it is read once.
+			p.warnings = append(p.warnings, fmt.Sprintf("ListAccounts listed account %s more than once: it is read once", a.ID))
 		case a.ID == own.id:
 			if p.accounts[0].name == "" {
 				p.accounts[0].name = a.Name
@@ -139,8 +163,9 @@ func (h *Handler) listDirectory(ctx context.Context, inv Invocation, own account
 		case a.Joined():
 			p.accounts = append(p.accounts, account{id: a.ID, name: a.Name})
 		default:
-			h.Logger.DebugContext(ctx, "member skipped: it has not joined the Resource Directory", "account", a.ID, "status", a.Status)
+			h.Logger.InfoContext(ctx, "member skipped: it has not joined the Resource Directory", "account", a.ID, "status", a.Status)
 		}
+		seen[a.ID] = true
 	}
 	return nil
 }

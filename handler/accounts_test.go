@@ -64,6 +64,13 @@ func (d *fakeDirectory) AssumeRole(_ context.Context, creds *alibaba.Credentials
 	return memberCreds(account), nil
 }
 
+// listed is how many times the directory was listed.
+func (d *fakeDirectory) listed() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lists
+}
+
 // directory is the fake Resource Directory: the management account (the function's own), dev and
 // staging (joined), pending (not joined).
 func directory() *fakeDirectory {
@@ -284,6 +291,9 @@ func TestHandleAccountsOverride(t *testing.T) {
 			if tt.accounts == nil {
 				h.Settings.Accounts = nil
 			}
+			var spawned sync.WaitGroup // the goroutines the run started: waited for before the calls are counted
+			h.Go = func(_ context.Context, fn func()) { spawned.Go(fn) }
+			defer spawned.Wait()
 			inv := tt.inv
 			if inv.Credentials == nil {
 				inv = Invocation{RequestID: "req-1", AccountID: ownID, Credentials: ownCreds}
@@ -294,8 +304,13 @@ func TestHandleAccountsOverride(t *testing.T) {
 				if !errors.As(err, &rejected) || !strings.Contains(err.Error(), tt.reject) || res != nil {
 					t.Fatalf("Handle(%s) = %v, %v; want a rejection saying %q", tt.event, res, err, tt.reject)
 				}
+				spawned.Wait()
 				if len(r.read) != 0 || len(d.assumed) != 0 {
 					t.Errorf("a rejected event read %v, assumed %v; want nothing", r.read, d.assumed)
+				}
+				// With *, the listing is what checks the override; with a list, nothing is called.
+				if wantLists := map[bool]int{true: 1}[len(tt.accounts) == 1 && tt.accounts[0] == "*"]; d.listed() > wantLists {
+					t.Errorf("a rejected event listed the directory %d times, want at most %d", d.listed(), wantLists)
 				}
 				return
 			}
@@ -439,4 +454,45 @@ func TestHandleAccountsDeleters(t *testing.T) {
 			t.Errorf("alert %s of %s: deletedBy %+v, want dev-admin", a.AccessKeyID, a.AccountID, a.DeletedBy)
 		}
 	}
+}
+
+// TestHandleAccountsListingQuirks: an account the directory lists twice (a listing paged by number, the
+// directory changing between pages) is read once, with a warning; an override of the own account alone
+// reads it without listing the directory, so a listing that would fail cannot keep it from being read.
+func TestHandleAccountsListingQuirks(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	inv := Invocation{RequestID: "req-1", AccountID: ownID, Credentials: ownCreds}
+
+	t.Run("listed twice", func(t *testing.T) {
+		r := &accountsReader{scans: accountScans(cur)}
+		d := directory()
+		d.dir.Accounts = append(d.dir.Accounts, alibaba.Account{ID: devID, Name: "dev", Status: "CreateSuccess"})
+		h, _ := newAccountsHandler(t, accountSettings(t, "*"), r, d)
+		res, err := h.Handle(context.Background(), inv, []byte(`{"mode":"digest"}`))
+		if err != nil {
+			t.Fatalf("Handle = %v", err)
+		}
+		if diff := cmp.Diff([]string{"STS." + devID, "STS." + stagingID, "STS.own"}, sorted(r.read)); diff != "" {
+			t.Errorf("accounts read with (-want +got):\n%s", diff)
+		}
+		if len(res.Accounts) != 3 || !slices.ContainsFunc(res.Warnings, func(w string) bool {
+			return strings.Contains(w, "ListAccounts listed account "+devID+" more than once")
+		}) {
+			t.Errorf("result accounts %d, warnings %q; want 3 accounts and a warning of dev listed twice", len(res.Accounts), res.Warnings)
+		}
+	})
+
+	t.Run("own account alone, listing failing", func(t *testing.T) {
+		r := &accountsReader{scans: accountScans(cur)}
+		d := directory()
+		d.listErr = &alibaba.APIError{Code: "ServiceUnavailable", Message: "ListAccounts: try again later", Transient: true}
+		h, _ := newAccountsHandler(t, accountSettings(t, "*"), r, d)
+		res, err := h.Handle(context.Background(), inv, []byte(`{"accounts":["`+ownID+`"]}`))
+		if err != nil {
+			t.Fatalf("Handle = %v", err)
+		}
+		if diff := cmp.Diff([]string{"STS.own"}, r.read); diff != "" || d.listed() != 0 || len(res.Errors) != 0 {
+			t.Errorf("read %v (diff %s), listed %d times, errors %+v; want the own account read, no listing, no error", r.read, diff, d.listed(), res.Errors)
+		}
+	})
 }

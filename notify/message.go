@@ -25,6 +25,7 @@ package notify
 // account. A run of one account has no heading, and reads as it always did.
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -39,8 +40,13 @@ import (
 // result carry them all).
 const MaxListedKeys = 100
 
-// maxErrorNames is how many user names an error group lists; the others are counted.
+// maxErrorNames is how many user (or account) names an error group lists; the others are counted.
 const maxErrorNames = 10
+
+// maxErrorGroups is how many error groups a message shows: the others are folded into one last line
+// that counts them, so that the errors of a run over many accounts cannot push its warnings, or
+// anything else, out of a channel's size limit.
+const maxErrorGroups = 10
 
 // maxHint and maxAccountHint are how many characters of its first error's message an error group
 // shows: of a user's, and of an account's that could not be read at all, which ends with what to do.
@@ -65,6 +71,8 @@ type Message struct {
 	// Accounts are the run's accounts as headings name them ("dev (1000000000000001)"), in the order it
 	// read them, when it read more than one; else nil, and the message has no headings.
 	Accounts []string
+	// AccountsRead counts the accounts of Accounts that could be read (the others are error groups).
+	AccountsRead int
 	// Checked is the time of this check (the window's end) in the report's zone.
 	Checked string
 	// Next is the time of the next check in the report's zone.
@@ -84,7 +92,9 @@ type Message struct {
 	RestUsers int
 	// Total counts every alert (len(Keys) + Rest).
 	Total int
-	// ErrorGroups are the unreadable users grouped by error code, largest group first.
+	// ErrorGroups are the unreadable users grouped by account and error code (the accounts that could
+	// not be read at all grouped by error code), in the order of the accounts, largest group first; at
+	// most maxErrorGroups, the last of which may fold the others.
 	ErrorGroups []ErrorGroup
 	// Warnings are the run's warnings, said in the first part.
 	Warnings []string
@@ -174,12 +184,19 @@ type ErrorGroup struct {
 	Account string
 	// Code is the API error code ("NoPermission").
 	Code string
-	// Count is how many users failed with it.
+	// Count is how many users failed with it; for accounts that could not be read at all (Accounts
+	// set), how many accounts.
 	Count int
 	// Users are up to 10 of their names (as configured).
 	Users []string
-	// Hint is the first user's (scrubbed) message, shortened.
+	// Accounts are up to 10 of the accounts that could not be read at all with Code, as headings name
+	// them, when there are several; Users and Account are then empty.
+	Accounts []string
+	// Hint is the first user's (or account's) scrubbed message, shortened.
 	Hint string
+	// Folded, when not zero, makes this the line that counts the groups beyond maxErrorGroups: Folded
+	// groups of Count users (and FoldedAccounts accounts) in all.
+	Folded, FoldedAccounts int
 }
 
 // NewMessage builds the message for r. Alerts are ordered most urgent first whatever their order in r;
@@ -229,6 +246,7 @@ func NewMessage(r *alert.Report) *Message {
 		m.Keys = append(m.Keys, newKeyItem(a, loc))
 	}
 	m.ErrorGroups = groupErrors(r.Errors, names, r.Accounts)
+	m.AccountsRead = len(r.Accounts) - sum(unreadAccounts(r.Errors))
 	m.Headline = headline(r)
 	return m
 }
@@ -262,7 +280,7 @@ func headline(r *alert.Report) string {
 	if r.Mode == alert.ModeDigest {
 		where := ""
 		if len(r.Accounts) > 1 {
-			where = " in " + plural(len(r.Accounts), "account", "accounts")
+			where = " in " + accountsRead(len(r.Accounts)-sum(unreadAccounts(r.Errors)), len(r.Accounts))
 		}
 		if n == 0 {
 			return fmt.Sprintf("Digest: no AccessKey in the recycle bin of %s%s%s", plural(r.UsersChecked, "user", "users"), deleted, where)
@@ -517,6 +535,7 @@ func plural(n int, one, many string) string {
 func groupErrors(errs []alert.UserError, names map[string]string, accounts []alert.AccountSummary) []ErrorGroup {
 	var groups []ErrorGroup
 	index := map[[2]string]int{}
+	unread := unreadAccounts(errs)
 	for _, e := range errs {
 		code := e.Code
 		if code == "" {
@@ -529,19 +548,33 @@ func groupErrors(errs []alert.UserError, names map[string]string, accounts []ale
 				acct = accountText(e.Account, "")
 			}
 		}
-		i, ok := index[[2]string{acct, code}]
+		whole := acct != "" && e.User == "*"
+		k := [2]string{acct, code}
+		if whole && unread[code] > 1 {
+			k = [2]string{"*", code} // the accounts that failed alike share one line
+		}
+		i, ok := index[k]
 		if !ok {
 			i = len(groups)
-			index[[2]string{acct, code}] = i
+			index[k] = i
 			limit := maxHint
-			if acct != "" && e.User == "*" {
+			if whole {
 				limit = maxAccountHint // the account's error says what to do about it
 			}
-			groups = append(groups, ErrorGroup{Account: acct, Code: code, Hint: shorten(e.Message, limit)})
+			g := ErrorGroup{Account: acct, Code: code, Hint: shorten(e.Message, limit)}
+			if k[0] == "*" {
+				g.Account = ""
+			}
+			groups = append(groups, g)
 		}
 		g := &groups[i]
 		g.Count++
-		if len(g.Users) < maxErrorNames {
+		switch {
+		case k[0] == "*":
+			if len(g.Accounts) < maxErrorNames {
+				g.Accounts = append(g.Accounts, acct)
+			}
+		case len(g.Users) < maxErrorNames:
 			g.Users = append(g.Users, e.User)
 		}
 	}
@@ -550,12 +583,56 @@ func groupErrors(errs []alert.UserError, names map[string]string, accounts []ale
 		order[names[a.AccountID]] = i
 	}
 	sort.SliceStable(groups, func(i, j int) bool {
+		// The accounts that could not be read come first, most of them first; then each account's.
+		if ai, aj := len(groups[i].Accounts) > 0, len(groups[j].Accounts) > 0; ai != aj || ai {
+			return ai && (!aj || groups[i].Count > groups[j].Count)
+		}
 		if oi, oj := order[groups[i].Account], order[groups[j].Account]; oi != oj {
 			return oi < oj
 		}
 		return groups[i].Count > groups[j].Count
 	})
+	if len(groups) > maxErrorGroups {
+		fold := ErrorGroup{Folded: len(groups) - maxErrorGroups + 1}
+		for _, g := range groups[maxErrorGroups-1:] {
+			if len(g.Accounts) > 0 || g.Account != "" && g.Count == 1 && g.Users[0] == "*" {
+				fold.FoldedAccounts += g.Count
+			} else {
+				fold.Count += g.Count
+			}
+		}
+		groups = append(groups[:maxErrorGroups-1], fold)
+	}
 	return groups
+}
+
+// unreadAccounts counts, by error code, the accounts that could not be read at all (an error of user
+// "*" naming its account).
+func unreadAccounts(errs []alert.UserError) map[string]int {
+	n := map[string]int{}
+	for _, e := range errs {
+		if e.Account != "" && e.User == "*" {
+			n[cmp.Or(e.Code, "Unknown")]++
+		}
+	}
+	return n
+}
+
+// sum adds up the counts of n.
+func sum(n map[string]int) int {
+	t := 0
+	for _, v := range n {
+		t += v
+	}
+	return t
+}
+
+// accountsRead is "3 accounts", or "2 of 3 accounts" when some could not be read.
+func accountsRead(read, all int) string {
+	if read < all {
+		return fmt.Sprintf("%d of %s", read, plural(all, "account", "accounts"))
+	}
+	return plural(all, "account", "accounts")
 }
 
 // shorten cuts s to at most n runes, on one line, marking a cut with "…".
@@ -573,6 +650,26 @@ func shorten(s string, n int) string {
 // could not be read at all "staging (1000000000000002): EntityNotExist.Role: the account could not be
 // read (hint)". The account, code, names and hint are as they came: a format escapes the line.
 func (g ErrorGroup) Text() string {
+	if g.Folded > 0 {
+		var what []string
+		if g.FoldedAccounts > 0 {
+			what = append(what, plural(g.FoldedAccounts, "account", "accounts")+" not read")
+		}
+		if g.Count > 0 {
+			what = append(what, plural(g.Count, "user", "users")+" not read")
+		}
+		return fmt.Sprintf("%s more (%s): the generic webhook and this run's logged result list every error", plural(g.Folded, "error group", "error groups"), strings.Join(what, ", "))
+	}
+	if len(g.Accounts) > 0 {
+		s := fmt.Sprintf("%s, %s could not be read: %s", g.Code, plural(g.Count, "account", "accounts"), strings.Join(g.Accounts, ", "))
+		if more := g.Count - len(g.Accounts); more > 0 {
+			s += fmt.Sprintf(" and %d more", more)
+		}
+		if g.Hint != "" {
+			s += " (" + g.Hint + ")"
+		}
+		return s
+	}
 	if g.Account != "" && g.Count == 1 && g.Users[0] == "*" {
 		s := g.Account + ": " + g.Code + ": the account could not be read"
 		if g.Hint != "" {
@@ -654,7 +751,7 @@ func (p Part) Context() string {
 	}
 	if m.Accounts != nil {
 		s[0] = "Accounts " + p.Where()
-		s[3] += " in " + plural(len(m.Accounts), "account", "accounts")
+		s[3] += " in " + accountsRead(m.AccountsRead, len(m.Accounts))
 	}
 	if m.RecycledUsers > 0 {
 		s[len(s)-1] += ", " + plural(m.RecycledUsers, "deleted user", "deleted users") + " watched"
@@ -690,14 +787,24 @@ func (p Part) Where() string {
 	for _, k := range p.Keys {
 		add(k.Account)
 	}
+	unnamed := 0 // the accounts of error groups that do not name them all
 	for _, g := range p.Errors() {
-		add(g.Account)
+		if g.Account != "" {
+			add(g.Account)
+		}
+		for _, a := range g.Accounts {
+			add(a)
+		}
+		if len(g.Accounts) > 0 {
+			unnamed += g.Count - len(g.Accounts)
+		}
+		unnamed += g.FoldedAccounts
 	}
 	if len(names) == 0 {
 		names = m.Accounts
 	}
-	if len(names) > maxNamedAccounts {
-		return strings.Join(names[:maxNamedAccounts], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNamedAccounts)
+	if more := len(names) - min(len(names), maxNamedAccounts) + unnamed; more > 0 {
+		return strings.Join(names[:min(len(names), maxNamedAccounts)], ", ") + fmt.Sprintf(" and %d more", more)
 	}
 	return strings.Join(names, ", ")
 }

@@ -391,7 +391,7 @@ func TestMessageAccounts(t *testing.T) {
 		{"headline", m.Headline, "1 deleted RAM user and 3 RAM AccessKeys in the recycle bin need attention in 2 of 4 accounts"},
 		{"account", m.Account, "4 accounts"},
 		{"context", parts[0].Context(), "Accounts dev (1000000000000001), prod (1234567890123456), staging (1000000000000002) · checked 2026-11-30 17:00 CST · " +
-			"next check 2026-12-01 17:00 CST · 9 users read in 4 accounts, 1 deleted user watched · run 1-6759a3c2-4f8e2b1a9d0c"},
+			"next check 2026-12-01 17:00 CST · 9 users read in 3 of 4 accounts, 1 deleted user watched · run 1-6759a3c2-4f8e2b1a9d0c"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
@@ -422,5 +422,34 @@ func TestWhereNamesTen(t *testing.T) {
 	got := m.Split(func(notify.Part) bool { return true })[0].Where()
 	if !strings.HasSuffix(got, " and 5 more") || strings.Count(got, "(") != 10 {
 		t.Errorf("Where() = %q, want 10 accounts and 5 more", got)
+	}
+}
+
+// TestMessageUnreadAccounts: the first run over a directory whose 40 members lack the reader role shows
+// those accounts on one line, counts them in the context, and folds the error groups beyond
+// maxErrorGroups into one line, so that the warnings still show.
+func TestMessageUnreadAccounts(t *testing.T) {
+	r := nt.UnreadAccounts(t, 40)
+	m := notify.NewMessage(r)
+	var errs []string
+	for _, g := range m.ErrorGroups {
+		errs = append(errs, g.Text())
+	}
+	if len(errs) != 10 {
+		t.Fatalf("%d error groups, want 10:\n%s", len(errs), strings.Join(errs, "\n"))
+	}
+	if want := "EntityNotExist.Role, 41 accounts could not be read: staging (1000000000000002), member-0 (1000000000000100)"; !strings.HasPrefix(errs[0], want) ||
+		!strings.Contains(errs[0], "member-8 (1000000000000108) and 31 more (AssumeRole: ") {
+		t.Errorf("first error group = %q, want it to start %q and count the accounts beyond 10", errs[0], want)
+	}
+	if want := "5 error groups more (5 users not read): the generic webhook and this run's logged result list every error"; errs[9] != want {
+		t.Errorf("last error group = %q, want %q", errs[9], want)
+	}
+	parts := m.Split(func(notify.Part) bool { return true })
+	if ctx := parts[0].Context(); !strings.Contains(ctx, "9 users read in 15 of 56 accounts") {
+		t.Errorf("context = %q, want the accounts read counted apart from the accounts tried", ctx)
+	}
+	if where := parts[0].Where(); !strings.HasSuffix(where, " and 40 more") || strings.Contains(where, ", ,") {
+		t.Errorf("Where() = %q, want 10 accounts named and the 40 others counted (the 31 unread ones not named, 9 named beyond 10)", where)
 	}
 }

@@ -204,6 +204,26 @@ func Accounts(t testing.TB) *alert.Report {
 	return r
 }
 
+// UnreadAccounts is Accounts with n more members that could not be read at all (no reader role), and
+// 12 members whose users failed each with a code of its own: more error groups than a message shows,
+// the first run over a directory whose members lack the role.
+func UnreadAccounts(t testing.TB, n int) *alert.Report {
+	t.Helper()
+	r := Accounts(t)
+	for i := range n {
+		id := fmt.Sprintf("10000000000%05d", 100+i)
+		r.Accounts = append(r.Accounts, alert.AccountSummary{AccountID: id, AccountName: fmt.Sprintf("member-%d", i)})
+		r.Errors = append(r.Errors, alert.UserError{Account: id, User: "*", Code: "EntityNotExist.Role",
+			Message: "AssumeRole: The role not exists: acs:ram::" + id + ":role/ak-recycle-alert-reader. (HTTP 404): the member account has no role of that name"})
+	}
+	for i := range 12 {
+		id := fmt.Sprintf("10000000000%05d", 500+i)
+		r.Accounts = append(r.Accounts, alert.AccountSummary{AccountID: id, AccountName: fmt.Sprintf("team-%d", i), UsersChecked: 1})
+		r.Errors = append(r.Errors, alert.UserError{Account: id, User: "svc", Code: fmt.Sprintf("Code%d", i), Message: "GetUser: refused"})
+	}
+	return r
+}
+
 // ManyAccounts is a crossing run with n expiring keys spread over m member accounts besides the own
 // (key i in account i%(m+1), the own account being 0), given most urgent first: LTAI5tManyKeys00000001
 // is the most urgent.

@@ -57,6 +57,28 @@ func CheckRobot(t *testing.T, rb Robot) {
 	t.Run("shrinks an oversized part", func(t *testing.T) { checkShrink(t, rb) })
 	t.Run("values as text", func(t *testing.T) { checkValuesAsText(t, rb) })
 	t.Run("hostile", func(t *testing.T) { checkHostile(t, rb) })
+	t.Run("many unread accounts", func(t *testing.T) {
+		CheckUnreadAccounts(t, Bodies(Render(t, rb.channel(t), UnreadAccounts(t, 40))), rb.Size)
+	})
+}
+
+// CheckUnreadAccounts checks a channel's bodies of UnreadAccounts(40): within the vendor's limit, the
+// accounts without the role on one line, the error groups beyond the first 10 counted, and the warnings
+// still there.
+func CheckUnreadAccounts(t *testing.T, bodies []json.RawMessage, size func(testing.TB, []byte) (n, limit int)) {
+	t.Helper()
+	var all []byte
+	for i, b := range bodies {
+		if n, limit := size(t, b); n > limit {
+			t.Errorf("part %d: %d bytes, want at most %d", i+1, n, limit)
+		}
+		all = append(all, b...)
+	}
+	for _, want := range []string{"41 accounts could not be read", "5 error groups more", "950 of 1,000 users", "15 of 56 accounts"} {
+		if !bytes.Contains(all, []byte(want)) {
+			t.Errorf("the bodies lack %q:\n%s", want, all)
+		}
+	}
 }
 
 func (rb Robot) channel(t testing.TB) notify.Channel {

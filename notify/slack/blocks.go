@@ -110,14 +110,16 @@ func partBlocks(p notify.Part, button func(notify.KeyItem) slack.Block) []slack.
 		for _, g := range eg {
 			lines = append(lines, "• "+escapeText(g.Text()))
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
+		blocks = append(blocks, slack.NewDividerBlock())
+		blocks = append(blocks, sections(lines)...)
 	}
 	if w := p.Warnings(); len(w) > 0 {
 		lines := []string{"*:warning: Warnings*"}
 		for _, s := range w {
 			lines = append(lines, "• "+escapeText(s))
 		}
-		blocks = append(blocks, slack.NewDividerBlock(), section(strings.Join(lines, "\n")))
+		blocks = append(blocks, slack.NewDividerBlock())
+		blocks = append(blocks, sections(lines)...)
 	}
 	if r := p.RestLine(); r != "" {
 		blocks = append(blocks, slack.NewDividerBlock(), section(escapeText(r)))
@@ -189,6 +191,23 @@ func userBlock(n int, k notify.KeyItem) slack.Block {
 
 func field(label, value string) *slack.TextBlockObject {
 	return mrkdwn(excerpt.Cut("*"+label+"*\n"+value, maxField))
+}
+
+// sections puts lines in as few sections as hold them within a section's limit, a line too long for
+// one section being cut: a long list of errors or warnings is never cut short as a whole.
+func sections(lines []string) []slack.Block {
+	var blocks []slack.Block
+	var cur []string
+	size := 0
+	for _, l := range lines {
+		if len(cur) > 0 && size+1+len(l) > maxSectionText {
+			blocks = append(blocks, section(strings.Join(cur, "\n")))
+			cur, size = nil, 0
+		}
+		cur = append(cur, l)
+		size += 1 + len(l)
+	}
+	return append(blocks, section(strings.Join(cur, "\n")))
 }
 
 func section(text string) slack.Block {

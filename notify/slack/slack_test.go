@@ -581,3 +581,30 @@ func BenchmarkRender(b *testing.B) {
 	var waits []time.Duration
 	nt.BenchRender(b, testWebhook(b, "https://hooks.slack.com", &waits))
 }
+
+// TestRenderUnreadAccounts: the first run over a directory whose members lack the reader role keeps
+// every error group line and the warnings whole, however long the list.
+func TestRenderUnreadAccounts(t *testing.T) {
+	var waits []time.Duration
+	bodies := nt.Bodies(nt.Render(t, testWebhook(t, "https://hooks.slack.com", &waits), nt.UnreadAccounts(t, 40)))
+	nt.CheckUnreadAccounts(t, bodies, func(testing.TB, []byte) (int, int) { return 0, 1 })
+	// 30 warnings of 150 characters: more than one section holds.
+	r := nt.UnreadAccounts(t, 40)
+	for i := range 30 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("warning %02d: %s", i, strings.Repeat("x", 138)))
+	}
+	var all strings.Builder
+	for _, m := range renderTest(t, r) {
+		for _, b := range m.Blocks.BlockSet {
+			if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil {
+				if strings.HasSuffix(s.Text.Text, "…") {
+					t.Errorf("a section is cut: %q", s.Text.Text)
+				}
+				all.WriteString(s.Text.Text)
+			}
+		}
+	}
+	if !strings.Contains(all.String(), "warning 29: ") {
+		t.Errorf("the last warning is not in the message")
+	}
+}

@@ -65,7 +65,11 @@ func (b *Body) id() string {
 		ids = append(ids, a.ID)
 	}
 	sort.Strings(ids)
-	return alert.MessageID(b.Data.AccountID, b.Data.Mode, b.Data.Window, ids, b.Data.RequestID)
+	accounts := make([]string, 0, len(b.Data.Accounts))
+	for _, a := range b.Data.Accounts {
+		accounts = append(accounts, a.AccountID)
+	}
+	return alert.MessageID(b.Data.AccountID, b.Data.Mode, b.Data.Window, accounts, ids, b.Data.RequestID)
 }
 
 // channel is the generic JSON webhook.

@@ -131,7 +131,7 @@ func TestSend(t *testing.T) {
 		t.Fatalf("hits = %d, want 2", srv.Hits())
 	}
 	key, _ := parseSecret(secret)
-	wantID := alert.MessageID(r.AccountID, r.Mode, r.Window, []string{r.Alerts[0].ID, r.Alerts[1].ID, r.Alerts[2].ID}, "")
+	wantID := alert.MessageID(r.AccountID, r.Mode, r.Window, nil, []string{r.Alerts[0].ID, r.Alerts[1].ID, r.Alerts[2].ID}, "")
 	var stamps []string
 	for i := range 2 {
 		req := srv.Request(i)
@@ -175,7 +175,7 @@ func TestIDManual(t *testing.T) {
 		}
 	}
 	idTimer, idManual := srv.Request(0).Header.Get("webhook-id"), srv.Request(1).Header.Get("webhook-id")
-	if want := alert.MessageID(r.AccountID, r.Mode, r.Window, []string{r.Alerts[2].ID, r.Alerts[0].ID, r.Alerts[1].ID}, r.RequestID); idManual != want {
+	if want := alert.MessageID(r.AccountID, r.Mode, r.Window, nil, []string{r.Alerts[2].ID, r.Alerts[0].ID, r.Alerts[1].ID}, r.RequestID); idManual != want {
 		t.Errorf("manual webhook-id = %q, want %q (with the request ID)", idManual, want)
 	}
 	if idTimer == idManual || srv.Request(1).Header.Get("webhook-signature") != "" {
@@ -230,5 +230,33 @@ func TestNotice(t *testing.T) {
 		if _, err := newTest(t, srv.URL, &waits).RenderNotice(bad); err == nil {
 			t.Errorf("RenderNotice(id %q, body %s) = nil, want an error", bad.ID, bad.Body)
 		}
+	}
+}
+
+// TestBodyIDNamesTheAccountsRead: two shards of one schedule (runs of the same function over different
+// accounts, through the accounts override) never share a webhook-id, even with no alert; a run of the
+// function's own account alone keeps the id it always had.
+func TestBodyIDNamesTheAccountsRead(t *testing.T) {
+	r := nt.Sample(t)
+	r.Alerts = nil
+	own := []alert.AccountSummary{{AccountID: r.AccountID}}
+	ids := map[string]string{}
+	for name, accounts := range map[string][]alert.AccountSummary{
+		"shard 1": {{AccountID: "1000000000000001"}, {AccountID: "1000000000000002"}},
+		"shard 2": {{AccountID: "1000000000000003"}, {AccountID: "1000000000000004"}},
+		"own":     own,
+	} {
+		r.Accounts = accounts
+		b := newBody(r)
+		id := b.id()
+		if prev, ok := ids[id]; ok {
+			t.Errorf("%s: webhook-id %s, the same as %s's", name, id, prev)
+		}
+		ids[id] = name
+	}
+	r.Accounts = own
+	b := newBody(r)
+	if want := alert.MessageID(r.AccountID, r.Mode, r.Window, nil, nil, ""); b.id() != want {
+		t.Errorf("own account alone: webhook-id %s, want %s, the id without accounts", b.id(), want)
 	}
 }
