@@ -220,6 +220,8 @@ func TestRestoreAccountsMembers(t *testing.T) {
 	const restorer, pendingID, otherID = "ak-recycle-alert-restorer", "1000000000000003", "1000000000000009"
 	opts := directoryOptions()
 	opts.Accounts[0].Roles = append(opts.Accounts[0].Roles, ramfake.Role{Name: restorer, Trusted: []string{"acs:ram::" + homeID + ":root"}})
+	opts.Accounts[0].Users = append(opts.Accounts[0].Users, ramfake.User{ID: "3073290024939202", Name: "erin",
+		Keys: []ramfake.Key{key("LTAI5tErinKey00000000001", time.Hour)}})
 	opts.Accounts = append(opts.Accounts, ramfake.Account{ID: otherID, DisplayName: "other", Status: "CreateSuccess",
 		Roles: []ramfake.Role{{Name: restorer, Trusted: []string{"acs:ram::" + homeID + ":role/someone-else"}}}})
 	s := startServer(t, opts)
@@ -261,6 +263,24 @@ func TestRestoreAccountsMembers(t *testing.T) {
 	if u, _ := s.FindUser(devID, "3073290024939201"); len(u.AccessKeys) != 1 {
 		t.Errorf("dan has %d live keys in dev, want the restored one", len(u.AccessKeys))
 	}
+
+	t.Run("a member's answer that repeats the session's credentials", func(t *testing.T) {
+		s.SetFault("GetAccessKeyInfoInRecycleBin", "3073290024939202", ramfake.EchoCredentials)
+		defer s.SetFault("GetAccessKeyInfoInRecycleBin", "3073290024939202", ramfake.NoFault)
+		rs, err := all.Restorer(ctx, restore.Account{ID: devID, Name: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rs.AccessKeyInBin(ctx, "LTAI5tErinKey00000000001")
+		if err == nil || !strings.Contains(err.Error(), "InvalidParameter") {
+			t.Fatalf("AccessKeyInBin() = %v, want the echoing answer's InvalidParameter", err)
+		}
+		issued := s.IssuedCredentials()
+		c := issued[len(issued)-1]
+		if strings.Contains(err.Error(), c.Secret) || strings.Contains(err.Error(), c.Token) || len(secretsIn(err.Error())) > 0 {
+			t.Errorf("AccessKeyInBin() = %q, holds a credential", err)
+		}
+	})
 
 	t.Run("the own account is read with the caller's credentials", func(t *testing.T) {
 		acct, err := all.Lookup(ctx, homeID)
