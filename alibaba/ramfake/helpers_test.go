@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akrecycle/ak-recycle-alert/internal/offline"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
@@ -31,12 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // TestMain keeps the SDK's credential chain and proxies away from anything but the emulator.
 func TestMain(m *testing.M) {
-	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALIBABA_CLOUD_ACCESS_KEY_ID",
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA"} {
-		os.Unsetenv(v)
-	}
-	os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	os.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	offline.Isolate(func(name, value string) { os.Setenv(name, value) })
 	os.Exit(m.Run())
 }
 
