@@ -55,7 +55,7 @@ func (c *fakeChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	for _, a := range r.Alerts {
 		ids = append(ids, string(a.Event)+":"+a.AccessKeyID)
 	}
-	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "retry": r.RetryCount})
+	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "warnings": r.Warnings, "retry": r.RetryCount})
 	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return c.send(ctx, b) })}, nil
 }
 func (c *fakeChannel) send(ctx context.Context, body []byte) error {

@@ -93,6 +93,38 @@ func TestHandleUserBinWarnings(t *testing.T) {
 	}
 }
 
+// TestHandleWarningsOnlyRunPosts: a crossing run with nothing to alert and no unreadable user but a
+// warning (the role may not list the user recycle bin) tells every channel, with the warning, instead
+// of leaving it in the log; a dry run previews that message.
+func TestHandleWarningsOnlyRunPosts(t *testing.T) {
+	const want = "the user recycle bin could not be listed (NoPermission)"
+	for _, dryRun := range []bool{false, true} {
+		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001"}}, UserBin: &alibaba.UserBin{Denied: "NoPermission"}}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.DryRun = dryRun }), r, slack)
+		res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1"}, []byte(timerEvent))
+		if err != nil || len(res.Alerts) != 0 || len(res.Errors) != 0 {
+			t.Fatalf("dry run %v: Handle() = %v, alerts %v, errors %v; want a run with no alert and no error", dryRun, err, res.Alerts, res.Errors)
+		}
+		var msgs []string
+		if dryRun {
+			for _, p := range res.Preview {
+				for _, m := range p.Messages {
+					msgs = append(msgs, string(m))
+				}
+			}
+		} else {
+			msgs = slack.sent
+			if diff := cmp.Diff([]Delivery{{Channel: "slack-webhook", OK: true, Messages: 1}}, res.Deliveries); diff != "" {
+				t.Errorf("deliveries (-want +got):\n%s", diff)
+			}
+		}
+		if len(msgs) != 1 || !strings.Contains(msgs[0], want) {
+			t.Errorf("dry run %v: messages %q, want one with the warning %q", dryRun, msgs, want)
+		}
+	}
+}
+
 // TestAlertChunksUnencodableUser: a user alert JSON cannot encode (a date past the year 9999) is still
 // logged, with its own fields and its keys, dates as text.
 func TestAlertChunksUnencodableUser(t *testing.T) {
