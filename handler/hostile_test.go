@@ -21,6 +21,13 @@ func TestDecodeEventLimits(t *testing.T) {
 	tests := []struct {
 		name, body, want string
 	}{
+		{"null mode", `{"mode":null}`, "mode is null: want \"crossing\" or \"digest\""},
+		{"null users", `{"users":null}`, "users is null: want an array"},
+		{"null accounts", `{"accounts":null}`, "accounts is null: want an array of account IDs"},
+		{"null dryRun", `{"dryRun":null}`, "dryRun is null: want true or false"},
+		{"null thresholds", `{"thresholds":null}`, "thresholds is null: want an array"},
+		{"null now", `{"now":null,"dryRun":true}`, "now is null: want an RFC 3339 string"},
+		{"null mode in a timer payload", `{"triggerTime":"2026-11-30T09:00:00Z","payload":"{\"mode\":null}"}`, "timer event payload: mode is null"},
 		{"null threshold", `{"thresholds":[null]}`, "thresholds[0] is null"},
 		{"null threshold among others", `{"thresholds":[7,null]}`, "thresholds[1] is null"},
 		{"21 thresholds", `{"thresholds":[` + many(21, "1") + `]}`, "thresholds has more than 20 items"},
