@@ -21,7 +21,7 @@ func window(start, end time.Time, kv ...string) map[string]string {
 func TestLookupEventsAnswer(t *testing.T) {
 	c := &clock{t: fixedNow}
 	s := startWorld(t, c, nil)
-	golden(t, "LookupEvents", mustOK(t, "LookupEvents", rawCall(t, s, fnCred, c.Now(), ActionTrailVersion, "LookupEvents", nil)))
+	checkGolden(t, "LookupEvents", mustOK(t, "LookupEvents", rawCall(t, s, fnCred, c.Now(), ActionTrailVersion, "LookupEvents", nil)))
 }
 
 // TestLookupEventsVisibility: an event can be looked up ten minutes after it happened, or after
