@@ -112,6 +112,8 @@ func (d *deleters) lookUp(name string, from, to time.Time) {
 // look-up failed gets neither. It first looks up the spans of the recycle dates the window's look-up
 // did not cover (a digest's older keys), and waits for every look-up. It returns the run's warnings
 // about the look-ups, which it logs: denied (naming actiontrail:LookupEvents), failed, events skipped.
+// When no alert is to say who deleted what it reports, it waits for nothing: it ends the look-ups,
+// whose answers nobody reads, and has no warning.
 func (d *deleters) attach(alerts []alert.Alert) []string {
 	if d == nil {
 		return nil
@@ -121,6 +123,10 @@ func (d *deleters) attach(alerts []alert.Alert) []string {
 		if alert.DeleterEvent(a, d.since) != "" {
 			want = append(want, i)
 		}
+	}
+	if len(want) == 0 {
+		d.cancel()
+		return nil
 	}
 	d.lookUpUncovered(alerts, want)
 	d.wait()
