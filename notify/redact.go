@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/loopback"
 )
 
 // redacted replaces a secret in error text.
@@ -27,21 +28,12 @@ func CheckURL(raw string) error {
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http":
-		if isLoopback(u.Hostname()) {
+		if loopback.Host(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("http://%s is not allowed: use https:// (http:// only to a loopback address)", u.Hostname())
 	}
 	return fmt.Errorf("scheme %q is not allowed: use https://", u.Scheme)
-}
-
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Secrets are strings that must never appear in an error: a webhook URL and its parts, a token, a
