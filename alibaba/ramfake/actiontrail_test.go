@@ -291,7 +291,8 @@ func TestDeletionEvents(t *testing.T) {
 	if !strings.Contains(string(raw), `"stsTokenPlayerUid":1234567890123456`) {
 		t.Errorf("stsTokenPlayerUid is not an unquoted number: %s", raw)
 	}
-	if DeleteUserEvent(Deletion{AccountID: homeID, Time: at, UserName: "bob"}).ID != DeleteUserEvent(Deletion{AccountID: homeID, Time: at, UserName: "bob"}).ID {
+	bob := Deletion{AccountID: homeID, Time: at, UserName: "bob"}
+	if first, again := DeleteUserEvent(bob), DeleteUserEvent(bob); first.ID != again.ID {
 		t.Error("the same deletion gave two event IDs")
 	}
 }
