@@ -223,6 +223,9 @@ func TestRegistryDocumented(t *testing.T) {
 // sYamlValue is what s.yaml sets a variable to: the deployer's environment, else the default (none for
 // a variable whose default is a description, or a secret).
 func sYamlValue(v env.Var) string {
+	if v.Default == "(required)" {
+		return "${env('" + v.Name + "')}" // no default: s stops when it is not set
+	}
 	def := v.Default
 	if strings.HasPrefix(def, "(") || v.Secret {
 		def = ""
