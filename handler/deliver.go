@@ -41,7 +41,7 @@ func (h *Handler) tell(ctx context.Context, res *Result, report *alert.Report) (
 }
 
 // preview renders the report for every channel (the preview channels when none is configured) without
-// sending it.
+// sending it, as deliver renders it: a panic in a channel's Render is that channel's failure.
 func (h *Handler) preview(report *alert.Report, post bool) (previews []Preview, failures []string) {
 	channels := h.Channels
 	if len(channels) == 0 {
@@ -50,7 +50,7 @@ func (h *Handler) preview(report *alert.Report, post bool) (previews []Preview, 
 	for _, ch := range channels {
 		p := Preview{Channel: ch.Name(), Messages: []json.RawMessage{}}
 		if post {
-			posts, err := ch.Render(report)
+			posts, err := render(ch, report)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("%s: rendering failed: %v", ch.Name(), err))
 			}

@@ -101,6 +101,24 @@ type renderPanicking struct{ fakeChannel }
 
 func (c *renderPanicking) Render(*alert.Report) ([]notify.Post, error) { panic("render bug") }
 
+// TestHandleDryRunRenderPanic: a dry run renders as a real one does: a panic in one channel's Render is
+// that channel's failure in the run's error, and the other channels are still previewed.
+func TestHandleDryRunRenderPanic(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
+		Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.DryRun = true }), r, slack)
+	h.Channels = append(h.Channels, &renderPanicking{fakeChannel{name: "webhook"}})
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-dry"}, []byte(timerEvent))
+	if want := "webhook: rendering failed: panicked: render bug"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Handle() error = %v, want %q", err, want)
+	}
+	if res == nil || len(res.Preview) != 2 || len(res.Preview[0].Messages) != 1 || len(slack.sent) != 0 {
+		t.Fatalf("Handle() result %+v, sent %d; want both channels previewed, Slack with its message, nothing sent", res, len(slack.sent))
+	}
+}
+
 // TestHandleRendersEveryChannelFirst: when one channel cannot render the report (an error or a panic),
 // no channel is sent anything, so that no channel is posted while another is not.
 func TestHandleRendersEveryChannelFirst(t *testing.T) {
