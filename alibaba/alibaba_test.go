@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +40,14 @@ var (
 	akCreds  = &Credentials{AccessKeyID: akID, AccessKeySecret: akSecret}
 	stsCreds = &Credentials{AccessKeyID: stsID, AccessKeySecret: stsSecret, SecurityToken: stsToken}
 )
+
+// TestMain clears the process's proxies, Alibaba Cloud credentials and profiles once for every test and
+// benchmark of the package (offline.Isolate), which the SDK would otherwise read; isolate does more
+// for the tests that build a Reader.
+func TestMain(m *testing.M) {
+	offline.Isolate(func(name, value string) { os.Setenv(name, value) })
+	os.Exit(m.Run())
+}
 
 // isolate keeps the SDK from reaching beyond loopback or reading a person's credentials: no proxies, no
 // ECS metadata, no CLI profile, no credential files, and no credentials in the environment.
