@@ -124,29 +124,3 @@ func TestHandleWarningsOnlyRunPosts(t *testing.T) {
 		}
 	}
 }
-
-// TestAlertChunksUnencodableUser: a user alert JSON cannot encode (a date past the year 9999) is still
-// logged, with its own fields and its keys, dates as text.
-func TestAlertChunksUnencodableUser(t *testing.T) {
-	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := alert.Alert{ID: "alrt_1", Event: alert.UserExpiring, UserName: "eve", UserID: "1005", UserPrincipalName: "eve@corp.onaliyun.com",
-		DeleteDate: far, FirstPurgeDate: far, AccessKeys: []alert.UserKey{{AccessKeyID: "LTAI5tEveKey000000000001", DeleteDate: far}}}
-	chunks := alertChunks([]alert.Alert{a}, 1<<15)
-	if len(chunks) != 1 {
-		t.Fatalf("alertChunks = %d chunks, want 1", len(chunks))
-	}
-	var got []map[string]any
-	if err := json.Unmarshal(chunks[0], &got); err != nil || len(got) != 1 {
-		t.Fatalf("chunk %s: %v", chunks[0], err)
-	}
-	for _, k := range []string{"userPrincipalName", "firstPurgeDate", "accessKeys", "unencodable"} {
-		if _, ok := got[0][k]; !ok {
-			t.Errorf("unencodable user alert %s lacks %s", chunks[0], k)
-		}
-	}
-	for _, k := range []string{"accessKeyId", "binFull"} {
-		if _, ok := got[0][k]; ok {
-			t.Errorf("unencodable user alert %s has %s", chunks[0], k)
-		}
-	}
-}
