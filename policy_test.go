@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -172,14 +173,11 @@ func TestPoliciesNameWhatTheCodeCalls(t *testing.T) {
 			Roles: []ramfake.Role{{Name: memberRoleDefault(t), Trusted: []string{"acs:ram::" + home + ":role/" + functionRole}}}}},
 	})
 	t.Cleanup(api.Close)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	env := map[string]string{
+	env := api.EndpointEnv()
+	maps.Copy(env, map[string]string{
 		"ACCOUNTS": "*", "FC_ACCOUNT_ID": home, "DRY_RUN": "true", "SCHEDULE": "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
-		"RAM_ENDPOINT": api.URL(), "IMS_ENDPOINT": api.URL(), "STS_ENDPOINT": api.URL(), "RESOURCEMANAGER_ENDPOINT": api.URL(),
-		"ACTIONTRAIL_ENDPOINT":        api.URL(),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tPolicyCaller000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "policy-test-secret",
-	}
+	})
 	for _, ramUsers := range []string{"*", "alice,bob"} {
 		env["RAM_USERS"] = ramUsers
 		h, _ := build(func(k string) string { return env[k] }, &strings.Builder{}, channels.All)
