@@ -1,10 +1,14 @@
 # ak-recycle-alert: `make help` lists the targets.
 SHELL := /bin/bash
 GO    ?= go
+# Every target (tests, benchmarks, the demo, s) runs with the Alibaba Cloud SDK's credential chain kept
+# off the ECS metadata service and the CLI's profile, whatever the shell holds.
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
+export ALIBABA_CLOUD_CLI_PROFILE_DISABLED  := true
 # The packages whose tests take -update (internal/golden defines it; every channel's tests use it
 # through notify/notifytest): the root package (the README's configuration table), the end-to-end
-# tests (each channel's message of the hostile run) and notify's.
-GOLDEN_PKGS := . ./e2e ./notify/...
+# tests (each channel's message of the hostile run), notify's, and the emulator's (its answers).
+GOLDEN_PKGS := . ./e2e ./notify/... ./alibaba/ramfake
 
 # Serverless Devs, the `s` command of deploy, invoke and preview: the one on PATH if there is one,
 # else the version pinned in package-lock.json, which `npm ci` installs into node_modules/ on first

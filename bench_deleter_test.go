@@ -48,7 +48,6 @@ func benchDeleterWorld(cur time.Time) ([]ramfake.User, []ramfake.Event) {
 // 2 s per op. It fails unless every user was read, every recycled alert has its deleter, the look-ups
 // made at most 6 calls and every message was delivered.
 func BenchmarkRunDeleters1000Users10ms(b *testing.B) {
-	benchIsolate(b)
 	sched, err := schedule.Parse("0 0 9 * * *")
 	if err != nil {
 		b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"testing"
 	"time"
 
@@ -33,27 +34,16 @@ const (
 // benchEnv is the function's environment for RAM_USERS=* against api, posting to the vendors' fake as
 // the Slack webhook and the generic webhook.
 func benchEnv(api *ramfake.Server, vendors *notifytest.Server) map[string]string {
-	return map[string]string{
-		"RAM_USERS":            "*",
-		"RAM_ENDPOINT":         api.URL(),
-		"IMS_ENDPOINT":         api.URL(),
-		"ACTIONTRAIL_ENDPOINT": api.URL(),
-		"FC_ACCOUNT_ID":        benchAccount,
-		"ACCOUNT_LABEL":        "bench",
-		"SLACK_WEBHOOK_URL":    vendors.ChannelURL("slack-webhook", "/services/T0BENCH/B0BENCH/bench-webhook-token"),
-		"WEBHOOK_URL":          vendors.ChannelURL("webhook", ""),
-		"WEBHOOK_SECRET":       benchWebhookSecret,
-	}
-}
-
-// benchIsolate keeps the benchmark's SDK and HTTP clients away from anything but loopback.
-func benchIsolate(b *testing.B) {
-	b.Helper()
-	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "DEBUG"} {
-		b.Setenv(v, "")
-	}
-	b.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	b.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	env := api.EndpointEnv()
+	maps.Copy(env, map[string]string{
+		"RAM_USERS":         "*",
+		"FC_ACCOUNT_ID":     benchAccount,
+		"ACCOUNT_LABEL":     "bench",
+		"SLACK_WEBHOOK_URL": vendors.ChannelURL("slack-webhook", "/services/T0BENCH/B0BENCH/bench-webhook-token"),
+		"WEBHOOK_URL":       vendors.ChannelURL("webhook", ""),
+		"WEBHOOK_SECRET":    benchWebhookSecret,
+	})
+	return env
 }
 
 func benchServer(users []ramfake.User, recycled []ramfake.RecycledUser, latency time.Duration, rateLimit int) *ramfake.Server {
@@ -82,7 +72,6 @@ func benchmarkRun(b *testing.B, n int, latency time.Duration, rateLimit int) {
 // benchmarkRunDeleted is benchmarkRun with deleted users (SyntheticRecycledUsers) in the user recycle
 // bin as well, each with one or two keys, and the environment changed by edit (nil: none).
 func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, rateLimit int, edit func(env map[string]string)) {
-	benchIsolate(b)
 	users := ramfake.SyntheticUsers(n, time.Now())
 	recycled := ramfake.SyntheticRecycledUsers(deleted, time.Now())
 	vendors := notifytest.NewVendors(b, nil)

@@ -66,7 +66,7 @@ func deployedProps(exported map[string]string) fc3Props {
 			continue // the function's role provides them; the restore function reads the others
 		}
 		def := v.Default
-		if strings.HasPrefix(def, "(") { // "(required)": none in s.yaml, deployed empty (= unset)
+		if strings.HasPrefix(def, "(") { // "(required)" ones have none (s stops without them), the others deploy empty (= unset)
 			def = ""
 		}
 		vars[v.Name] = get(v.Name, def)
@@ -386,6 +386,11 @@ func TestDeployServerlessDevs(t *testing.T) {
 		// A deploy without the role would give the function no credentials: s stops before anything.
 		{"make deploy without ROLE_ARN", envList(map[string]string{"RAM_USERS": "alice"}), []string{"make", "deploy", "S=" + w.bin},
 			"env('ROLE_ARN') not found"},
+		// Nor without the users to watch: every run of such a function would fail its configuration.
+		{"make deploy without RAM_USERS", envList(map[string]string{"ROLE_ARN": minimum["ROLE_ARN"], "SLACK_WEBHOOK_URL": minimum["SLACK_WEBHOOK_URL"]}),
+			[]string{"make", "deploy", "S=" + w.bin}, "env('RAM_USERS') not found"},
+		{"make preview without RAM_USERS", envList(map[string]string{"ROLE_ARN": minimum["ROLE_ARN"]}),
+			[]string{"make", "preview", "S=" + w.bin}, "env('RAM_USERS') not found"},
 		{"make invoke, ACCESS of no alias", append(envList(minimum), "ACCESS=staging"), []string{"make", "invoke", "S=" + w.bin},
 			"Not found access: staging"},
 		// Nor does the restore function deploy without its own role.

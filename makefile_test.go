@@ -77,8 +77,9 @@ func TestMakefileServerlessDevs(t *testing.T) {
 }
 
 // TestMakefileGoldenPkgs checks that the Makefile's GOLDEN_PKGS (what make golden runs with -update)
-// names every package that has golden files, and only packages whose tests take -update: their test
-// files import internal/golden or notify/notifytest, which uses it.
+// names every package that has golden files (*.golden, or files under testdata/golden/), and only
+// packages whose tests take -update: their test files import internal/golden or notify/notifytest,
+// which uses it; and that no test defines an -update flag of its own.
 func TestMakefileGoldenPkgs(t *testing.T) {
 	mk, err := os.ReadFile("Makefile")
 	if err != nil {
@@ -106,10 +107,24 @@ func TestMakefileGoldenPkgs(t *testing.T) {
 		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".golden") {
+		if strings.HasSuffix(path, "_test.go") {
+			// One -update flag, internal/golden's, so that make golden rewrites every golden file.
+			if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte("flag.Bool("+`"update"`)) {
+				t.Errorf("%s defines its own -update flag: compare golden files with internal/golden", path)
+			}
 			return nil
 		}
-		if dir := filepath.Dir(filepath.Dir(path)); !covered(dir) {
+		slashed := filepath.ToSlash(path)
+		if d.IsDir() || !strings.HasSuffix(path, ".golden") && !strings.Contains("/"+slashed, "/testdata/golden/") {
+			return nil
+		}
+		// The package is the folder that holds testdata/ (golden files are *.golden, or anything
+		// under testdata/golden/).
+		dir, _, _ := strings.Cut("/"+slashed, "/testdata/")
+		if dir = strings.TrimPrefix(dir, "/"); dir == "" {
+			dir = "."
+		}
+		if !covered(filepath.FromSlash(dir)) {
 			t.Errorf("%s has golden files but is not in GOLDEN_PKGS %v", dir, patterns)
 		}
 		return nil

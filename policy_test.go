@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -191,14 +192,11 @@ func TestPoliciesNameWhatTheCodeCalls(t *testing.T) {
 			Roles: []ramfake.Role{{Name: memberRoleDefault(t), Trusted: []string{"acs:ram::" + home + ":role/" + functionRole}}}}},
 	})
 	t.Cleanup(api.Close)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	env := map[string]string{
+	env := api.EndpointEnv()
+	maps.Copy(env, map[string]string{
 		"ACCOUNTS": "*", "FC_ACCOUNT_ID": home, "DRY_RUN": "true", "SCHEDULE": "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
-		"RAM_ENDPOINT": api.URL(), "IMS_ENDPOINT": api.URL(), "STS_ENDPOINT": api.URL(), "RESOURCEMANAGER_ENDPOINT": api.URL(),
-		"ACTIONTRAIL_ENDPOINT":        api.URL(),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tPolicyCaller000001", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "policy-test-secret",
-	}
+	})
 	for _, ramUsers := range []string{"*", "alice,bob"} {
 		env["RAM_USERS"] = ramUsers
 		h := build(func(k string) string { return env[k] }, &strings.Builder{}, channels.All).check
@@ -321,13 +319,9 @@ func TestRestorePoliciesNameWhatTheCodeCalls(t *testing.T) {
 	})
 	t.Cleanup(api.Close)
 	slack := restoretest.NewSlack(t, restoreEnv["SLACK_SIGNING_SECRET"], restoreEnv["SLACK_TEAM_ID"], restoreEnv["SLACK_APP_ID"])
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	env := map[string]string{"ACCOUNTS": "*", "SLACK_API_URL": slack.URL(),
-		"RAM_ENDPOINT": api.URL(), "IMS_ENDPOINT": api.URL(), "STS_ENDPOINT": api.URL(), "RESOURCEMANAGER_ENDPOINT": api.URL()}
-	for k, v := range restoreEnv {
-		env[k] = v
-	}
+	env := api.EndpointEnv()
+	maps.Copy(env, map[string]string{"ACCOUNTS": "*", "SLACK_API_URL": slack.URL()})
+	maps.Copy(env, restoreEnv)
 	f := build(func(k string) string { return env[k] }, &strings.Builder{}, channels.All)
 	if f.configErr != nil || f.restore == nil {
 		t.Fatalf("build() = %v, restore %v; want a restore function", f.configErr, f.restore)

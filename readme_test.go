@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -174,5 +177,71 @@ func TestReadmeMakeTargets(t *testing.T) {
 		if !strings.Contains(readme, "| `make "+target+"` |") {
 			t.Errorf("%s Makefile targets table lacks `make %s`", readmePath, target)
 		}
+	}
+}
+
+// notInRepository are the paths the README names that are not in the repository on purpose: build
+// output (make build, npm ci), and the folder of the example channel that "Adding a channel" creates.
+var notInRepository = map[string]bool{"target/": true, "target/main": true, "node_modules/": true, "node_modules/.bin/s": true,
+	"notify/teams/": true}
+
+// readmePathPattern matches a path in backticks or a Markdown link's target.
+var readmePathPattern = regexp.MustCompile("`([^`\\s]+)`|\\]\\(([^)\\s#]+)\\)")
+
+// fileExtensions are the endings that make a backticked word a file name even without a folder.
+var fileExtensions = []string{".go", ".json", ".yaml", ".yml", ".golden", ".md", ".js"}
+
+// TestReadmePathsExist checks that every path of the repository the README names exists: a backticked
+// or linked path whose first folder is one of the repository's (`deploy/ram-policy.json`,
+// `e2e/testdata/hostile-*.json.golden`, patterns matching at least one file), and a backticked file name
+// on its own (`limiter.go`), somewhere in the repository.
+func TestReadmePathsExist(t *testing.T) {
+	var files []string // every file of the repository, slash-separated, but node_modules and .git
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git" || d.Name() == "target") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			files = append(files, filepath.ToSlash(p))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, m := range readmePathPattern.FindAllStringSubmatch(readReadme(t), -1) {
+		p := m[1] + m[2]
+		if notInRepository[p] || strings.Contains(p, "://") || strings.HasPrefix(p, "~") || strings.HasPrefix(p, "/") {
+			continue
+		}
+		first, _, nested := strings.Cut(strings.TrimPrefix(p, "./"), "/")
+		named := false
+		for _, ext := range fileExtensions {
+			named = named || strings.HasSuffix(p, ext)
+		}
+		if _, err := os.Stat(first); (!nested || err != nil) && !named {
+			continue // a package path (os/exec), a command or a value, not a path of the repository
+		}
+		checked++
+		pattern := strings.TrimSuffix(strings.TrimPrefix(p, "./"), "/")
+		found := false
+		for _, f := range files {
+			target := f
+			if !nested {
+				target = path.Base(f)
+			}
+			ok, _ := path.Match(pattern, target)
+			found = found || ok || (nested && strings.HasPrefix(f, pattern+"/"))
+		}
+		if !found {
+			t.Errorf("%s names %q, which is not in the repository", readmePath, p)
+		}
+	}
+	if checked < 20 {
+		t.Errorf("%s: %d paths checked, want the 20 or more it names", readmePath, checked)
 	}
 }

@@ -81,15 +81,9 @@ func runRegistry(t *testing.T, specs []notify.Spec, e map[string]string) *regist
 		Credentials: map[string]ramfake.Credential{"LTAI5tTestCaller00000001": {Secret: "test-secret"}},
 	})
 	t.Cleanup(api.Close)
-	base := map[string]string{
-		"RAM_USERS":            "alice",
-		"SCHEDULE":             "CRON_TZ=Asia/Shanghai 0 0 9 * * *",
-		"RAM_ENDPOINT":         api.URL(),
-		"IMS_ENDPOINT":         api.URL(),
-		"ACTIONTRAIL_ENDPOINT": api.URL(),
-	}
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	base := api.EndpointEnv()
+	base["RAM_USERS"] = "alice"
+	base["SCHEDULE"] = "CRON_TZ=Asia/Shanghai 0 0 9 * * *"
 	// The SDK's default credential chain reads the process environment itself.
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tTestCaller00000001")
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
@@ -229,6 +223,9 @@ func TestRegistryDocumented(t *testing.T) {
 // sYamlValue is what s.yaml sets a variable to: the deployer's environment, else the default (none for
 // a variable whose default is a description, or a secret).
 func sYamlValue(v env.Var) string {
+	if v.Default == "(required)" {
+		return "${env('" + v.Name + "')}" // no default: s stops when it is not set
+	}
 	def := v.Default
 	if strings.HasPrefix(def, "(") || v.Secret {
 		def = ""

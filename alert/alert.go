@@ -145,58 +145,59 @@ func (b Bin) firstPurge(cur time.Time) time.Time {
 
 // Alert is one thing the run tells people about: an AccessKey in the recycle bin (a key alert), or a
 // deleted RAM user with its AccessKeys (a user alert, Event.ForUser). The two have their own JSON
-// shapes (MarshalJSON): the fields below marked "user alerts only" are in a user alert's, AccessKeyID
-// and BinFull in a key alert's only.
+// shapes, which MarshalJSON writes (keyAlertJSON, userAlertJSON hold the names; Alert has no tags): the
+// fields below marked "user alerts only" are in a user alert's, AccessKeyID and BinFull in a key
+// alert's only, and DeleterMissing in neither.
 type Alert struct {
 	// ID is alrt_ and 32 hex digits of a SHA-256 over the account ID, event, AccessKey ID (for a user
 	// alert "user:" and the user ID), DeleteDate and threshold (and the window, for digests; and
 	// FirstPurgeDate, for user alerts): the same across runs and retries, so that a receiver can
 	// de-duplicate alert by alert.
-	ID string `json:"id"`
+	ID string
 	// Event says why the key or user is alerted.
-	Event Event `json:"event"`
+	Event Event
 	// AccountID is the Alibaba Cloud account the key or user belongs to.
-	AccountID string `json:"accountId"`
+	AccountID string
 	// AccountName names that account: its display name in the Resource Directory, ACCOUNT_LABEL for the
 	// function's own account, else its ID.
-	AccountName string `json:"accountName"`
+	AccountName string
 	// UserName is the RAM user name.
-	UserName string `json:"userName"`
+	UserName string
 	// UserID is the RAM user ID.
-	UserID string `json:"userId"`
+	UserID string
 	// UserPrincipalName is the user's principal name (user alerts only).
-	UserPrincipalName string `json:"userPrincipalName"`
+	UserPrincipalName string
 	// AccessKeyID is the full AccessKey ID (key alerts only).
-	AccessKeyID string `json:"accessKeyId"`
+	AccessKeyID string
 	// CreateDate is when the key (or the user) was created.
-	CreateDate time.Time `json:"createDate"`
+	CreateDate time.Time
 	// RecycleDate is when the key (or the user) entered the recycle bin.
-	RecycleDate time.Time `json:"recycleDate"`
+	RecycleDate time.Time
 	// DeleteDate is when the key (or the user, with every AccessKey it had) is purged for good.
-	DeleteDate time.Time `json:"deleteDate"`
+	DeleteDate time.Time
 	// FirstPurgeDate is the user's first loss: the earliest DeleteDate of the user and of its keys in
 	// the AccessKey recycle bin that is still ahead at the check's fire time (when none is, the earliest
 	// of them all) (user alerts only). Its thresholds and RemainingSeconds count to it.
-	FirstPurgeDate time.Time `json:"firstPurgeDate"`
+	FirstPurgeDate time.Time
 	// ThresholdHours is, for expiring alerts only, the smallest threshold passed before the next check.
-	ThresholdHours *int `json:"thresholdHours,omitempty"`
+	ThresholdHours *int
 	// RemainingSeconds counts from the run's now to DeleteDate (FirstPurgeDate for a user alert);
 	// negative when past it.
-	RemainingSeconds int64 `json:"remainingSeconds"`
+	RemainingSeconds int64
 	// BinFull is true when the user's bin holds binCapacity keys or more (key alerts only).
-	BinFull bool `json:"binFull"`
+	BinFull bool
 	// DeletedBy is who deleted the key (or the user), from ActionTrail: on recycled and userRecycled
 	// alerts, and on digest and userDigest entries recycled within ActionTrail's look-up period (90
 	// days), when the deletion was found; omitted otherwise. It is not part of ID: the run that finds the deleter and the one that did not (yet)
 	// give the alert the same ID.
-	DeletedBy *Deleter `json:"deletedBy,omitempty"`
+	DeletedBy *Deleter
 	// DeleterMissing says why an alert whose deletion ActionTrail was searched for has no DeletedBy;
 	// empty when it has one or nobody looked. Chat says it; the wire formats do not carry it (no
 	// deletedBy says it there).
-	DeleterMissing DeleterMissing `json:"-"`
+	DeleterMissing DeleterMissing
 	// AccessKeys are the user's AccessKeys in the AccessKey recycle bin, soonest DeleteDate first
 	// (user alerts only; never nil in one): each is purged at its own DeleteDate, or with the user.
-	AccessKeys []UserKey `json:"accessKeys"`
+	AccessKeys []UserKey
 }
 
 // UserKey is an AccessKey of a deleted user, as its user alert lists it.

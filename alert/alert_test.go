@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -74,5 +75,16 @@ func TestFindingsCanonicalUsers(t *testing.T) {
 	}
 	if f.Alerts[1].AccessKeys[0].DeleteDate.Location() != cst {
 		t.Errorf("Canonical() changed its receiver's keys: %+v", f.Alerts[1].AccessKeys)
+	}
+}
+
+// TestAlertHasNoJSONTags: an Alert's JSON is MarshalJSON's, in two shapes; tags on Alert itself would
+// name fields that one of the shapes does not have.
+func TestAlertHasNoJSONTags(t *testing.T) {
+	typ := reflect.TypeOf(Alert{})
+	for i := range typ.NumField() {
+		if f := typ.Field(i); f.Tag != "" {
+			t.Errorf("Alert.%s has the tag %q, want none", f.Name, f.Tag)
+		}
 	}
 }

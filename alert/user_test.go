@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -180,5 +181,31 @@ func TestUserAlertIDDistinct(t *testing.T) {
 			t.Errorf("%s: ID = %q, the same as %s", tt.name, tt.id, prev)
 		}
 		seen[tt.id] = tt.name
+	}
+}
+
+// TestEvaluateUserEachLoss: a deleted user whose key is purged 20 days before the user is warned at each
+// threshold before the key's purge and again before its own, run after daily run (as the README says).
+func TestEvaluateUserEachLoss(t *testing.T) {
+	start := date(t, "2026-11-30T09:00:00Z")
+	b := Bin{UserName: "eve", UserID: "5", Keys: []Key{{AccessKeyID: "LTAIeveFirstGone", RecycleDate: start.Add(-20 * day), DeleteDate: start.Add(10*day + time.Hour)}},
+		Recycled: &RecycledUser{RecycleDate: start.Add(-time.Hour), DeleteDate: start.Add(30*day + time.Hour)}}
+	p := Policy{Mode: ModeCrossing, Thresholds: []time.Duration{day, 3 * day, 7 * day}, AlertOnRecycle: true, AccountID: account}
+	var got []string
+	for d := 0; d <= 31; d++ {
+		cur := start.Add(time.Duration(d) * day)
+		for _, a := range Evaluate([]Bin{b}, cur, Window{From: cur.Add(-day), To: cur}, cur.Add(day), p) {
+			th := "-"
+			if a.ThresholdHours != nil {
+				th = fmt.Sprint(*a.ThresholdHours / 24)
+			}
+			got = append(got, fmt.Sprintf("day %d %s %sd, first loss day %d", d, a.Event, th, int(a.FirstPurgeDate.Sub(start).Round(day)/day)))
+		}
+	}
+	want := []string{"day 0 userRecycled -d, first loss day 10",
+		"day 3 userExpiring 7d, first loss day 10", "day 7 userExpiring 3d, first loss day 10", "day 9 userExpiring 1d, first loss day 10",
+		"day 23 userExpiring 7d, first loss day 30", "day 27 userExpiring 3d, first loss day 30", "day 29 userExpiring 1d, first loss day 30"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("daily runs' alerts (-want +got):\n%s", diff)
 	}
 }

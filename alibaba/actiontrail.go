@@ -162,7 +162,7 @@ func (t *Trail) Lookup(ctx context.Context, account string, creds *Credentials, 
 	if q.Name != alert.EventDeleteAccessKey && q.Name != alert.EventDeleteUser {
 		return nil, fmt.Errorf("alibaba: LookupEvents of %s: only the events of deletions are looked up", excerpt.Quote(q.Name))
 	}
-	from, to := q.Start.UTC().Truncate(time.Second), ceilSecond(q.End.UTC())
+	from, to := WholeSeconds(q.Start, q.End)
 	if !q.Start.Before(q.End) || to.Sub(from) > MaxEventSpan {
 		return nil, fmt.Errorf("alibaba: LookupEvents from %s to %s: the span must be positive and, in whole seconds, at most 30 days",
 			from.Format(time.RFC3339), to.Format(time.RFC3339))
@@ -209,11 +209,14 @@ func (t *Trail) Lookup(ctx context.Context, account string, creds *Credentials, 
 	return p.out, nil
 }
 
-func ceilSecond(t time.Time) time.Time {
-	if c := t.Truncate(time.Second); !c.Equal(t) {
-		return c.Add(time.Second)
+// WholeSeconds returns the span from from to to as LookupEvents asks for it: from rounded down and to
+// rounded up to whole seconds (its StartTime and EndTime have no fraction), in UTC.
+func WholeSeconds(from, to time.Time) (time.Time, time.Time) {
+	from, to = from.UTC().Truncate(time.Second), to.UTC()
+	if c := to.Truncate(time.Second); !c.Equal(to) {
+		to = c.Add(time.Second)
 	}
-	return t
+	return from, to
 }
 
 // lookupError is the LookupError of a failed call.

@@ -442,3 +442,27 @@ func TestTrailSharesTheReadersCalls(t *testing.T) {
 		t.Errorf("LookupEvents calls %d, calls in flight at most %d; want 2 and 1 (MaxCalls)", s.Calls("LookupEvents"), s.MaxConcurrency())
 	}
 }
+
+func TestWholeSeconds(t *testing.T) {
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name, from, to, wantFrom, wantTo string
+	}{
+		{"whole already", "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z", "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z"},
+		{"rounded out", "2026-11-30T09:00:00.9Z", "2026-11-30T10:00:00.1Z", "2026-11-30T09:00:00Z", "2026-11-30T10:00:01Z"},
+		{"to UTC", "2026-11-30T17:00:00.5+08:00", "2026-11-30T18:00:00+08:00", "2026-11-30T09:00:00Z", "2026-11-30T10:00:00Z"},
+	}
+	for _, tt := range tests {
+		from, to := WholeSeconds(at(tt.from), at(tt.to))
+		if got, want := from.Format(time.RFC3339Nano)+" "+to.Format(time.RFC3339Nano), tt.wantFrom+" "+tt.wantTo; got != want {
+			t.Errorf("%s: WholeSeconds(%s, %s) = %s, want %s", tt.name, tt.from, tt.to, got, want)
+		}
+	}
+}

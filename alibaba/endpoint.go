@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/loopback"
 )
 
 // ParseEndpoint checks an API endpoint as RAM_ENDPOINT and IMS_ENDPOINT take it and returns the scheme
@@ -50,7 +52,7 @@ func ParseEndpoint(s string) (scheme, host string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if scheme == "http" && !isLoopback(u.Hostname()) {
+	if scheme == "http" && !loopback.Host(u.Hostname()) {
 		return "", "", fmt.Errorf("endpoint http://%s: http is allowed only to a loopback host; use https", host)
 	}
 	return scheme, host, nil
@@ -107,15 +109,6 @@ func checkHost(hp string) (string, error) {
 		return h + ":" + port, nil
 	}
 	return h, nil
-}
-
-// isLoopback reports whether host (no port, no brackets) is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // sanitizeScheme keeps a scheme printable and short in an error.

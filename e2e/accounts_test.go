@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -70,9 +71,7 @@ func newWorldAccounts(t *testing.T) *world {
 	e.ram = ram
 	e.vars["RAM_USERS"] = "*"
 	e.vars["ACCOUNTS"] = "*"
-	for _, name := range []string{"RAM_ENDPOINT", "IMS_ENDPOINT", "STS_ENDPOINT", "RESOURCEMANAGER_ENDPOINT", "ACTIONTRAIL_ENDPOINT"} {
-		e.vars[name] = ram.URL()
-	}
+	maps.Copy(e.vars, ram.EndpointEnv())
 	return e
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
 	"github.com/akrecycle/ak-recycle-alert/fcruntime/fcfake"
 	"github.com/akrecycle/ak-recycle-alert/handler"
+	"github.com/akrecycle/ak-recycle-alert/internal/offline"
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
@@ -115,8 +116,7 @@ func BenchmarkProcessAccounts(b *testing.B) {
 		if timeCmd != "" {
 			cmd = exec.Command(timeCmd, "-f", "%M", "-o", rssFile, bin, "-e", benchEvent)
 		}
-		cmd.Env = append(benchEnviron(api, vendors, home), "ACCOUNTS=*", "STS_ENDPOINT="+api.URL(), "RESOURCEMANAGER_ENDPOINT="+api.URL(),
-			"LOOKUP_DELETER=false", "LOG_LEVEL=warn")
+		cmd.Env = append(benchEnviron(api, vendors, home), "ACCOUNTS=*", "LOOKUP_DELETER=false", "LOG_LEVEL=warn")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		b.StartTimer()
@@ -187,13 +187,9 @@ func memEvent(n int, valid bool) []byte {
 // that events take.
 func memEnv(b *testing.B, api *ramfake.Server, extra ...string) []string {
 	b.Helper()
-	env := []string{
-		"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "LOOKUP_DELETER=false",
-		"RAM_USERS=*", "DRY_RUN=true", "RAM_ENDPOINT=" + api.URL(), "IMS_ENDPOINT=" + api.URL(), "ACTIONTRAIL_ENDPOINT=" + api.URL(),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + envKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + envSecret,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true", "LOG_LEVEL=warn",
-	}
-	return append(env, extra...)
+	env := append(endpointVars(api), "HOME="+b.TempDir(), "LOOKUP_DELETER=false", "RAM_USERS=*", "DRY_RUN=true",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID="+envKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+envSecret, "LOG_LEVEL=warn")
+	return offline.Environ(append(env, extra...)...)
 }
 
 // peakKB returns the process's peak resident memory (VmHWM) in KB.

@@ -168,7 +168,7 @@ func TestSilentChannelDeadline(t *testing.T) {
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				margin = sent.Add(tc.timeout).Sub(time.Now())
+				margin = time.Until(sent.Add(tc.timeout))
 				if resp.StatusCode != http.StatusNotFound {
 					t.Fatalf("status %d, want 404 (a failed run): %s", resp.StatusCode, body)
 				}

@@ -7,13 +7,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"os"
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
+	"github.com/akrecycle/ak-recycle-alert/internal/offline"
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
@@ -149,39 +150,31 @@ func newWorldOptions(t *testing.T, opts func(cur time.Time) ramfake.Options) *wo
 	ram := ramfake.New(o)
 	t.Cleanup(ram.Close)
 	vendors := notifytest.NewVendors(t, nil)
-	return &world{t: t, cur: cur, ram: ram, vendors: vendors, vars: map[string]string{
-		"RAM_USERS":                           "alice,bob,carol,dave",
-		"SCHEDULE":                            dailySchedule,
-		"ACCOUNT_LABEL":                       "e2e",
-		"FC_ACCOUNT_ID":                       accountID,
-		"RAM_ENDPOINT":                        ram.URL(),
-		"IMS_ENDPOINT":                        ram.URL(),
-		"ACTIONTRAIL_ENDPOINT":                ram.URL(),
-		"SLACK_WEBHOOK_URL":                   vendors.ChannelURL("slack-webhook", slackPath),
-		"WEBHOOK_URL":                         vendors.ChannelURL("webhook", webhookPath),
-		"WEBHOOK_SECRET":                      webhookSecret,
-		"ALIBABA_CLOUD_ACCESS_KEY_ID":         envKeyID,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET":     envSecret,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED":  "true",
-		"LOG_LEVEL":                           "debug",
-	}}
+	vars := ram.EndpointEnv()
+	maps.Copy(vars, map[string]string{
+		"RAM_USERS":                       "alice,bob,carol,dave",
+		"SCHEDULE":                        dailySchedule,
+		"ACCOUNT_LABEL":                   "e2e",
+		"FC_ACCOUNT_ID":                   accountID,
+		"SLACK_WEBHOOK_URL":               vendors.ChannelURL("slack-webhook", slackPath),
+		"WEBHOOK_URL":                     vendors.ChannelURL("webhook", webhookPath),
+		"WEBHOOK_SECRET":                  webhookSecret,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     envKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": envSecret,
+		"LOG_LEVEL":                       "debug",
+	})
+	return &world{t: t, cur: cur, ram: ram, vendors: vendors, vars: vars}
 }
 
 // environ returns the subprocess's whole environment: the test's variables and nothing of the
-// developer's but PATH, HOME and TMPDIR.
+// developer's but PATH, HOME and TMPDIR (offline.Environ: no proxy, no configuration, no credential).
 func (e *world) environ() []string {
-	var env []string
-	for _, name := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(name); ok {
-			env = append(env, name+"="+v)
-		}
-	}
+	var vars []string
 	for k, v := range e.vars {
-		env = append(env, k+"="+v)
+		vars = append(vars, k+"="+v)
 	}
-	slices.Sort(env)
-	return env
+	slices.Sort(vars)
+	return offline.Environ(vars...)
 }
 
 // timerEvent is the timer trigger's event for fire time at.

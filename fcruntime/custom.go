@@ -59,8 +59,9 @@ func ServeListener(ctx context.Context, ln net.Listener, h Handler, opts Options
 //   - POST /invoke: the body is the event and the x-fc-* headers are the invocation's facts; the
 //     deadline is x-fc-function-deadline, else now plus x-fc-function-timeout seconds, else now plus
 //     Options.DefaultTimeout. Success is 200 with x-fc-status: 200 and the result as body; failure is
-//     404 with x-fc-status: 404 and the result as body when the handler returned one, else an ErrorBody;
-//     an event over Options.MaxEventBytes is 413 with x-fc-status: 404 and an ErrorBody.
+//     404 with x-fc-status: 404 and the result as body when the handler returned one, else an ErrorBody,
+//     as for an invocation the runtime rejects without calling the handler (a header it cannot read, an
+//     event over Options.MaxEventBytes: its errorMessage names the limit).
 //   - POST /initialize, GET /pre-stop, GET /pre-freeze: lifecycle hooks, always 200.
 //   - a path of Options.Paths: its handler, between the FC Invoke markers.
 //   - anything else: 404 or 405 with an ErrorBody.
@@ -139,9 +140,6 @@ func (s *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	status, fcStatus := http.StatusOK, http.StatusOK
 	if out.failed {
 		status, fcStatus = http.StatusNotFound, http.StatusNotFound
-		if rejected != nil && rejected.status != 0 {
-			status = rejected.status
-		}
 		if body == nil {
 			body, _ = json.Marshal(out.err)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -30,16 +29,15 @@ const (
 // requestError fails an invocation without calling the handler: a header that cannot be read, an event
 // over the size limit, no memory for the event before the deadline.
 type requestError struct {
-	typ    string
-	msg    string
-	status int // the custom runtime's HTTP status; 0 means 404
+	typ string
+	msg string
 }
 
 func (e *requestError) Error() string { return e.msg }
 
 // eventTooLarge is the error of an event over max bytes.
 func eventTooLarge(max int64) *requestError {
-	return &requestError{typ: errorTypeEvent, status: http.StatusRequestEntityTooLarge,
+	return &requestError{typ: errorTypeEvent,
 		msg: "the event is larger than " + sizeText(max) + ", the most this function accepts"}
 }
 

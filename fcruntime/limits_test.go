@@ -91,9 +91,22 @@ func TestEventSizeLimit(t *testing.T) {
 		c := startCustom(t, h, fcruntime.Options{})
 		got := c.do(t, http.MethodPost, "/invoke", http.Header{"X-Fc-Request-Id": {"req-big"}}, string(bigEvent(1<<20+1)))
 		var e fcruntime.ErrorBody
-		if got.Status != http.StatusRequestEntityTooLarge || got.FCStatus != "404" || json.Unmarshal([]byte(got.Body), &e) != nil ||
+		if got.Status != http.StatusNotFound || got.FCStatus != "404" || json.Unmarshal([]byte(got.Body), &e) != nil ||
 			!strings.HasPrefix(e.ErrorMessage, wantMsg) || e.ErrorType != "Runtime.InvalidEvent" {
-			t.Errorf("POST /invoke of 1 MiB + 1 byte = %d (x-fc-status %s) %.300s, want 413, 404 and %q", got.Status, got.FCStatus, got.Body, wantMsg)
+			t.Errorf("POST /invoke of 1 MiB + 1 byte = %d (x-fc-status %s) %.300s, want 404, 404 and %q", got.Status, got.FCStatus, got.Body, wantMsg)
+		}
+		// The rejected invocation's result line, at error level.
+		var line struct {
+			Level, Msg, RequestID, Error string
+			Rejected                     bool
+		}
+		for _, l := range strings.Split(c.logs.String(), "\n") {
+			if strings.Contains(l, `"requestId":"req-big"`) {
+				json.Unmarshal([]byte(l), &line)
+			}
+		}
+		if line.Msg != "result" || line.Level != "ERROR" || !line.Rejected || !strings.HasPrefix(line.Error, wantMsg) {
+			t.Errorf("log line of req-big = %+v, want a rejected result line at error level naming the limit:\n%s", line, c.logs)
 		}
 		if got := c.do(t, http.MethodPost, "/invoke", nil, string(bigEvent(1<<20))); got.Status != 200 || got.Body != "1048576" {
 			t.Errorf("POST /invoke of exactly 1 MiB = %d %.100s, want 200", got.Status, got.Body)

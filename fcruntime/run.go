@@ -116,8 +116,11 @@ func (r *runner) serve(ctx context.Context, inv Invocation, event []byte, reject
 		}
 		out = r.hook(ctx, inv)
 	case rejected != nil:
-		r.log.LogAttrs(ctx, slog.LevelError, "invocation rejected",
-			slog.String("requestId", inv.RequestID), slog.String("error", rejected.Error()), slog.String("errorType", rejected.typ))
+		// The invocation's result line, as the handler logs one for every invocation it runs: a
+		// rejected one has no result, only its error.
+		r.log.LogAttrs(ctx, slog.LevelError, "result",
+			slog.String("requestId", inv.RequestID), slog.Any("result", nil), slog.Bool("rejected", true),
+			slog.String("error", rejected.Error()), slog.String("errorType", rejected.typ))
 		out = outcome{failed: true, err: errorBody(rejected)}
 	default:
 		out = r.call(ctx, inv, event)

@@ -93,7 +93,7 @@ func (d *deleters) earliest() time.Time {
 // lookUp starts the look-ups of the events named name from from to to, in spans of at most
 // alibaba.MaxEventSpan, each in its own goroutine.
 func (d *deleters) lookUp(name string, from, to time.Time) {
-	from, to = from.Truncate(time.Second), ceilSecond(to)
+	from, to = alibaba.WholeSeconds(from, to)
 	for start := from; start.Before(to); start = start.Add(alibaba.MaxEventSpan) {
 		sp := &span{q: alibaba.EventQuery{Name: name, Start: start, End: minTime(to, start.Add(alibaba.MaxEventSpan))}, done: make(chan struct{})}
 		d.mu.Lock()
@@ -112,6 +112,8 @@ func (d *deleters) lookUp(name string, from, to time.Time) {
 // look-up failed gets neither. It first looks up the spans of the recycle dates the window's look-up
 // did not cover (a digest's older keys), and waits for every look-up. It returns the run's warnings
 // about the look-ups, which it logs: denied (naming actiontrail:LookupEvents), failed, events skipped.
+// When no alert is to say who deleted what it reports, it waits for nothing: it ends the look-ups,
+// whose answers nobody reads, and has no warning.
 func (d *deleters) attach(alerts []alert.Alert) []string {
 	if d == nil {
 		return nil
@@ -121,6 +123,10 @@ func (d *deleters) attach(alerts []alert.Alert) []string {
 		if alert.DeleterEvent(a, d.since) != "" {
 			want = append(want, i)
 		}
+	}
+	if len(want) == 0 {
+		d.cancel()
+		return nil
 	}
 	d.lookUpUncovered(alerts, want)
 	d.wait()
@@ -273,13 +279,6 @@ func lookupWarnings(denied, failed []*span, invalid int, invalidReason string) [
 		w = append(w, fmt.Sprintf("ActionTrail answered %d deletion events with invalid values, which were skipped (the first: %s)", invalid, invalidReason))
 	}
 	return w
-}
-
-func ceilSecond(t time.Time) time.Time {
-	if c := t.Truncate(time.Second); !c.Equal(t) {
-		return c.Add(time.Second)
-	}
-	return t
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -169,6 +169,50 @@ func TestHandleDeletersCrossing(t *testing.T) {
 	}
 }
 
+// blockedTrail is a trail whose look-ups end only with their context, and records how it ended.
+type blockedTrail struct {
+	mu   sync.Mutex
+	ends []error
+}
+
+func (b *blockedTrail) Lookup(ctx context.Context, _ string, _ *alibaba.Credentials, _ alibaba.EventQuery) (*alibaba.Events, error) {
+	<-ctx.Done()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.ends = append(b.ends, context.Cause(ctx))
+	return nil, ctx.Err()
+}
+
+// TestHandleDeletersNoneWanted: a crossing run whose alerts are all expiring keys, deleted long before
+// its window, wants no deleter: it does not wait for the window's look-ups (which here never answer)
+// but ends them, and has no warning about them.
+func TestHandleDeletersNoneWanted(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001", Keys: []alert.Key{
+		key("LTAI5tExpiresIn3Days0001", cur.Add(-27*24*time.Hour), cur.Add(3*24*time.Hour+5*time.Hour)),
+	}}}}}
+	trail := &blockedTrail{}
+	h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.LookupDeleter = true }), r, &fakeChannel{name: "slack-webhook"})
+	h.Trail = trail
+	// Without the fix the look-ups would end at the reading's deadline, well inside this one.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := h.Handle(ctx, Invocation{RequestID: "req-1"}, []byte(timerEvent))
+	if err != nil || len(res.Alerts) != 1 || len(res.Warnings) != 0 {
+		t.Fatalf("Handle() = %v, alerts %d, warnings %q; want one alert and no warning", err, len(res.Alerts), res.Warnings)
+	}
+	trail.mu.Lock()
+	defer trail.mu.Unlock()
+	if len(trail.ends) != 2 {
+		t.Fatalf("%d look-ups ended, want the window's 2", len(trail.ends))
+	}
+	for _, e := range trail.ends {
+		if e != context.Canceled {
+			t.Errorf("a look-up ended with %v, want it cancelled once no alert wanted it", e)
+		}
+	}
+}
+
 func TestHandleDeletersOff(t *testing.T) {
 	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001", Keys: []alert.Key{

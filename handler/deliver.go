@@ -14,9 +14,11 @@ import (
 
 // tell previews the report in a dry run, and otherwise delivers it to every channel; it records what it
 // did in res and returns what failed. There is something to tell in digest mode, and when the run
-// alerts a key or could not read a user; otherwise every channel is told nothing.
+// alerts a key, could not read a user or has a warning (a role that may not list the user recycle bin
+// or look up deleters, a SCHEDULE that does not match the trigger): no warning stays in the log alone.
+// Only a quiet run, with none of them, tells every channel nothing.
 func (h *Handler) tell(ctx context.Context, res *Result, report *alert.Report) (failures []string) {
-	post := report.Mode == alert.ModeDigest || len(report.Alerts) > 0 || len(report.Errors) > 0
+	post := report.Mode == alert.ModeDigest || len(report.Alerts) > 0 || len(report.Errors) > 0 || len(report.Warnings) > 0
 	if report.DryRun {
 		res.Preview, failures = h.preview(report, post)
 		return failures
@@ -39,7 +41,7 @@ func (h *Handler) tell(ctx context.Context, res *Result, report *alert.Report) (
 }
 
 // preview renders the report for every channel (the preview channels when none is configured) without
-// sending it.
+// sending it, as deliver renders it: a panic in a channel's Render is that channel's failure.
 func (h *Handler) preview(report *alert.Report, post bool) (previews []Preview, failures []string) {
 	channels := h.Channels
 	if len(channels) == 0 {
@@ -48,7 +50,7 @@ func (h *Handler) preview(report *alert.Report, post bool) (previews []Preview, 
 	for _, ch := range channels {
 		p := Preview{Channel: ch.Name(), Messages: []json.RawMessage{}}
 		if post {
-			posts, err := ch.Render(report)
+			posts, err := render(ch, report)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("%s: rendering failed: %v", ch.Name(), err))
 			}

@@ -221,6 +221,20 @@ func overridesFrom(m members, allowNow bool) (overrides, error) {
 		}
 		return o, fmt.Errorf("unknown field %s%s (allowed: users, thresholds, mode, dryRun, now, accounts)", strings.Join(unknown, ", "), more)
 	}
+	// A field set to null is a mistake, not a way to ask for the configured value: leaving the field
+	// out is. Each is named, in a fixed order.
+	for _, f := range []struct{ name, want string }{
+		{"users", "an array of RAM user names, principal names or IDs"},
+		{"accounts", "an array of account IDs"},
+		{"thresholds", "an array of numbers (days) or strings like \"36h\""},
+		{"mode", "\"crossing\" or \"digest\""},
+		{"dryRun", "true or false"},
+		{"now", "an RFC 3339 string"},
+	} {
+		if raw, ok := m.values[f.name]; ok && string(raw) == "null" {
+			return o, fmt.Errorf("%s is null: want %s, or leave the field out for the configured value", f.name, f.want)
+		}
+	}
 	if raw := m.values["users"]; present(raw) {
 		users, err := decodeUsers(raw)
 		if err != nil {

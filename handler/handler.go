@@ -122,7 +122,8 @@ func (h *Handler) Handle(ctx context.Context, inv Invocation, body []byte) (*Res
 	defer cancel()
 	r, err := h.handle(wctx, inv, body, start)
 	if r == nil {
-		h.Logger.ErrorContext(ctx, "rejected", "error", err.Error())
+		// The result line of a rejected run: no result, the error that says why.
+		h.Logger.ErrorContext(ctx, "result", "result", nil, "rejected", true, "error", err.Error())
 		return nil, err
 	}
 	r.DurationMS = h.now().Sub(start).Milliseconds()
@@ -150,7 +151,7 @@ func (h *Handler) handle(ctx context.Context, inv Invocation, body []byte, clock
 		return nil, &RejectedError{err}
 	}
 	if err := h.waitForFireTime(ctx, times.Cur, clock); err != nil {
-		return nil, &runError{Summary: "waiting for the fire time: " + err.Error()}
+		return newResult(inv, s, times), &runError{Summary: "waiting for the fire time: " + err.Error()}
 	}
 	accounts, err := h.planAccounts(ctx, inv, s, ev.Overrides.Accounts)
 	var rejected *RejectedError

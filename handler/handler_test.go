@@ -55,7 +55,7 @@ func (c *fakeChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	for _, a := range r.Alerts {
 		ids = append(ids, string(a.Event)+":"+a.AccessKeyID)
 	}
-	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "retry": r.RetryCount})
+	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "warnings": r.Warnings, "retry": r.RetryCount})
 	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return c.send(ctx, b) })}, nil
 }
 func (c *fakeChannel) RenderNotice(*notify.Notice) ([]notify.Post, error) {
@@ -318,7 +318,7 @@ func TestHandleRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &fakeReader{}
-			h, _ := newHandler(t, tt.s, r)
+			h, logs := newHandler(t, tt.s, r)
 			res, err := h.Handle(context.Background(), Invocation{}, []byte(tt.body))
 			var re *RejectedError
 			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
@@ -326,6 +326,9 @@ func TestHandleRejected(t *testing.T) {
 			}
 			if res != nil || r.calls != 0 {
 				t.Errorf("rejected run made %d API reads and returned %+v", r.calls, res)
+			}
+			if line := resultLine(t, logs); line.Level != "ERROR" || !line.Rejected || !strings.Contains(line.Error, tt.want) || string(line.Result) != "null" {
+				t.Errorf("result line = %+v, want a rejected one at error level, no result, the error %q", line, tt.want)
 			}
 		})
 	}
@@ -413,12 +416,46 @@ func TestHandleEarlyTriggerWaitsForFireTime(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{10 * time.Second}, slept); diff != "" {
 		t.Errorf("slept (-want +got):\n%s", diff)
 	}
+	// A wait cut short (the invocation's deadline) fails the run, with a result and its result line.
+	var logs *bytes.Buffer
+	h, logs = newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
+	h.Now = func() time.Time { return time.Date(2026, 11, 30, 8, 59, 50, 0, time.UTC) }
+	h.Sleep = func(context.Context, time.Duration) error { return context.DeadlineExceeded }
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-wait"}, []byte(timerEvent))
+	if err == nil || !strings.Contains(err.Error(), "waiting for the fire time") || res == nil {
+		t.Errorf("Handle() with a failed wait = %+v, %v; want a result and an error naming the wait", res, err)
+	}
+	if line := resultLine(t, logs); line.Level != "ERROR" || !strings.Contains(line.Error, "waiting for the fire time") {
+		t.Errorf("result line = %+v, want one at error level naming the wait:\n%s", line, logs)
+	}
+	h, _ = newHandler(t, testSettings(t), r, &fakeChannel{name: "slack-webhook"})
 	// On time or late: no wait.
 	h.Now = func() time.Time { return clock }
 	slept = nil
 	if _, err := h.Handle(context.Background(), Invocation{}, []byte(timerEvent)); err != nil || len(slept) != 0 {
 		t.Errorf("Handle() = %v, slept %v; want no wait", err, slept)
 	}
+}
+
+// resultLine returns the one result log line of logs; it fails the test when there is not exactly one.
+func resultLine(t *testing.T, logs *bytes.Buffer) (line struct {
+	Level, Msg, Error string
+	Rejected          bool
+	Result            json.RawMessage
+}) {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec struct{ Msg string }
+		if json.Unmarshal([]byte(l), &rec) == nil && rec.Msg == "result" {
+			n++
+			json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d result lines, want 1:\n%s", n, logs)
+	}
+	return line
 }
 
 func TestReadLeavesTimeForDelivery(t *testing.T) {

@@ -21,6 +21,13 @@ func TestDecodeEventLimits(t *testing.T) {
 	tests := []struct {
 		name, body, want string
 	}{
+		{"null mode", `{"mode":null}`, "mode is null: want \"crossing\" or \"digest\""},
+		{"null users", `{"users":null}`, "users is null: want an array"},
+		{"null accounts", `{"accounts":null}`, "accounts is null: want an array of account IDs"},
+		{"null dryRun", `{"dryRun":null}`, "dryRun is null: want true or false"},
+		{"null thresholds", `{"thresholds":null}`, "thresholds is null: want an array"},
+		{"null now", `{"now":null,"dryRun":true}`, "now is null: want an RFC 3339 string"},
+		{"null mode in a timer payload", `{"triggerTime":"2026-11-30T09:00:00Z","payload":"{\"mode\":null}"}`, "timer event payload: mode is null"},
 		{"null threshold", `{"thresholds":[null]}`, "thresholds[0] is null"},
 		{"null threshold among others", `{"thresholds":[7,null]}`, "thresholds[1] is null"},
 		{"21 thresholds", `{"thresholds":[` + many(21, "1") + `]}`, "thresholds has more than 20 items"},
@@ -93,6 +100,24 @@ func (c *renderFailing) Render(*alert.Report) ([]notify.Post, error) {
 type renderPanicking struct{ fakeChannel }
 
 func (c *renderPanicking) Render(*alert.Report) ([]notify.Post, error) { panic("render bug") }
+
+// TestHandleDryRunRenderPanic: a dry run renders as a real one does: a panic in one channel's Render is
+// that channel's failure in the run's error, and the other channels are still previewed.
+func TestHandleDryRunRenderPanic(t *testing.T) {
+	cur := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1",
+		Keys: []alert.Key{key("LTAI5tRecycledToday00001", cur.Add(-time.Hour), cur.Add(30*24*time.Hour))}}}}}
+	slack := &fakeChannel{name: "slack-webhook"}
+	h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.DryRun = true }), r, slack)
+	h.Channels = append(h.Channels, &renderPanicking{fakeChannel{name: "webhook"}})
+	res, err := h.Handle(context.Background(), Invocation{RequestID: "req-dry"}, []byte(timerEvent))
+	if want := "webhook: rendering failed: panicked: render bug"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Handle() error = %v, want %q", err, want)
+	}
+	if res == nil || len(res.Preview) != 2 || len(res.Preview[0].Messages) != 1 || len(slack.sent) != 0 {
+		t.Fatalf("Handle() result %+v, sent %d; want both channels previewed, Slack with its message, nothing sent", res, len(slack.sent))
+	}
+}
 
 // TestHandleRendersEveryChannelFirst: when one channel cannot render the report (an error or a panic),
 // no channel is sent anything, so that no channel is posted while another is not.

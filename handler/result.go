@@ -134,15 +134,16 @@ func (r *Result) logValue(budget int) (v any, truncated bool) {
 }
 
 // alertChunks splits the alerts into JSON arrays of at most budget bytes each, for the log lines that
-// carry them when the result line could not. No alert is left out: one that JSON cannot encode is
-// written with its dates as text and the encoding error.
+// carry them when the result line could not. An alert always encodes (its dates come from the reader,
+// which checks they lie within alert.FirstYear to alert.LastYear); were one not to, it is still named,
+// with the error, rather than left out.
 func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 	var chunks []json.RawMessage
 	cur := []byte{'['}
 	for _, a := range alerts {
 		b, err := json.Marshal(a)
 		if err != nil {
-			b = unencodable(a, err)
+			b, _ = json.Marshal(map[string]string{"id": a.ID, "accessKeyId": a.AccessKeyID, "userId": a.UserID, "error": err.Error()})
 		}
 		if len(cur) > 1 && len(cur)+len(b)+2 > budget {
 			chunks = append(chunks, append(cur, ']'))
@@ -157,26 +158,4 @@ func alertChunks(alerts []alert.Alert, budget int) []json.RawMessage {
 		chunks = append(chunks, append(cur, ']'))
 	}
 	return chunks
-}
-
-// unencodable is the JSON of an alert that json.Marshal cannot encode (a date past the year 9999): its
-// fields, dates as text, and why.
-func unencodable(a alert.Alert, err error) []byte {
-	m := map[string]any{
-		"id": a.ID, "event": a.Event, "accountId": a.AccountID, "accountName": a.AccountName, "userName": a.UserName, "userId": a.UserID, "accessKeyId": a.AccessKeyID,
-		"createDate": a.CreateDate.String(), "recycleDate": a.RecycleDate.String(), "deleteDate": a.DeleteDate.String(),
-		"thresholdHours": a.ThresholdHours, "remainingSeconds": a.RemainingSeconds, "binFull": a.BinFull,
-		"unencodable": err.Error(),
-	}
-	if a.Event.ForUser() {
-		delete(m, "accessKeyId")
-		delete(m, "binFull")
-		keys := make([]map[string]string, len(a.AccessKeys))
-		for i, k := range a.AccessKeys {
-			keys[i] = map[string]string{"accessKeyId": k.AccessKeyID, "recycleDate": k.RecycleDate.String(), "deleteDate": k.DeleteDate.String()}
-		}
-		m["userPrincipalName"], m["firstPurgeDate"], m["accessKeys"] = a.UserPrincipalName, a.FirstPurgeDate.String(), keys
-	}
-	b, _ := json.Marshal(m)
-	return b
 }

@@ -93,28 +93,34 @@ func TestHandleUserBinWarnings(t *testing.T) {
 	}
 }
 
-// TestAlertChunksUnencodableUser: a user alert JSON cannot encode (a date past the year 9999) is still
-// logged, with its own fields and its keys, dates as text.
-func TestAlertChunksUnencodableUser(t *testing.T) {
-	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := alert.Alert{ID: "alrt_1", Event: alert.UserExpiring, UserName: "eve", UserID: "1005", UserPrincipalName: "eve@corp.onaliyun.com",
-		DeleteDate: far, FirstPurgeDate: far, AccessKeys: []alert.UserKey{{AccessKeyID: "LTAI5tEveKey000000000001", DeleteDate: far}}}
-	chunks := alertChunks([]alert.Alert{a}, 1<<15)
-	if len(chunks) != 1 {
-		t.Fatalf("alertChunks = %d chunks, want 1", len(chunks))
-	}
-	var got []map[string]any
-	if err := json.Unmarshal(chunks[0], &got); err != nil || len(got) != 1 {
-		t.Fatalf("chunk %s: %v", chunks[0], err)
-	}
-	for _, k := range []string{"userPrincipalName", "firstPurgeDate", "accessKeys", "unencodable"} {
-		if _, ok := got[0][k]; !ok {
-			t.Errorf("unencodable user alert %s lacks %s", chunks[0], k)
+// TestHandleWarningsOnlyRunPosts: a crossing run with nothing to alert and no unreadable user but a
+// warning (the role may not list the user recycle bin) tells every channel, with the warning, instead
+// of leaving it in the log; a dry run previews that message.
+func TestHandleWarningsOnlyRunPosts(t *testing.T) {
+	const want = "the user recycle bin could not be listed (NoPermission)"
+	for _, dryRun := range []bool{false, true} {
+		r := &fakeReader{scan: alibaba.Scan{Bins: []alert.Bin{{UserName: "alice", UserID: "1001"}}, UserBin: &alibaba.UserBin{Denied: "NoPermission"}}}
+		slack := &fakeChannel{name: "slack-webhook"}
+		h, _ := newHandler(t, testSettings(t, func(s *Settings) { s.DryRun = dryRun }), r, slack)
+		res, err := h.Handle(context.Background(), Invocation{RequestID: "req-1"}, []byte(timerEvent))
+		if err != nil || len(res.Alerts) != 0 || len(res.Errors) != 0 {
+			t.Fatalf("dry run %v: Handle() = %v, alerts %v, errors %v; want a run with no alert and no error", dryRun, err, res.Alerts, res.Errors)
 		}
-	}
-	for _, k := range []string{"accessKeyId", "binFull"} {
-		if _, ok := got[0][k]; ok {
-			t.Errorf("unencodable user alert %s has %s", chunks[0], k)
+		var msgs []string
+		if dryRun {
+			for _, p := range res.Preview {
+				for _, m := range p.Messages {
+					msgs = append(msgs, string(m))
+				}
+			}
+		} else {
+			msgs = slack.sent
+			if diff := cmp.Diff([]Delivery{{Channel: "slack-webhook", OK: true, Messages: 1}}, res.Deliveries); diff != "" {
+				t.Errorf("deliveries (-want +got):\n%s", diff)
+			}
+		}
+		if len(msgs) != 1 || !strings.Contains(msgs[0], want) {
+			t.Errorf("dry run %v: messages %q, want one with the warning %q", dryRun, msgs, want)
 		}
 	}
 }

@@ -292,14 +292,14 @@ func headline(r *alert.Report) string {
 		for _, a := range r.Alerts {
 			with[a.AccountID] = true
 		}
-		return crossingHeadline(users, n, len(r.Errors)) + fmt.Sprintf(" in %d of %d accounts", len(with), len(r.Accounts))
+		return crossingHeadline(users, n, len(r.Errors), len(r.Warnings)) + fmt.Sprintf(" in %d of %d accounts", len(with), len(r.Accounts))
 	}
-	return crossingHeadline(users, n, len(r.Errors))
+	return crossingHeadline(users, n, len(r.Errors), len(r.Warnings))
 }
 
-// crossingHeadline is the headline of a crossing run that alerts users deleted users and n keys and
-// could not read errs users.
-func crossingHeadline(users, n, errs int) string {
+// crossingHeadline is the headline of a crossing run that alerts users deleted users and n keys, could
+// not read errs users and has warns warnings.
+func crossingHeadline(users, n, errs, warns int) string {
 	switch {
 	case users == 1 && n == 0:
 		return "1 deleted RAM user and its AccessKeys need attention"
@@ -313,6 +313,8 @@ func crossingHeadline(users, n, errs int) string {
 		return fmt.Sprintf("%d RAM AccessKeys in the recycle bin need attention", n)
 	case errs > 0:
 		return fmt.Sprintf("RAM AccessKey recycle bin: %s could not be read", plural(errs, "user", "users"))
+	case warns > 0:
+		return "No RAM AccessKey in the recycle bin needs attention, but the check has " + plural(warns, "warning", "warnings")
 	}
 	return "No RAM AccessKey in the recycle bin needs attention"
 }

@@ -57,8 +57,10 @@ func TestHeadline(t *testing.T) {
 			"1 RAM AccessKey in the recycle bin needs attention"},
 		{"errors only", func() *alert.Report { r := nt.Sample(t); r.Alerts = nil; return r },
 			"RAM AccessKey recycle bin: 3 users could not be read"},
-		{"quiet", func() *alert.Report { r := nt.Sample(t); r.Alerts, r.Errors = nil, nil; return r },
+		{"quiet", func() *alert.Report { r := nt.Sample(t); r.Alerts, r.Errors, r.Warnings = nil, nil, nil; return r },
 			"No RAM AccessKey in the recycle bin needs attention"},
+		{"warnings only", func() *alert.Report { r := nt.Sample(t); r.Alerts, r.Errors = nil, nil; return r },
+			"No RAM AccessKey in the recycle bin needs attention, but the check has 1 warning"},
 		{"digest keys", func() *alert.Report { r := nt.Sample(t); r.Mode = alert.ModeDigest; return r },
 			"Digest: 3 RAM AccessKeys in the recycle bin of 4 users"},
 	}

@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/loopback"
 )
 
 // redacted replaces a secret in error text.
@@ -26,7 +28,7 @@ func CheckURL(raw string) error {
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http":
-		if isLoopback(u.Hostname()) {
+		if loopback.Host(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("http://%s is not allowed: use https:// (http:// only to a loopback address)", u.Hostname())
@@ -34,22 +36,14 @@ func CheckURL(raw string) error {
 	return fmt.Errorf("scheme %q is not allowed: use https://", u.Scheme)
 }
 
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Secrets are strings that must never appear in an error: a webhook URL and its parts, a token, a
 // signing secret. The zero value redacts nothing.
 type Secrets []string
 
 // URLSecrets lists the secret parts of a webhook URL: the URL as given and as net/http prints it, its
-// path, query, query values, long path segments and user info. Short parts ("/", "send") are left
-// out so that redaction does not garble ordinary words; the scheme and host are never secret.
+// path, query and user info, every segment of its path and every value of its query (as they are and
+// escaped); the scheme and host are never secret. Any part may be the token: a generic receiver's
+// URL may carry it in a short segment (/hooks/k3y/in) or value (?t=k3y).
 func URLSecrets(raw string) Secrets {
 	s := Secrets{raw}
 	p, err := url.Parse(raw)
@@ -58,10 +52,12 @@ func URLSecrets(raw string) Secrets {
 	}
 	s = append(s, p.String(), p.Redacted(), p.RawQuery, p.Query().Encode(), p.EscapedPath(), p.Path)
 	for _, vs := range p.Query() {
-		s = append(s, vs...)
+		for _, v := range vs {
+			s = append(s, v, url.QueryEscape(v))
+		}
 	}
-	for _, seg := range strings.Split(p.Path, "/") {
-		if len(seg) >= 16 {
+	for _, path := range []string{p.Path, p.EscapedPath()} {
+		for _, seg := range strings.Split(path, "/") {
 			s = append(s, seg, url.PathEscape(seg))
 		}
 	}
@@ -74,30 +70,90 @@ func URLSecrets(raw string) Secrets {
 	return s
 }
 
-// replacer returns a strings.Replacer that replaces every secret, longest first, with redacted.
-// Secrets shorter than 4 bytes or equal to "/" are ignored: they are not secrets worth the noise.
-func (s Secrets) replacer() *strings.Replacer {
-	keep := make([]string, 0, len(s))
-	seen := map[string]bool{}
-	for _, v := range s {
-		if len(v) < 4 || seen[v] {
-			continue
-		}
-		seen[v] = true
-		keep = append(keep, v)
+// shortSecret is the length under which a secret is replaced only where it stands as a part of a URL:
+// right after a '/', '?', '=', '&' or '#', or right before a '/', '?', '&', '#' or '\' (JSON's \/), with
+// no letter or digit next to it. A short path segment that is a vendor's word ("robot", "send") then
+// stays in the vendor's prose ("send too fast", "invalid webhook url"); a longer secret is replaced
+// wherever it appears.
+const shortSecret = 8
+
+// forms returns v as it may appear in an error's text: as it is, and as a JSON string holds it (Go's
+// encoder writes &, < and > as \u0026, \u003c and \u003e; others write / as \/).
+func forms(v string) []string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []string{v}
 	}
-	sort.Slice(keep, func(i, j int) bool { return len(keep[i]) > len(keep[j]) })
-	pairs := make([]string, 0, 2*len(keep))
-	for _, v := range keep {
-		pairs = append(pairs, v, redacted)
-	}
-	return strings.NewReplacer(pairs...)
+	quoted := string(b[1 : len(b)-1])
+	return []string{v, quoted, strings.ReplaceAll(v, "/", `\/`), strings.ReplaceAll(quoted, "/", `\/`)}
 }
 
-// scrubString replaces every secret in text, and folds the text onto one line.
+// scrubString replaces every secret in text, in each of its forms, with redacted, longest first, and
+// folds the text onto one line. A secret with no letter or digit ("/", "") is no secret and is ignored.
 func (s Secrets) scrubString(text string) string {
-	text = s.replacer().Replace(text)
+	var all []string
+	seen := map[string]bool{}
+	for _, v := range s {
+		if !strings.ContainsFunc(v, isAlnum) {
+			continue
+		}
+		for _, f := range forms(v) {
+			if !seen[f] {
+				seen[f] = true
+				all = append(all, f)
+			}
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
+	var long []string
+	for _, f := range all {
+		if len(f) >= shortSecret {
+			long = append(long, f, redacted)
+		}
+	}
+	text = strings.NewReplacer(long...).Replace(text)
+	for _, f := range all {
+		if len(f) < shortSecret {
+			text = replaceURLPart(text, f)
+		}
+	}
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// replaceURLPart replaces every f in text that stands as a part of a URL (see shortSecret).
+func replaceURLPart(text, f string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, f)
+		if i < 0 {
+			break
+		}
+		end := i + len(f)
+		var before, after byte
+		if i > 0 {
+			before = text[i-1]
+		}
+		if end < len(text) {
+			after = text[end]
+		}
+		alone := !isAlnum(rune(before)) && !isAlnum(rune(after))
+		urlPart := strings.IndexByte("/?=&#", before) >= 0 || strings.IndexByte("/?&#\\", after) >= 0
+		if !alone || !urlPart {
+			b.WriteString(text[:i+1])
+			text = text[i+1:]
+			continue
+		}
+		b.WriteString(text[:i])
+		b.WriteString(redacted)
+		text = text[end:]
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// isAlnum reports whether r is an ASCII letter or digit.
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
 // clean returns err with every secret of s removed from its text and then, only then, the text cut

@@ -73,3 +73,35 @@ func TestScrub(t *testing.T) {
 		t.Errorf("Scrub with a short secret = %q, want it untouched", got)
 	}
 }
+
+// TestScrubEveryURLPart checks that every path segment and query value of a webhook URL is scrubbed,
+// the short ones included, as the URL is quoted plainly and JSON-escaped (/ as \/, & as \u0026), while
+// the vendor's words stay readable in prose.
+func TestScrubEveryURLPart(t *testing.T) {
+	const hook = "https://hooks.example.com/in/k3y/x9Q?token=Ab1&team=z7&long=0f1e2d3c4b5a6978"
+	s := notify.URLSecrets(hook)
+	tests := []struct {
+		name string
+		text string
+		bad  []string
+	}{
+		{"plain", "HTTP 404 at /in/k3y/x9Q?token=Ab1&team=z7", []string{"k3y", "x9Q", "Ab1", "z7"}},
+		{"JSON-escaped", `{"error":"bad","url":"https:\/\/hooks.example.com\/in\/k3y\/x9Q?token=Ab1\u0026team=z7\u0026long=0f1e2d3c4b5a6978"}`,
+			[]string{"k3y", "x9Q", "Ab1", "z7", "0f1e2d3c"}},
+		{"a segment alone", "unknown hook /k3y", []string{"k3y"}},
+		{"a value alone", "unknown team=z7", []string{"z7"}},
+	}
+	for _, tt := range tests {
+		got := s.Scrub(errors.New(tt.text)).Error()
+		for _, b := range tt.bad {
+			if strings.Contains(got, b) {
+				t.Errorf("%s: Scrub(%q) = %q, holds %q", tt.name, tt.text, got, b)
+			}
+		}
+	}
+	// A segment that is a word stays in prose, where it gives nothing away.
+	const prose = "invalid webhook url: send too fast"
+	if got := notify.URLSecrets("https://oapi.example.com/robot/send?access_token=0f1e2d3c4b5a6978").Scrub(errors.New(prose)).Error(); got != prose {
+		t.Errorf("Scrub(%q) = %q, want it unchanged", prose, got)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,21 +21,16 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
-	"github.com/google/go-cmp/cmp"
+
+	"github.com/akrecycle/ak-recycle-alert/internal/golden"
+	"github.com/akrecycle/ak-recycle-alert/internal/offline"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 // TestMain keeps the SDK's credential chain and proxies away from anything but the emulator.
 func TestMain(m *testing.M) {
-	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALIBABA_CLOUD_ACCESS_KEY_ID",
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA"} {
-		os.Unsetenv(v)
-	}
-	os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	os.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	offline.Isolate(func(name, value string) { os.Setenv(name, value) })
 	os.Exit(m.Run())
 }
 
@@ -160,8 +154,8 @@ func wantError(t *testing.T, what string, a answer, status int, code string) {
 }
 
 // golden compares a 200 answer, its RequestIds and the values named by scrub replaced, with
-// testdata/golden/<name>.json; -update rewrites the file.
-func golden(t *testing.T, name string, body map[string]any, scrub ...string) {
+// testdata/golden/<name>.json (internal/golden: -update rewrites the file).
+func checkGolden(t *testing.T, name string, body map[string]any, scrub ...string) {
 	t.Helper()
 	if id, _ := body["RequestId"].(string); !requestIDPattern.MatchString(id) {
 		t.Errorf("%s: RequestId = %q, want 8-4-4-4-12 upper-case hex", name, id)
@@ -174,23 +168,7 @@ func golden(t *testing.T, name string, body map[string]any, scrub ...string) {
 	if err := enc.Encode(scrubbed); err != nil {
 		t.Fatal(err)
 	}
-	got := buf.Bytes()
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./alibaba/ramfake -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s answer differs from %s (-want +got):\n%s", name, path, diff)
-	}
+	golden.Check(t, filepath.Join("golden", name+".json"), buf.Bytes())
 }
 
 // scrubValues replaces the values of the named keys, at any depth, by "<key>".

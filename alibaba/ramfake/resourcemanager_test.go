@@ -11,7 +11,7 @@ import (
 func TestListAccountsAnswer(t *testing.T) {
 	c := &clock{t: fixedNow}
 	s := startWorld(t, c, nil)
-	golden(t, "ListAccounts", mustOK(t, "ListAccounts", rawCall(t, s, fnCred, c.Now(), ResourceManagerVersion, "ListAccounts", ims("PageSize", "3", "PageNumber", "1"))))
+	checkGolden(t, "ListAccounts", mustOK(t, "ListAccounts", rawCall(t, s, fnCred, c.Now(), ResourceManagerVersion, "ListAccounts", ims("PageSize", "3", "PageNumber", "1"))))
 }
 
 func TestListAccountsPages(t *testing.T) {

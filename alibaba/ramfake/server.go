@@ -269,6 +269,21 @@ func cmpOr(a, b string) string {
 // URL returns the server's base URL, e.g. http://127.0.0.1:41234.
 func (s *Server) URL() string { return s.srv.URL }
 
+// EndpointEnv returns every endpoint variable of the function's configuration (RAM_ENDPOINT,
+// IMS_ENDPOINT, STS_ENDPOINT, RESOURCEMANAGER_ENDPOINT, ACTIONTRAIL_ENDPOINT) set to the server's URL,
+// the server answering every API the function calls. A test, a benchmark or the demo builds its
+// environment from it, so that no API the function calls is left at its public default; the root
+// package's tests check that it names every *_ENDPOINT variable of the configuration.
+func (s *Server) EndpointEnv() map[string]string {
+	return map[string]string{
+		"RAM_ENDPOINT":             s.URL(),
+		"IMS_ENDPOINT":             s.URL(),
+		"STS_ENDPOINT":             s.URL(),
+		"RESOURCEMANAGER_ENDPOINT": s.URL(),
+		"ACTIONTRAIL_ENDPOINT":     s.URL(),
+	}
+}
+
 // Host returns the server's host:port.
 func (s *Server) Host() string {
 	return strings.TrimPrefix(strings.TrimPrefix(s.srv.URL, "http://"), "https://")

@@ -30,7 +30,7 @@ func TestAssumeRoleAnswer(t *testing.T) {
 	if got := lookup(b, "Credentials.Expiration"); got != "2026-11-30T09:15:00Z" {
 		t.Errorf("Expiration = %v, want now + 900 s", got)
 	}
-	golden(t, "AssumeRole", b, "AccessKeyId", "AccessKeySecret", "SecurityToken")
+	checkGolden(t, "AssumeRole", b, "AccessKeyId", "AccessKeySecret", "SecurityToken")
 	want := []IssuedCredential{{AccountID: devID, Role: reader, Session: "ak-recycle-alert", AccessKeyID: id, Secret: secret, Token: token}}
 	if diff := cmp.Diff(want, s.IssuedCredentials()); diff != "" {
 		t.Errorf("IssuedCredentials() (-want +got):\n%s", diff)

@@ -38,7 +38,7 @@ func TestUserBinAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startWorld(t, c, nil)
-			golden(t, tc.name, mustOK(t, tc.action, rawCall(t, s, opsCred, c.Now(), IMSVersion, tc.action, tc.params)))
+			checkGolden(t, tc.name, mustOK(t, tc.action, rawCall(t, s, opsCred, c.Now(), IMSVersion, tc.action, tc.params)))
 		})
 	}
 }

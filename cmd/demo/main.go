@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
-	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+	"github.com/akrecycle/ak-recycle-alert/internal/offline"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
@@ -91,27 +91,26 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	env := append(cleanEnv(),
+	var endpoints []string
+	for k, v := range api.EndpointEnv() {
+		endpoints = append(endpoints, k+"="+v)
+	}
+	sort.Strings(endpoints)
+	// Nothing of the shell's environment but PATH, HOME and TMPDIR: no proxy, no configuration.
+	env := offline.Environ(append(endpoints,
 		"RAM_USERS=*",
 		"SCHEDULE="+sched,
 		"TIMEZONE="+zone,
 		"ACCOUNT_LABEL=demo",
 		"FC_ACCOUNT_ID="+demoAccount,
 		"ACCOUNTS=*",
-		"RAM_ENDPOINT="+api.URL(),
-		"IMS_ENDPOINT="+api.URL(),
-		"STS_ENDPOINT="+api.URL(),
-		"RESOURCEMANAGER_ENDPOINT="+api.URL(),
-		"ACTIONTRAIL_ENDPOINT="+api.URL(),
 		"SLACK_WEBHOOK_URL="+base+"/slack/services/T0DEMO/B0DEMO/demo-webhook-token",
 		"WEBHOOK_URL="+base+"/webhook",
 		"WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+demoKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET="+demoKeySecret,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true",
 		"LOG_LEVEL=warn",
-	)
+	)...)
 	users, joined, events := len(world.Users), 0, len(world.Events)
 	for _, a := range world.Accounts {
 		users += len(a.Users)
@@ -153,26 +152,6 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nThe emulator answered %d API calls; nothing left 127.0.0.1.\n", api.TotalCalls())
 	return nil
-}
-
-// cleanEnv is the environment without any Alibaba Cloud credentials or channel settings of the person
-// running the demo (every channel's variables, from the registry), so nothing real is used.
-func cleanEnv() []string {
-	drop := map[string]bool{"DEBUG": true, "DRY_RUN": true, "RAM_USERS": true}
-	for _, spec := range channels.All {
-		for _, v := range spec.Vars {
-			drop[v.Name] = true
-		}
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if drop[name] || strings.HasPrefix(name, "ALIBABA_CLOUD_") || strings.HasPrefix(name, "FC_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
 }
 
 // receiver stands in for Slack's incoming webhook, the Slack Web API's chat.postMessage and the generic

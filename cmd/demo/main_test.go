@@ -23,7 +23,14 @@ func TestDemo(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// The shell's credentials, proxies and configuration must not reach the function: a proxy at a
+	// closed port would fail every call that went through it.
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "a-real-looking-secret-that-must-not-be-used")
+	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"} {
+		t.Setenv(v, "http://127.0.0.1:1")
+	}
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("ALERT_THRESHOLDS", "not-a-threshold")
 	var out bytes.Buffer
 	if err := run(bin, "../../testdata/sample-users.json", "CRON_TZ=Asia/Shanghai 0 0 9 * * *", "Asia/Shanghai", &out); err != nil {
 		t.Fatalf("run() = %v\n%s", err, out.String())

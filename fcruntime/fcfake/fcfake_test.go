@@ -119,7 +119,7 @@ func TestGeneratedRequestIDs(t *testing.T) {
 	c := newClient(t, rt)
 	seen := map[string]bool{}
 	for range 3 {
-		start(t, rt, fcfake.Request{})
+		answer := start(t, rt, fcfake.Request{})
 		_, h, _ := c.do(http.MethodGet, base+"next", "", "")
 		id := h.Get("x-fc-request-id")
 		if id == "" || seen[id] {
@@ -127,6 +127,8 @@ func TestGeneratedRequestIDs(t *testing.T) {
 		}
 		seen[id] = true
 		c.do(http.MethodPost, base+url.PathEscape(id)+"/response", "application/json", "null")
+		// Invoke's outcome, before the test ends and cancels its context under it.
+		<-answer
 	}
 	if _, err := rt.Invoke(t.Context(), fcfake.Request{RequestID: func() string {
 		for id := range seen {

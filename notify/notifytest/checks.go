@@ -1,6 +1,7 @@
 package notifytest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,8 +92,9 @@ type Leaks struct {
 
 // CheckNoSecrets proves that no error of the channel holds a piece of a secret (8 characters of it,
 // as it is or URL-encoded), nor any other long token, and that each names the channel on one line: it
-// sends the sample report to a closed server, and to servers whose refusals quote the request after
-// pads of 0 to 200 characters, so that wherever the error's text is cut, no part of a secret is left.
+// sends the sample report to a closed server, and to servers whose refusals quote the request (its URL
+// as it is, and JSON-escaped) after pads of 0 to 200 characters, so that wherever the error's text is
+// cut, no part of a secret is left.
 func CheckNoSecrets(t *testing.T, newCh NewChannel, leaks Leaks) {
 	t.Helper()
 	echoes := append([]Echo{
@@ -101,6 +103,12 @@ func CheckNoSecrets(t *testing.T, newCh NewChannel, leaks Leaks) {
 		},
 		func(r *http.Request, _ []byte, pad string) Answer {
 			return Answer{Status: http.StatusServiceUnavailable, Body: pad + " " + r.URL.RequestURI()}
+		},
+		// A JSON answer that quotes the URL as some encoders write it: / as \/, & as \u0026.
+		func(r *http.Request, _ []byte, pad string) Answer {
+			quoted, _ := json.Marshal("http://" + r.Host + r.URL.RequestURI())
+			return Answer{Status: http.StatusBadRequest, Body: fmt.Sprintf(`{"error":"bad request %s","url":%s}`, pad,
+				strings.ReplaceAll(string(quoted), "/", `\/`))}
 		},
 	}, leaks.Echoes...)
 	check := func(t *testing.T, err error, seen []string) {
@@ -129,9 +137,9 @@ func CheckNoSecrets(t *testing.T, newCh NewChannel, leaks Leaks) {
 		}
 	})
 	for i, echo := range echoes {
-		name := []string{"403 quoting the URL", "503 quoting the URL"}[min(i, 1)]
-		if i >= 2 {
-			name = fmt.Sprintf("the vendor's refusal %d quoting the request", i-1)
+		name := []string{"403 quoting the URL", "503 quoting the URL", "400 quoting the URL JSON-escaped"}[min(i, 2)]
+		if i >= 3 {
+			name = fmt.Sprintf("the vendor's refusal %d quoting the request", i-2)
 		}
 		t.Run("no secrets/"+name, func(t *testing.T) {
 			for pad := 0; pad <= 200; pad += 9 {
@@ -158,11 +166,13 @@ func CheckNoSecrets(t *testing.T, newCh NewChannel, leaks Leaks) {
 // LongToken matches a signature or token: 32 or more Base64, hex or %-escaped characters.
 var LongToken = regexp.MustCompile(`[A-Za-z0-9+/%=_-]{32,}`)
 
-// Leaked returns a piece of 8 characters of one of the secrets (as given, or URL-encoded) that text
-// holds, or "".
+// Leaked returns a piece of 8 characters of one of the secrets (as given, URL-encoded, or JSON-escaped:
+// / as \/, & as \u0026) that text holds, or "".
 func Leaked(text string, secrets ...string) string {
 	for _, s := range secrets {
-		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
+		quoted, _ := json.Marshal(s)
+		inJSON := string(quoted[1 : len(quoted)-1])
+		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s), inJSON, strings.ReplaceAll(inJSON, "/", `\/`)} {
 			for i := 0; i+8 <= len(f); i++ {
 				if strings.Contains(text, f[i:i+8]) {
 					return f[i : i+8]

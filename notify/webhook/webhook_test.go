@@ -20,8 +20,9 @@ import (
 const (
 	// secret is a valid Standard Webhooks secret (the specification's test vector key).
 	secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	// path is the receiver's path, a secret like a chat webhook's.
-	path = "/hook/0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	// path is the receiver's path and query, a secret like a chat webhook's: a long token, and a short
+	// one in a segment and in a value, which a generic receiver may use as well.
+	path = "/hook/0f1e2d3c4b5a69788796a5b4c3d2e1f0/k3y?t=Tk9&v=2"
 )
 
 func newTest(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
