@@ -4,16 +4,10 @@ package main
 // holding the accounts (SyntheticAccounts), each with its own users and rate cap.
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"testing"
 	"time"
 
-	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
-	"github.com/akrecycle/ak-recycle-alert/handler"
-	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 )
 
@@ -57,16 +51,7 @@ func benchmarkAccounts(b *testing.B, members, n int, latency time.Duration, rate
 		} else {
 			env["LOOKUP_DELETER"] = "false"
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
-		inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,
-			Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
-		b.StartTimer()
-
-		h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
-		res, err := h.Handle(ctx, inv, []byte(event))
-
-		b.StopTimer()
-		cancel()
+		res, err := benchHandle(b, i, env, event)
 		calls += api.TotalCalls()
 		throttled += api.Stats("").Throttled
 		for _, a := range res.Accounts {

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
-	"github.com/akrecycle/ak-recycle-alert/alibaba"
 	"github.com/akrecycle/ak-recycle-alert/alibaba/ramfake"
-	"github.com/akrecycle/ak-recycle-alert/handler"
-	"github.com/akrecycle/ak-recycle-alert/notify/channels"
 	"github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
@@ -66,16 +61,7 @@ func BenchmarkRunDeleters1000Users10ms(b *testing.B) {
 		})
 		env := benchEnv(api, vendors)
 		env["SCHEDULE"] = "0 0 9 * * *"
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
-		inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,
-			Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
-		b.StartTimer()
-
-		h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
-		res, err := h.Handle(ctx, inv, []byte(event))
-
-		b.StopTimer()
-		cancel()
+		res, err := benchHandle(b, i, env, event)
 		st := api.Stats("")
 		api.Close()
 		if err != nil || res.UsersChecked != 1000 || len(res.Errors) != 0 || len(res.Warnings) != 0 {

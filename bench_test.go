@@ -60,6 +60,20 @@ func benchServer(users []ramfake.User, recycled []ramfake.RecycledUser, latency 
 // one per third user (their keys), one per deleted user.
 func wantAlerts(n, deleted int) int { return (n+2)/3 + deleted }
 
+// benchHandle times one invocation i of the function as main builds it from env, with the event, in
+// process: the timer runs from the build of the handler to its result. It is called with the timer
+// stopped, and leaves it stopped.
+func benchHandle(b *testing.B, i int, env map[string]string, event string) (*handler.Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	defer cancel()
+	inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,
+		Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
+	b.StartTimer()
+	defer b.StopTimer()
+	h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
+	return h.Handle(ctx, inv, []byte(event))
+}
+
 // benchmarkRun runs whole invocations in process, as the function does on FC: main's build() turns the
 // environment into the handler (the real alibaba.Reader and notify channels), and Handle lists every
 // user, reads every bin, renders the digest and posts it to the local receivers. Each iteration gets a
@@ -84,16 +98,7 @@ func benchmarkRunDeleted(b *testing.B, n, deleted int, latency time.Duration, ra
 		if edit != nil {
 			edit(env)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
-		inv := handler.Invocation{RequestID: fmt.Sprintf("bench-%d", i), AccountID: benchAccount,
-			Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
-		b.StartTimer()
-
-		h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
-		res, err := h.Handle(ctx, inv, []byte(benchEvent))
-
-		b.StopTimer()
-		cancel()
+		res, err := benchHandle(b, i, env, benchEvent)
 		calls += api.TotalCalls()
 		throttled += api.Stats("").Throttled
 		api.Close()
