@@ -55,30 +55,11 @@ func benchmarkProcess(b *testing.B, bin string, n int) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		api := benchRAM(users, time.Millisecond, 0)
-		rssFile := filepath.Join(home, "rss")
-		cmd := exec.Command(bin, "-e", benchEvent)
-		if timeCmd != "" {
-			cmd = exec.Command(timeCmd, "-f", "%M", "-o", rssFile, bin, "-e", benchEvent)
-		}
-		cmd.Env = benchEnviron(api, vendors, home)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		b.StartTimer()
-
-		err := cmd.Run()
-
-		b.StopTimer()
+		stdout, kb := runMeasured(b, bin, timeCmd, home, benchEnviron(api, vendors, home))
 		api.Close()
-		if err != nil {
-			b.Fatalf("%s -e %s: %v\nstderr: %s", bin, benchEvent, err, tail(stderr.Bytes()))
-		}
-		out := stdout.String()
+		out := string(stdout)
 		if want := fmt.Sprintf(`"usersChecked": %d,`, n); !strings.Contains(out, want) || !strings.Contains(out, `"errors": [],`) {
-			b.Fatalf("%s -e %s: result lacks %s or has errors:\n%s", bin, benchEvent, want, tail(stdout.Bytes()))
-		}
-		kb, err := childPeakKB(cmd, timeCmd, rssFile)
-		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("%s -e %s: result lacks %s or has errors:\n%s", bin, benchEvent, want, tail(stdout))
 		}
 		peakKB = max(peakKB, kb)
 		b.StartTimer()
@@ -111,36 +92,43 @@ func BenchmarkProcessAccounts(b *testing.B) {
 		b.StopTimer()
 		api := ramfake.New(ramfake.Options{AccountID: accountID, Users: users, Accounts: accounts,
 			Credentials: map[string]ramfake.Credential{envKeyID: {Secret: envSecret, User: "bench"}}, Latency: 10 * time.Millisecond})
-		rssFile := filepath.Join(home, "rss")
-		cmd := exec.Command(bin, "-e", benchEvent)
-		if timeCmd != "" {
-			cmd = exec.Command(timeCmd, "-f", "%M", "-o", rssFile, bin, "-e", benchEvent)
-		}
-		cmd.Env = append(benchEnviron(api, vendors, home), "ACCOUNTS=*", "LOOKUP_DELETER=false", "LOG_LEVEL=warn")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		b.StartTimer()
-
-		err := cmd.Run()
-
-		b.StopTimer()
+		stdout, kb := runMeasured(b, bin, timeCmd, home, append(benchEnviron(api, vendors, home), "ACCOUNTS=*", "LOOKUP_DELETER=false", "LOG_LEVEL=warn"))
 		api.Close()
-		if err != nil {
-			b.Fatalf("%s -e %s: %v\nstderr: %s", bin, benchEvent, err, tail(stderr.Bytes()))
-		}
 		var r handler.Result
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.UsersChecked != (members+1)*n || len(r.Errors) != 0 || len(r.Accounts) != members+1 {
-			b.Fatalf("%s -e %s: result (%v) is not %d users of %d accounts without errors:\n%s", bin, benchEvent, err, (members+1)*n, members+1, tail(stdout.Bytes()))
-		}
-		kb, err := childPeakKB(cmd, timeCmd, rssFile)
-		if err != nil {
-			b.Fatal(err)
+		if err := json.Unmarshal(stdout, &r); err != nil || r.UsersChecked != (members+1)*n || len(r.Errors) != 0 || len(r.Accounts) != members+1 {
+			b.Fatalf("%s -e %s: result (%v) is not %d users of %d accounts without errors:\n%s", bin, benchEvent, err, (members+1)*n, members+1, tail(stdout))
 		}
 		peak = max(peak, kb)
 		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(peak)/1024, "peak-MB")
+}
+
+// runMeasured runs bin -e benchEvent in the environment env, timed (it is called with the timer stopped
+// and leaves it stopped), under GNU time when timeCmd names it, and returns its standard output and its
+// peak resident memory in KB; a failed run fails the benchmark with the end of its standard error.
+func runMeasured(b *testing.B, bin, timeCmd, home string, env []string) (stdout []byte, peakKB int64) {
+	b.Helper()
+	rssFile := filepath.Join(home, "rss")
+	cmd := exec.Command(bin, "-e", benchEvent)
+	if timeCmd != "" {
+		cmd = exec.Command(timeCmd, "-f", "%M", "-o", rssFile, bin, "-e", benchEvent)
+	}
+	cmd.Env = env
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	b.StartTimer()
+	err := cmd.Run()
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("%s -e %s: %v\nstderr: %s", bin, benchEvent, err, tail(stderr.Bytes()))
+	}
+	kb, err := childPeakKB(cmd, timeCmd, rssFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out.Bytes(), kb
 }
 
 // childPeakKB is the peak resident memory of the function process in KB. On Linux a child started by
