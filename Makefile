@@ -20,6 +20,10 @@ S_DEPS    := $(if $(filter $(S_PINNED),$(S)),$(NPM_STAMP))
 # The access alias (`s config add`) that deploy, invoke and preview use: make deploy ACCESS=prod,
 # or export ACCESS=prod. s.yaml names `default`; `s -a` overrides it.
 ACCESS    ?= default
+# make deploy RESTORE_ENABLED=true also deploys the restore function of the Slack Restore buttons:
+# s.restore.yaml, which extends s.yaml with it (README, "One-click restore from Slack").
+RESTORE_ENABLED ?= false
+S_TEMPLATE := $(if $(filter true,$(RESTORE_ENABLED)), -t s.restore.yaml)
 
 .PHONY: help build test golden demo bench deploy invoke preview clean
 
@@ -45,8 +49,8 @@ demo: build ## the main job end to end, offline, on the sample data in testdata/
 bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -p 1 ./...
 
-deploy: $(S_DEPS) ## s deploy: builds target/main (s.yaml's pre-deploy action), then deploys it
-	$(S) deploy -y -a "$(ACCESS)"
+deploy: $(S_DEPS) ## s deploy: builds target/main (s.yaml's pre-deploy action), then deploys it (RESTORE_ENABLED=true: the restore function too)
+	$(S) deploy -y -a "$(ACCESS)"$(S_TEMPLATE)
 
 invoke: $(S_DEPS) ## s invoke of a digest run: posts the current bins (the last deploy step)
 	$(S) invoke -e '{"mode":"digest"}' -a "$(ACCESS)"

@@ -70,7 +70,7 @@ func benchHandle(b *testing.B, i int, env map[string]string, event string) (*han
 		Credentials: &alibaba.Credentials{AccessKeyID: benchKeyID, AccessKeySecret: benchKeySecret}}
 	b.StartTimer()
 	defer b.StopTimer()
-	h, _ := build(func(k string) string { return env[k] }, io.Discard, channels.All)
+	h := build(func(k string) string { return env[k] }, io.Discard, channels.All).check
 	return h.Handle(ctx, inv, []byte(event))
 }
 

@@ -62,8 +62,8 @@ func deployedProps(exported map[string]string) fc3Props {
 	schedule := get("SCHEDULE", defaultSchedule)
 	vars := map[string]string{}
 	for _, v := range config.Vars(channels.All) {
-		if v.Credential {
-			continue // the function's role provides them
+		if v.Credential || v.RestoreOnly {
+			continue // the function's role provides them; the restore function reads the others
 		}
 		def := v.Default
 		if strings.HasPrefix(def, "(") { // "(required)" ones have none (s stops without them), the others deploy empty (= unset)
@@ -86,11 +86,55 @@ func deployedProps(exported map[string]string) fc3Props {
 		Handler:              "main",
 		Code:                 "./target",
 		Role:                 exported["ROLE_ARN"],
+		Timeout:              300,
 		EnvironmentVariables: vars,
 		Triggers: []fc3Trigger{
 			trigger("daily-check", schedule, ""),
 			trigger("weekly-digest", get("DIGEST_SCHEDULE", defaultDigestSchedule), digestPayload),
 		},
+	}
+}
+
+// The restore function's deploy defaults (s.restore.yaml).
+const (
+	defaultRestoreFunctionName = "ak-recycle-alert-restore"
+	restoreTimeout             = 30
+)
+
+// deployedRestoreProps returns the props of the restore function that a deploy of s.restore.yaml from
+// an environment holding exported must give fc3: the variables both functions read and the restore
+// function's own, each as exported, else its default; an HTTP trigger for Slack's POSTs; its own role.
+func deployedRestoreProps(exported map[string]string) fc3Props {
+	get := func(name, def string) string {
+		if v, ok := exported[name]; ok {
+			return v
+		}
+		return def
+	}
+	vars := map[string]string{}
+	for _, v := range config.Vars(channels.All) {
+		if v.Credential || v.AlertOnly {
+			continue
+		}
+		def := v.Default
+		if strings.HasPrefix(def, "(") {
+			def = ""
+		}
+		vars[v.Name] = get(v.Name, def)
+	}
+	tr := fc3Trigger{TriggerName: "slack-actions", TriggerType: "http", Qualifier: "LATEST"}
+	tr.TriggerConfig.AuthType = "anonymous"
+	tr.TriggerConfig.Methods = []string{"POST"}
+	return fc3Props{
+		Region:               get("REGION", defaultRegion),
+		FunctionName:         get("RESTORE_FUNCTION_NAME", defaultRestoreFunctionName),
+		Runtime:              "go1",
+		Handler:              "main",
+		Code:                 "./target",
+		Role:                 exported["RESTORE_ROLE_ARN"],
+		Timeout:              restoreTimeout,
+		EnvironmentVariables: vars,
+		Triggers:             []fc3Trigger{tr},
 	}
 }
 
@@ -202,6 +246,15 @@ func TestDeployServerlessDevs(t *testing.T) {
 		"ACTIONTRAIL_ENDPOINT": "actiontrail.cn-hangzhou.aliyuncs.com",
 		"LOOKUP_DELETER":       "false",
 		"LOG_LEVEL":            "debug",
+		// The one-click restore: the alert function gets the buttons' secret only.
+		"RESTORE_TOKEN_SECRET":     "deploy-test-restore-token-secret-0123456789",
+		"SLACK_SIGNING_SECRET":     "deploy-test-signing-secret-0123456789",
+		"SLACK_TEAM_ID":            "T0DEPLOY01",
+		"SLACK_APP_ID":             "A0DEPLOY01",
+		"RESTORE_ALLOWED_USERS":    "U0ALICE01,U0BOB0001",
+		"MEMBER_RESTORE_ROLE_NAME": "restorer",
+		"RESTORE_ROLE_ARN":         "acs:ram::1111111111111111:role/ak-recycle-alert-restore",
+		"RESTORE_FUNCTION_NAME":    "ak-recycle-alert-restore-test",
 	}
 	// README step 4's minimum: the role, the users and one channel; everything else deploys as its default.
 	minimum := map[string]string{
@@ -243,6 +296,49 @@ func TestDeployServerlessDevs(t *testing.T) {
 		vars := rec.Props.EnvironmentVariables
 		if _, err := config.Load(func(k string) string { return vars[k] }, channels.All); err != nil {
 			t.Errorf("the deployed configuration is rejected: %v", err)
+		}
+	})
+
+	// README, "One-click restore from Slack": make deploy RESTORE_ENABLED=true deploys s.restore.yaml,
+	// the alert function and beside it the restore function, each freshly built, each with its own role
+	// and variables.
+	t.Run("make deploy RESTORE_ENABLED=true, every variable", func(t *testing.T) {
+		staleTarget(t)
+		recs, out, err := w.runAll(t, envList(everything), "make", "deploy", "RESTORE_ENABLED=true", "S="+w.bin)
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("make deploy RESTORE_ENABLED=true = %v, %d fc3 calls; want success, 2\n%s", err, len(recs), out)
+		}
+		byName := map[string]*fc3Record{}
+		for i := range recs {
+			byName[recs[i].Resource] = &recs[i]
+			checkAlias(t, &recs[i], aliasDefault)
+			checkFreshBuild(t, &recs[i])
+		}
+		alert, rest := byName["akRecycleAlert"], byName["akRecycleRestore"]
+		if alert == nil || rest == nil {
+			t.Fatalf("fc3 deployed %s and %s, want akRecycleAlert and akRecycleRestore", recs[0].Resource, recs[1].Resource)
+		}
+		if diff := cmp.Diff(deployedProps(everything), alert.Props); diff != "" {
+			t.Errorf("the alert function's props (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(deployedRestoreProps(everything), rest.Props); diff != "" {
+			t.Errorf("the restore function's props (-want +got):\n%s", diff)
+		}
+		// The restore function accepts what it is given: restore on, checks off (no RAM_USERS there).
+		vars := rest.Props.EnvironmentVariables
+		c, err := config.Load(func(k string) string { return vars[k] }, channels.All)
+		if err != nil || !c.Restore.Enabled() || c.CheckErr == nil {
+			t.Errorf("the restore function's configuration: %v, restore on %v, checks refused %v; want restore on, checks refused", err, err == nil && c.Restore.Enabled(), err == nil && c.CheckErr != nil)
+		}
+	})
+
+	t.Run("make deploy without RESTORE_ENABLED: the alert function only", func(t *testing.T) {
+		recs, out, err := w.runAll(t, envList(everything), "make", "deploy", "S="+w.bin)
+		if err != nil || len(recs) != 1 || recs[0].Resource != "akRecycleAlert" {
+			t.Fatalf("make deploy = %v, %d fc3 calls; want success, the alert function alone\n%s", err, len(recs), out)
+		}
+		if _, ok := recs[0].Props.EnvironmentVariables["SLACK_SIGNING_SECRET"]; ok {
+			t.Errorf("the alert function got SLACK_SIGNING_SECRET, which only the restore function reads")
 		}
 	})
 
@@ -297,15 +393,18 @@ func TestDeployServerlessDevs(t *testing.T) {
 			[]string{"make", "preview", "S=" + w.bin}, "env('RAM_USERS') not found"},
 		{"make invoke, ACCESS of no alias", append(envList(minimum), "ACCESS=staging"), []string{"make", "invoke", "S=" + w.bin},
 			"Not found access: staging"},
+		// Nor does the restore function deploy without its own role.
+		{"make deploy RESTORE_ENABLED=true without RESTORE_ROLE_ARN", envList(minimum), []string{"make", "deploy", "RESTORE_ENABLED=true", "S=" + w.bin},
+			"env('RESTORE_ROLE_ARN') not found"},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
-			rec, out, err := w.run(t, tt.env, tt.cmd[0], tt.cmd[1:]...)
+			recs, out, err := w.runAll(t, tt.env, tt.cmd[0], tt.cmd[1:]...)
 			if err == nil || !strings.Contains(out, tt.want) {
 				t.Errorf("%s = %v, want an error saying %q\n%s", strings.Join(tt.cmd, " "), err, tt.want, out)
 			}
-			if rec != nil {
-				t.Errorf("fc3 recorded a %s, want s to stop first", rec.Command)
+			if len(recs) != 0 {
+				t.Errorf("fc3 recorded a %s, want s to stop first", recs[0].Command)
 			}
 		})
 	}

@@ -18,8 +18,9 @@ import (
 	"time"
 )
 
-// fc3Record is what the fc3 stand-in writes for each command it runs.
+// fc3Record is what the fc3 stand-in writes for each resource of each command it runs.
 type fc3Record struct {
+	Resource    string   `json:"resource"`
 	Command     string   `json:"command"`
 	Args        []string `json:"args"`
 	Access      string   `json:"access"`
@@ -42,6 +43,7 @@ type fc3Props struct {
 	Handler              string            `json:"handler"`
 	Code                 string            `json:"code"`
 	Role                 string            `json:"role"`
+	Timeout              int               `json:"timeout"`
 	EnvironmentVariables map[string]string `json:"environmentVariables"`
 	Triggers             []fc3Trigger      `json:"triggers"`
 }
@@ -51,9 +53,11 @@ type fc3Trigger struct {
 	TriggerType   string `json:"triggerType"`
 	Qualifier     string `json:"qualifier"`
 	TriggerConfig struct {
-		CronExpression string `json:"cronExpression"`
-		Enable         bool   `json:"enable"`
-		Payload        string `json:"payload"`
+		CronExpression string   `json:"cronExpression"`
+		Enable         bool     `json:"enable"`
+		Payload        string   `json:"payload"`
+		AuthType       string   `json:"authType"`
+		Methods        []string `json:"methods"`
 	} `json:"triggerConfig"`
 }
 
@@ -175,9 +179,23 @@ func (w *sWorld) command(t *testing.T, env []string, name string, args ...string
 	return cmd
 }
 
-// run runs name (`make` or the pinned `s`) with args and env, and returns what the fc3 stand-in
-// recorded (nil when it was not called) and the combined output.
+// run runs name (`make` or the pinned `s`) with args and env on a template of one resource (s.yaml),
+// and returns what the fc3 stand-in recorded (nil when it was not called) and the combined output.
 func (w *sWorld) run(t *testing.T, env []string, name string, args ...string) (*fc3Record, string, error) {
+	t.Helper()
+	recs, out, err := w.runAll(t, env, name, args...)
+	switch len(recs) {
+	case 0:
+		return nil, out, err
+	case 1:
+		return &recs[0], out, err
+	}
+	t.Fatalf("fc3 was called for %d resources, want 1\n%s", len(recs), out)
+	return nil, out, err
+}
+
+// runAll is run for any number of resources: fc3's records, one per resource, in the order s called it.
+func (w *sWorld) runAll(t *testing.T, env []string, name string, args ...string) ([]fc3Record, string, error) {
 	t.Helper()
 	recordPath := filepath.Join(t.TempDir(), "fc3.json")
 	if name == "s" {
@@ -193,11 +211,11 @@ func (w *sWorld) run(t *testing.T, env []string, name string, args ...string) (*
 		t.Fatal(rerr)
 	}
 	checkNoAliasSecret(t, "the fc3 record of "+strings.Join(args, " "), raw)
-	var rec fc3Record
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		t.Fatalf("fc3 record %s: %v", raw, err)
+	var recs []fc3Record
+	if err := json.Unmarshal(raw, &recs); err != nil {
+		t.Fatalf("fc3 records %s: %v", raw, err)
 	}
-	return &rec, string(out), err
+	return recs, string(out), err
 }
 
 // refused returns the connections and name lookups that offline.js refused so far.

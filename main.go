@@ -3,7 +3,9 @@
 //
 // It decides its mode when it starts: with FC_RUNTIME_API set it serves the Function Compute go1 runtime
 // API; "main serve" is a custom-runtime HTTP server; otherwise it is a command-line tool that runs once on
-// an event. main.go is the composition root: the only code that reads the environment.
+// an event. With SLACK_SIGNING_SECRET set it is also the restore function, which answers the clicks on
+// the Restore buttons of its Slack messages (restorefn.go). main.go is the composition root: the only
+// code that reads the environment.
 package main
 
 import (
@@ -33,6 +35,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 	"github.com/akrecycle/ak-recycle-alert/notify/channels"
+	"github.com/akrecycle/ak-recycle-alert/restore"
 )
 
 // Exit statuses of the command line.
@@ -53,7 +56,9 @@ Usage:
   main serve                       FC custom runtime HTTP server on FC_CUSTOM_LISTEN_PORT (default 9000)
   main -h                          this help
 
-With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instead.
+With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instead. With
+SLACK_SIGNING_SECRET set it also answers Slack's clicks on its Restore buttons: FC HTTP trigger events on
+the go1 runtime, POST /slack/actions on the custom runtime.
 
 Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
 manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
@@ -74,10 +79,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 	if api := getenv("FC_RUNTIME_API"); api != "" {
 		out := fcruntime.NewSyncWriter(stdout)
-		h, logger := build(getenv, out, channels.All)
-		err := fcruntime.Start(ctx, api, adapt(h), runtimeOptions(out, logger))
+		f := build(getenv, out, channels.All)
+		err := fcruntime.Start(ctx, api, adapt(f), runtimeOptions(out, f.logger))
 		if err != nil && !errors.Is(err, context.Canceled) {
-			logger.Error("runtime stopped", "error", err.Error())
+			f.logger.Error("runtime stopped", "error", err.Error())
 			return exitFailed
 		}
 		return exitOK
@@ -94,16 +99,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			port = "9000"
 		}
 		out := fcruntime.NewSyncWriter(stdout)
-		h, logger := build(getenv, out, channels.All)
+		f := build(getenv, out, channels.All)
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", ":"+port)
 		if err != nil {
-			logger.Error("cannot listen", "port", port, "error", err.Error())
+			f.logger.Error("cannot listen", "port", port, "error", err.Error())
 			return exitFailed
 		}
-		logger.Info("custom runtime listening", "port", port)
-		if err := fcruntime.ServeListener(ctx, ln, adapt(h), runtimeOptions(out, logger)); err != nil && !errors.Is(err, context.Canceled) {
-			logger.Error("server stopped", "error", err.Error())
+		f.logger.Info("custom runtime listening", "port", port)
+		opts := runtimeOptions(out, f.logger)
+		opts.Paths = map[string]http.Handler{restore.ActionsPath: f.serveActions()}
+		if err := fcruntime.ServeListener(ctx, ln, adapt(f), opts); err != nil && !errors.Is(err, context.Canceled) {
+			f.logger.Error("server stopped", "error", err.Error())
 			return exitFailed
 		}
 		return exitOK
@@ -166,7 +173,7 @@ func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitRejected
 	}
 
-	h, _ := build(getenv, stderr, channels.All)
+	h := build(getenv, stderr, channels.All).check
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	inv := handler.Invocation{RequestID: "local-" + randomHex(8), AccountID: ""}
@@ -191,41 +198,59 @@ func runOnce(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return exitOK
 }
 
-// build turns the environment into a handler, with the channels of specs (the registry, channels.All),
-// and the logger it writes to. An invalid configuration does not stop the process: every invocation
-// fails with it.
-func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) (*handler.Handler, *slog.Logger) {
+// function is what the environment makes of the binary: the check (the alert function's job), and the
+// restore handler when SLACK_SIGNING_SECRET is set.
+type function struct {
+	// check runs check events; its ConfigErr fails each of them when the configuration is invalid, or
+	// when it is a restore function's without RAM_USERS or a channel.
+	check *handler.Handler
+	// restore answers Slack's clicks; nil when restore is off (it then answers 404 and does nothing).
+	restore *restore.Handler
+	// configErr is the configuration's error: every event invocation, HTTP events too, fails with it.
+	configErr error
+	logger    *slog.Logger
+}
+
+// build turns the environment into the function, with the channels of specs (the registry,
+// channels.All), and the logger it writes to. An invalid configuration does not stop the process:
+// every invocation fails with it.
+func build(getenv func(string) string, logOut io.Writer, specs []notify.Spec) *function {
 	cfg, err := config.Load(getenv, specs)
 	level := slog.LevelInfo
 	if cfg != nil {
 		level = cfg.LogLevel
 	}
 	logger := slog.New(handler.NewLogHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
-	h := &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}
+	f := &function{check: &handler.Handler{Logger: logger, Now: time.Now, Go: fcruntime.Go}, logger: logger}
 	if err == nil {
-		err = wire(h, cfg, logger)
+		err = f.wire(cfg)
 	}
-	if err != nil {
-		h.ConfigErr = err
+	switch {
+	case err != nil:
+		f.configErr, f.check.ConfigErr = err, err
 		logger.Error("invalid configuration: every invocation will fail until it is fixed", "error", err.Error())
+	case cfg.CheckErr != nil:
+		f.check.ConfigErr = cfg.CheckErr
 	}
-	return h, logger
+	return f
 }
 
-// wire gives h its settings, the API reader (which also lists the Resource Directory and assumes the
-// member role), the ActionTrail look-ups and the channels of cfg.
-func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
+// wire gives the function its settings, the API reader (which also lists the Resource Directory and
+// assumes the member roles), the ActionTrail look-ups, the channels of cfg and, when restore is on, the
+// restore handler.
+func (f *function) wire(cfg *config.Config) error {
 	// Redirects are not followed: a 30x is the channel's answer, and a redirect could take a body with
 	// its alerts to a host the https-only rule never saw.
 	client := &http.Client{Timeout: postTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 	rc := cfg.Reader
-	rc.Logger = logger
+	rc.Logger = f.logger
 	reader, err := alibaba.New(rc)
 	if err != nil {
 		return err
 	}
+	h := f.check
 	h.Reader, h.Directory = reader, reader
 	if h.Trail, err = reader.Trail(rc.ActionTrailEndpoint); err != nil {
 		return err
@@ -237,16 +262,22 @@ func wire(h *handler.Handler, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	h.Settings = cfg.Handler
-	return nil
+	if cfg.Restore.Enabled() {
+		f.restore, err = newRestore(cfg, reader, h.Channels, f.logger)
+	}
+	return err
 }
 
-// adapt turns the handler into the runtime's handler: the invocation's facts in, the result JSON out.
-func adapt(h *handler.Handler) fcruntime.Handler {
+// adapt turns the function into the runtime's handler: an FC HTTP trigger event goes to the restore
+// handler (restoreEvent), any other event to the check, with the invocation's facts in and the result
+// JSON out.
+func adapt(f *function) fcruntime.Handler {
+	h := f.check
 	return testHook(func(ctx context.Context, inv fcruntime.Invocation, event []byte) ([]byte, error) {
-		hi := handler.Invocation{RequestID: inv.RequestID, AccountID: inv.AccountID, RetryCount: inv.RetryCount}
-		if c := inv.Credentials; c.AccessKeyID != "" {
-			hi.Credentials = &alibaba.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+		if restore.IsHTTPEvent(event) {
+			return f.restoreEvent(ctx, inv, event)
 		}
+		hi := handler.Invocation{RequestID: inv.RequestID, AccountID: inv.AccountID, RetryCount: inv.RetryCount, Credentials: credentials(inv)}
 		res, err := h.Handle(ctx, hi, event)
 		if res == nil {
 			return nil, err
@@ -254,6 +285,15 @@ func adapt(h *handler.Handler) fcruntime.Handler {
 		body, mErr := json.Marshal(res)
 		return body, cmp.Or(err, mErr)
 	})
+}
+
+// credentials are the invocation's role credentials, nil when the function has no role.
+func credentials(inv fcruntime.Invocation) *alibaba.Credentials {
+	c := inv.Credentials
+	if c.AccessKeyID == "" {
+		return nil
+	}
+	return &alibaba.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
 }
 
 // readEvent reads an event of at most handler.MaxEventBytes, and never more than one byte past it.

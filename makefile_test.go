@@ -43,6 +43,12 @@ func TestMakefileServerlessDevs(t *testing.T) {
 			[]string{globalS + ` invoke -e '{"mode":"digest","dryRun":true}' -a "default"`}},
 		{"deploy, s installed, ACCESS", installed, []string{"ACCESS=prod"}, "deploy",
 			[]string{globalS + ` deploy -y -a "prod"`}},
+		{"deploy, RESTORE_ENABLED=true: s.restore.yaml", installed, []string{"RESTORE_ENABLED=true"}, "deploy",
+			[]string{globalS + ` deploy -y -a "default" -t s.restore.yaml`}},
+		{"deploy, RESTORE_ENABLED=false", installed, []string{"RESTORE_ENABLED=false"}, "deploy",
+			[]string{globalS + ` deploy -y -a "default"`}},
+		{"invoke, RESTORE_ENABLED=true: the alert function's digest", installed, []string{"RESTORE_ENABLED=true"}, "invoke",
+			[]string{globalS + ` invoke -e '{"mode":"digest"}' -a "default"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,12 +89,12 @@ func runRegistry(t *testing.T, specs []notify.Spec, e map[string]string) *regist
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
 	r := &registryRun{}
-	r.h, _ = build(func(k string) string {
+	r.h = build(func(k string) string {
 		if v, ok := e[k]; ok {
 			return v
 		}
 		return base[k]
-	}, &r.logs, specs)
+	}, &r.logs, specs).check
 	if r.h.ConfigErr != nil {
 		return r
 	}
@@ -247,7 +247,16 @@ func (c *teamsChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	for _, a := range r.Alerts {
 		keys = append(keys, a.AccessKeyID)
 	}
-	body, err := json.Marshal(map[string]any{"text": "AccessKeys: " + strings.Join(keys, ", ")})
+	return c.post("AccessKeys: " + strings.Join(keys, ", "))
+}
+
+func (c *teamsChannel) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	return c.post(n.Title + ": " + n.Text)
+}
+
+// post is the one post of a message of text.
+func (c *teamsChannel) post(text string) ([]notify.Post, error) {
+	body, err := json.Marshal(map[string]any{"text": text})
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +275,11 @@ var teamsSpec = notify.Spec{
 			Example: "https://prod.westeurope.logic.azure.com/workflows/0123456789abcdef/triggers/manual/paths/invoke?sig=S3CRETSIGNATURE0123"},
 		{Name: "TEAMS_TITLE", Required: true, Help: "a title", Example: "alerts"},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
 		if get("TEAMS_TITLE") == "" {
 			return nil, errors.New("no title")
 		}
-		return &teamsChannel{url: get("TEAMS_WEBHOOK_URL"), client: client}, nil
+		return &teamsChannel{url: get("TEAMS_WEBHOOK_URL"), client: o.Client}, nil
 	},
 }
 
@@ -342,7 +351,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	vendors.SetAnswers("slack-webhook", notifytest.Answer{Status: http.StatusFound,
 		Header: map[string]string{"Location": vendors.ChannelURL("elsewhere", "/collect")}})
 	e := map[string]string{"RAM_USERS": "alice", "SLACK_WEBHOOK_URL": vendors.ChannelURL("slack-webhook", "/services/T/B/x")}
-	h, _ := build(func(k string) string { return e[k] }, io.Discard, channels.All)
+	h := build(func(k string) string { return e[k] }, io.Discard, channels.All).check
 	if h.ConfigErr != nil {
 		t.Fatal(h.ConfigErr)
 	}

@@ -134,14 +134,15 @@ func TestSYamlFunction(t *testing.T) {
 
 // TestSYamlEnvironment checks that s.yaml wires exactly the variables of config.Vars (the
 // configuration's own and the registry's channels'), credentials excepted (the function's role gives
-// them), each from the deployer's environment with its default, no secret written in the file.
+// them) and those only the restore function reads (s.restore.yaml), each from the deployer's
+// environment with its default, no secret written in the file.
 // SCHEDULE is vars.schedule (TestSYamlTriggers).
 func TestSYamlEnvironment(t *testing.T) {
 	_, r := readSYaml(t)
 	got := r.Props.EnvironmentVariables
 	want := map[string]string{}
 	for _, v := range config.Vars(channels.All) {
-		if !v.Credential {
+		if !v.Credential && !v.RestoreOnly {
 			want[v.Name] = sYamlValue(v)
 		}
 	}
@@ -367,5 +368,73 @@ func TestPolicyTrust(t *testing.T) {
 	}
 	if s.Principal == nil || !slices.Equal(s.Principal.Service, []string{"fc.aliyuncs.com"}) {
 		t.Errorf("trust Principal = %+v, want Service [fc.aliyuncs.com]", s.Principal)
+	}
+}
+
+// sRestoreFile is the part of s.restore.yaml that the tests check.
+type sRestoreFile struct {
+	Edition   string               `yaml:"edition"`
+	Name      string               `yaml:"name"`
+	Access    string               `yaml:"access"`
+	Extend    string               `yaml:"extend"`
+	Resources map[string]sResource `yaml:"resources"`
+}
+
+// TestSRestoreYaml checks s.restore.yaml, the restore function beside s.yaml's (TestDeployServerlessDevs
+// deploys it): it extends s.yaml with one function of the same binary on go1, with a timeout that
+// leaves room past Slack's 3 s, its own role, the variables both functions read and the restore
+// function's own (none that only checks read), and an anonymous HTTP trigger for Slack's POSTs.
+func TestSRestoreYaml(t *testing.T) {
+	raw, err := os.ReadFile("s.restore.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f sRestoreFile
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("yaml.Unmarshal(s.restore.yaml) = %v", err)
+	}
+	base, _ := readSYaml(t)
+	if f.Extend != "s.yaml" || f.Edition != base.Edition || f.Name != base.Name || f.Access != base.Access || len(f.Resources) != 1 {
+		t.Fatalf("s.restore.yaml: extend %q, edition %q, name %q, access %q, %d resources; want s.yaml's, one resource", f.Extend, f.Edition, f.Name, f.Access, len(f.Resources))
+	}
+	r, ok := f.Resources["akRecycleRestore"]
+	if !ok {
+		t.Fatalf("s.restore.yaml has no resource akRecycleRestore")
+	}
+	p := r.Props
+	if r.Component != "fc3" || p.Runtime != "go1" || p.Handler != "main" || p.Code != "./target" || p.Timeout < 15 ||
+		p.Role != "${env('RESTORE_ROLE_ARN')}" || p.LogConfig != "auto" {
+		t.Errorf("restore function = %s %s %s %s timeout %d role %q logConfig %v; want fc3 go1 main ./target, at least 15 s, RESTORE_ROLE_ARN, auto",
+			r.Component, p.Runtime, p.Handler, p.Code, p.Timeout, p.Role, p.LogConfig)
+	}
+	want := map[string]string{}
+	for _, v := range config.Vars(channels.All) {
+		if !v.Credential && !v.AlertOnly {
+			want[v.Name] = sYamlValue(v)
+		}
+	}
+	if diff := cmp.Diff(want, p.EnvironmentVariables); diff != "" {
+		t.Errorf("s.restore.yaml environmentVariables (-want +got):\n%s", diff)
+	}
+	var trig struct {
+		Resources map[string]struct {
+			Props struct {
+				Triggers []struct {
+					TriggerName   string `yaml:"triggerName"`
+					TriggerType   string `yaml:"triggerType"`
+					TriggerConfig struct {
+						AuthType string   `yaml:"authType"`
+						Methods  []string `yaml:"methods"`
+					} `yaml:"triggerConfig"`
+				} `yaml:"triggers"`
+			} `yaml:"props"`
+		} `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(raw, &trig); err != nil {
+		t.Fatal(err)
+	}
+	tr := trig.Resources["akRecycleRestore"].Props.Triggers
+	if len(tr) != 1 || tr[0].TriggerType != "http" || tr[0].TriggerConfig.AuthType != "anonymous" || !slices.Equal(tr[0].TriggerConfig.Methods, []string{"POST"}) {
+		t.Errorf("restore function triggers = %+v, want one http trigger, anonymous, POST", tr)
 	}
 }

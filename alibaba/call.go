@@ -27,6 +27,7 @@ import (
 type callError struct {
 	code      string
 	msg       string
+	status    int // the HTTP status of a server's answer; 0 for other failures
 	transient bool
 	signal    outcome // what the failure tells the limiter
 	auth      bool    // the credentials or the signature were refused: every call would be
@@ -190,7 +191,7 @@ func classify(err error) *callError {
 			code = fmt.Sprintf("HTTP%d", status)
 			msg = "the error answer is not JSON: " + excerpt.Quote(msg)
 		}
-		ce := &callError{code: code, msg: fmt.Sprintf("%s (HTTP %d)", msg, status)}
+		ce := &callError{code: code, msg: fmt.Sprintf("%s (HTTP %d)", msg, status), status: status}
 		switch {
 		case strings.HasPrefix(code, "Throttling") || code == "ServiceUnavailable" ||
 			status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:

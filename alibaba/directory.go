@@ -134,12 +134,20 @@ type APIError struct {
 	// Transient is true for a failure that may pass on its own: throttling, server errors, timeouts,
 	// the deadline.
 	Transient bool
+	// Status is the HTTP status of the server's answer; 0 when the failure was not an answer.
+	Status int
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
+// ErrorCode is the error code, for the restore flow (restore.CodedError).
+func (e *APIError) ErrorCode() string { return e.Code }
+
+// HTTPStatus is the HTTP status of the answer, 0 when there was none (restore.CodedError).
+func (e *APIError) HTTPStatus() int { return e.Status }
+
 func apiError(e *callError) *APIError {
-	return &APIError{Code: e.code, Message: e.msg, Transient: e.transient}
+	return &APIError{Code: e.code, Message: e.msg, Transient: e.transient, Status: e.status}
 }
 
 // Account is a member of the Resource Directory, as ListAccounts lists it.

@@ -1,11 +1,16 @@
 // Package config turns the function's environment variables into the settings of each part: the
-// handler's, the API reader's, the configured channels and the log level. Every problem is found before
-// any API call, and each is reported with the variable's name and what is wrong with its value, never
-// with a secret. The variables are listed by Vars: the configuration's own, and each channel's from its
-// notify.Spec in the registry (package notify/channels).
+// handler's, the API reader's, the configured channels, the one-click restore's and the log level. Every
+// problem is found before any API call, and each is reported with the variable's name and what is wrong
+// with its value, never with a secret. The variables are listed by Vars: the configuration's own, each
+// channel's from its notify.Spec in the registry (package notify/channels), and the restore's.
+//
+// The same binary is the alert function and, with SLACK_SIGNING_SECRET set, the restore function. A
+// restore function needs neither RAM_USERS nor a channel: their absence is not a configuration error
+// but CheckErr, the reason a check event fails there.
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +23,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/handler"
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/restore"
 	"github.com/akrecycle/ak-recycle-alert/schedule"
 )
 
@@ -34,6 +40,12 @@ type Config struct {
 	channels []channel
 	// LogLevel is LOG_LEVEL.
 	LogLevel slog.Level
+	// Restore are the one-click restore's settings: Enabled on the restore function
+	// (SLACK_SIGNING_SECRET), Buttons wherever RESTORE_TOKEN_SECRET is set.
+	Restore *restore.Config
+	// CheckErr is why this configuration cannot run a check, nil when it can: a restore function may
+	// lack RAM_USERS and every channel, which only checks need; a check event then fails with it.
+	CheckErr error
 }
 
 // channel is a configured channel: its kind, and the values of its variables.
@@ -60,10 +72,18 @@ func Load(getenv func(string) string, specs []notify.Spec) (*Config, error) {
 		channels: l.channels(specs),
 		Reader:   l.reader(),
 		LogLevel: l.logLevel(),
+		Restore:  l.restore(),
 	}
 	l.checkDebug()
 	if !c.Handler.DryRun && len(c.channels) == 0 && len(l.problems) == 0 {
-		l.problems = append(l.problems, "no channel configured: set "+channelSwitches(specs)+", or DRY_RUN=true")
+		l.checks = append(l.checks, "no channel configured: set "+channelSwitches(specs)+", or DRY_RUN=true")
+	}
+	if len(l.checks) > 0 {
+		if c.Restore.Enabled() {
+			c.CheckErr = &configError{problems: append([]string{"this is a restore function (SLACK_SIGNING_SECRET is set), which runs no check"}, l.checks...)}
+		} else {
+			l.problems = append(l.problems, l.checks...)
+		}
 	}
 	if len(l.problems) > 0 {
 		return nil, &configError{problems: l.problems}
@@ -71,13 +91,22 @@ func Load(getenv func(string) string, specs []notify.Spec) (*Config, error) {
 	return c, nil
 }
 
-// NewChannels builds the configured channels, each posting with client. A channel that cannot be
-// built is a configuration error naming its variables.
+// NewChannels builds the configured channels, each posting with client and, when RESTORE_TOKEN_SECRET
+// is set, with the signer of the Restore buttons. A channel that cannot be built is a configuration
+// error naming its variables.
 func (c *Config) NewChannels(client *http.Client) ([]notify.Channel, error) {
+	o := notify.Options{Client: client}
+	if c.Restore.Buttons() {
+		signer, err := restore.NewSigner(c.Restore.TokenSecret)
+		if err != nil {
+			return nil, &configError{problems: []string{"RESTORE_TOKEN_SECRET: " + err.Error()}}
+		}
+		o.Buttons = signer
+	}
 	var out []notify.Channel
 	var problems []string
 	for _, ch := range c.channels {
-		built, err := ch.spec.New(func(name string) string { return ch.values[name] }, client)
+		built, err := ch.spec.New(func(name string) string { return ch.values[name] }, o)
 		if err != nil {
 			names := make([]string, len(ch.spec.Vars))
 			for i, v := range ch.spec.Vars {
@@ -94,10 +123,12 @@ func (c *Config) NewChannels(client *http.Client) ([]notify.Channel, error) {
 	return out, nil
 }
 
-// loader reads variables and collects the problems of their values.
+// loader reads variables and collects the problems of their values, and apart from them, checks, what
+// is missing for a check only (RAM_USERS, a channel), which a restore function does not run.
 type loader struct {
 	getenv   func(string) string
 	problems []string
+	checks   []string
 }
 
 // get is the variable's value, trimmed; "" when unset.
@@ -142,7 +173,7 @@ func (l *loader) handler() handler.Settings {
 		s.MemberRole = v
 	}
 	if v := l.get("RAM_USERS"); v == "" {
-		l.bad("RAM_USERS", "required: comma-separated RAM user names, principal names or IDs, or *")
+		l.checks = append(l.checks, "RAM_USERS: required: comma-separated RAM user names, principal names or IDs, or *")
 	} else if users, err := alibaba.ParseUsers(strings.Split(v, ",")); err != nil {
 		l.bad("RAM_USERS", "%v", err)
 	} else {
@@ -299,6 +330,20 @@ func (l *loader) logLevel() slog.Level {
 		l.bad("LOG_LEVEL", "unknown level %s: use debug, info, warn or error", excerpt.Quote(v))
 		return slog.LevelInfo
 	}
+}
+
+// restore reads the one-click restore's settings (restore.LoadConfig); its problems are the
+// configuration's.
+func (l *loader) restore() *restore.Config {
+	c, err := restore.LoadConfig(l.getenv)
+	var ce *restore.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		l.problems = append(l.problems, ce.Problems...)
+	case err != nil:
+		l.problems = append(l.problems, err.Error())
+	}
+	return c
 }
 
 // checkDebug refuses a DEBUG that makes the Alibaba Cloud SDK print signed requests.

@@ -228,11 +228,13 @@ func TestDryRunNeedsNoChannel(t *testing.T) {
 }
 
 // TestVarsCoverEverythingRead proves that every variable Load reads is documented in Vars (and so wired
-// in s.yaml and the README) or is a platform variable, and that Load reads every variable of Vars.
+// in s.yaml and the README) or is a platform variable, and that Load reads every variable of Vars, as
+// an alert function or a restore function.
 func TestVarsCoverEverythingRead(t *testing.T) {
 	read := map[string]bool{}
-	base := environ()
-	Load(func(k string) string { read[k] = true; return base(k) }, channels.All)
+	for _, base := range []func(string) string{environ(), environ(restoreEnv...)} {
+		Load(func(k string) string { read[k] = true; return base(k) }, channels.All)
+	}
 	vars := Vars(channels.All)
 	for name := range read {
 		known := slices.Contains(platform, name)
@@ -281,4 +283,70 @@ func TestNewChannels(t *testing.T) {
 		strings.Contains(err.Error(), "S3CRET") {
 		t.Errorf("NewChannels(ftp) = %v, want a configuration error naming the variables, not the URL's path", err)
 	}
+}
+
+// restoreEnv is a restore function's configuration.
+var restoreEnv = []string{
+	"SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5",
+	"SLACK_TEAM_ID", "T0TEAM0001",
+	"SLACK_APP_ID", "A0APP00001",
+	"RESTORE_ALLOWED_USERS", "U0ALICE01,U0BOB0001",
+	"RESTORE_TOKEN_SECRET", "restore-token-secret-0123456789abcdef",
+}
+
+// TestRestoreFunction: a restore function needs neither RAM_USERS nor a channel, which only checks need
+// (CheckErr says so), and its problems are the configuration's, each naming its variable and none
+// quoting a secret.
+func TestRestoreFunction(t *testing.T) {
+	t.Run("no RAM_USERS, no channel", func(t *testing.T) {
+		c, err := Load(environ(append([]string{"RAM_USERS", "", "SLACK_WEBHOOK_URL", ""}, restoreEnv...)...), channels.All)
+		if err != nil {
+			t.Fatalf("Load(restore function) = %v, want nil", err)
+		}
+		if !c.Restore.Enabled() || c.Restore.TeamID != "T0TEAM0001" {
+			t.Errorf("Restore = %v, want enabled for T0TEAM0001", c.Restore)
+		}
+		want := "configuration error: this is a restore function (SLACK_SIGNING_SECRET is set), which runs no check; RAM_USERS: required"
+		if c.CheckErr == nil || !strings.HasPrefix(c.CheckErr.Error(), want) || !strings.Contains(c.CheckErr.Error(), "no channel configured") {
+			t.Errorf("CheckErr = %v, want %q… and no channel configured", c.CheckErr, want)
+		}
+	})
+	t.Run("with RAM_USERS and a channel", func(t *testing.T) {
+		c, err := Load(environ(restoreEnv...), channels.All)
+		if err != nil {
+			t.Fatalf("Load(restore function that also checks) = %v, want nil", err)
+		}
+		if c.CheckErr != nil || !c.Restore.Enabled() {
+			t.Errorf("CheckErr, Enabled = %v, %v; want nil, true", c.CheckErr, c.Restore.Enabled())
+		}
+	})
+	t.Run("an alert function still needs RAM_USERS", func(t *testing.T) {
+		_, err := Load(environ("RAM_USERS", ""), channels.All)
+		if err == nil || !strings.Contains(err.Error(), "RAM_USERS: required") {
+			t.Errorf("Load(no RAM_USERS) = %v, want RAM_USERS: required", err)
+		}
+	})
+	t.Run("restore problems are configuration errors", func(t *testing.T) {
+		_, err := Load(environ("SLACK_SIGNING_SECRET", "short S3CRET", "RESTORE_TOKEN_SECRET", "tiny-S3CRET"), channels.All)
+		for _, want := range []string{"SLACK_SIGNING_SECRET: ", "SLACK_TEAM_ID: required", "SLACK_APP_ID: required", "RESTORE_ALLOWED_USERS: required", "RESTORE_TOKEN_SECRET: "} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(bad restore settings) = %v, want it to say %q", err, want)
+			}
+		}
+		if err != nil && strings.Contains(err.Error(), "S3CRET") {
+			t.Errorf("Load(bad restore settings) = %v, quotes a secret", err)
+		}
+	})
+	t.Run("buttons on the alert function's channels", func(t *testing.T) {
+		c, err := Load(environ("RESTORE_TOKEN_SECRET", "restore-token-secret-0123456789abcdef"), channels.All)
+		if err != nil {
+			t.Fatalf("Load(RESTORE_TOKEN_SECRET) = %v, want nil", err)
+		}
+		if !c.Restore.Buttons() || c.Restore.Enabled() {
+			t.Errorf("Buttons, Enabled = %v, %v; want true, false", c.Restore.Buttons(), c.Restore.Enabled())
+		}
+		if _, err := c.NewChannels(http.DefaultClient); err != nil {
+			t.Errorf("NewChannels() = %v", err)
+		}
+	})
 }

@@ -22,7 +22,11 @@
 //     client reads it.
 //   - limits_test.go: the event size limit in every mode, and the invocation's deadline.
 //   - userbin_test.go: deleted users; deleter_test.go: who deleted a key or a user (ActionTrail).
+//   - restore_world_test.go, restore_test.go: the one-click restore from Slack, each case through both
+//     runtimes (restoreWorld: the binary as the restore function, restore/restoretest's Slack for the
+//     signed clicks and the replies to their response_url).
 //   - bench_test.go, bench_memory_test.go: cold start, binary size and the process's memory (make bench).
+//     restore_bench_test.go: a Restore click through the binary (make bench).
 //
 // To add a test, put it in the file of its mode, or in a new file for a new concern. Start it with
 // t.Parallel() and e := newWorld(t) (newWorldUsers for other users, newWorldOptions for other emulator

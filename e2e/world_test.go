@@ -45,7 +45,7 @@ var (
 
 // secrets are the strings no stdout, stderr, response or message may contain.
 var secrets = []string{envSecret, stsSecret, stsToken, wrongSecret, envSTSSecret, envSTSToken,
-	urlSecret, webhookSecret, webhookKey, "Signature="}
+	urlSecret, webhookSecret, webhookKey, "Signature=", signingSecret, tokenSecret, responseToken}
 
 // world is one test's world: an emulator loaded with the fixture users, the vendors' fake (every chat
 // vendor and the generic webhook, notifytest.NewVendors), and the environment variables of the binary.

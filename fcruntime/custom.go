@@ -63,18 +63,36 @@ func ServeListener(ctx context.Context, ln net.Listener, h Handler, opts Options
 //     as for an invocation the runtime rejects without calling the handler (a header it cannot read, an
 //     event over Options.MaxEventBytes: its errorMessage names the limit).
 //   - POST /initialize, GET /pre-stop, GET /pre-freeze: lifecycle hooks, always 200.
+//   - a path of Options.Paths: its handler, between the FC Invoke markers.
 //   - anything else: 404 or 405 with an ErrorBody.
 //
-// Answers are application/json and the FC Start/End markers go to Options.Stdout.
+// Answers are application/json (but those of Options.Paths, which are their handlers') and the FC
+// Start/End markers go to Options.Stdout.
 func NewHTTPHandler(h Handler, opts Options) http.Handler {
-	return &httpHandler{r: newRunner(h, opts)}
+	return &httpHandler{r: newRunner(h, opts), paths: opts.Paths}
 }
 
 type httpHandler struct {
-	r *runner
+	r     *runner
+	paths map[string]http.Handler
+}
+
+// InvocationOf returns the invocation facts that FC sends with a request passed through from an HTTP
+// trigger to the custom runtime (request ID, account, the role's credentials, the deadline when it is
+// given); a malformed header is left out.
+func InvocationOf(h http.Header) Invocation {
+	inv, _ := parseInvocation(h, Invoke, time.Now(), false, time.Minute)
+	return inv
 }
 
 func (s *httpHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if h, ok := s.paths[req.URL.Path]; ok {
+		id := req.Header.Get(headerRequestID)
+		s.r.marker(Invoke, "Start", id, false)
+		defer s.r.marker(Invoke, "End", id, false)
+		h.ServeHTTP(w, req)
+		return
+	}
 	var kind Kind
 	var method string
 	switch req.URL.Path {

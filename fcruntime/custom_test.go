@@ -317,3 +317,35 @@ func TestServeListenerShutdown(t *testing.T) {
 		t.Errorf("ServeListener() = %v, want nil after cancel", err)
 	}
 }
+
+// TestServePaths: a path of Options.Paths goes to its handler, between the FC Invoke markers, with the
+// invocation's facts readable from its headers; /invoke is served as before.
+func TestServePaths(t *testing.T) {
+	var got fcruntime.Invocation
+	paths := map[string]http.Handler{"/slack/actions": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = fcruntime.InvocationOf(r.Header)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "Unauthorized")
+	})}
+	c := startCustom(t, func(context.Context, fcruntime.Invocation, []byte) ([]byte, error) { return []byte(`{}`), nil },
+		fcruntime.Options{Paths: paths})
+	h := http.Header{"X-Fc-Request-Id": {"req-p"}, "X-Fc-Account-Id": {"1234567890123456"},
+		"X-Fc-Access-Key-Id": {"STS.key"}, "X-Fc-Access-Key-Secret": {testSecret}, "X-Fc-Security-Token": {testToken}}
+	if a := c.do(t, http.MethodPost, "/slack/actions", h, "payload=x"); a.Status != http.StatusUnauthorized || a.Body != "Unauthorized" || a.ContentType != "text/plain" {
+		t.Errorf("POST /slack/actions = %+v, want the path's own 401", a)
+	}
+	want := fcruntime.Credentials{AccessKeyID: "STS.key", AccessKeySecret: testSecret, SecurityToken: testToken}
+	if got.RequestID != "req-p" || got.AccountID != "1234567890123456" || got.Credentials != want {
+		t.Errorf("InvocationOf() = request %q, account %q, credentials %v; want the headers'", got.RequestID, got.AccountID, got.Credentials == want)
+	}
+	if want := "FC Invoke Start RequestId: req-p\nFC Invoke End RequestId: req-p\n"; c.stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", c.stdout, want)
+	}
+	if a := c.do(t, http.MethodPost, "/invoke", nil, "{}"); a.Status != http.StatusOK {
+		t.Errorf("POST /invoke = %+v, want 200", a)
+	}
+	if a := c.do(t, http.MethodPost, "/other", nil, ""); a.Status != http.StatusNotFound {
+		t.Errorf("POST /other = %+v, want 404", a)
+	}
+}

@@ -49,6 +49,10 @@ type Options struct {
 	// OnHook, when set, is called for each lifecycle hook (Initialize, PreStop, PreFreeze) with a context
 	// that carries the hook's deadline. Hooks always succeed: a panic in OnHook is logged, not reported.
 	OnHook func(ctx context.Context, inv Invocation)
+	// Paths are more paths the custom runtime's server serves, each with its own handler, between the
+	// FC Invoke markers: the requests of an HTTP trigger, which FC passes through to the server unchanged
+	// (the restore function's POST /slack/actions). InvocationOf reads their invocation facts.
+	Paths map[string]http.Handler
 	// MaxEventBytes is the largest event body an invocation may carry: a larger one fails that invocation
 	// with an error naming the limit, and at most MaxEventBytes + 1 bytes of it are read. The events held
 	// in memory at once are bounded by their size: 8 of the largest size, and an invocation whose event

@@ -58,6 +58,9 @@ func (c *fakeChannel) Render(r *alert.Report) ([]notify.Post, error) {
 	b, _ := json.Marshal(map[string]any{"keys": ids, "errors": len(r.Errors), "warnings": r.Warnings, "retry": r.RetryCount})
 	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return c.send(ctx, b) })}, nil
 }
+func (c *fakeChannel) RenderNotice(*notify.Notice) ([]notify.Post, error) {
+	return nil, errors.New("the handler posts no notice")
+}
 func (c *fakeChannel) send(ctx context.Context, body []byte) error {
 	if c.onSend != nil {
 		c.onSend(ctx)

@@ -21,9 +21,10 @@ type recordingChannel struct {
 	sent []string
 }
 
-func (c *recordingChannel) Name() string                                { return "test" }
-func (c *recordingChannel) Pace() time.Duration                         { return c.pace }
-func (c *recordingChannel) Render(*alert.Report) ([]notify.Post, error) { return nil, nil }
+func (c *recordingChannel) Name() string                                       { return "test" }
+func (c *recordingChannel) Pace() time.Duration                                { return c.pace }
+func (c *recordingChannel) Render(*alert.Report) ([]notify.Post, error)        { return nil, nil }
+func (c *recordingChannel) RenderNotice(*notify.Notice) ([]notify.Post, error) { return nil, nil }
 
 // posts are posts of c with the given bodies.
 func (c *recordingChannel) posts(bodies ...string) []notify.Post {

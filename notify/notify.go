@@ -22,6 +22,13 @@
 // secret (webhook URLs and their parts, tokens, signing secrets, signatures) removed before it is
 // shortened.
 //
+// # Notices
+//
+// Besides a run's report, every channel tells its people of events that are not a run: a Notice (a key
+// restored from Slack, a refused click). Announce renders a notice for every channel and posts it to
+// all of them at once; each channel's RenderNotice lays it out as a short message of its own format (the
+// generic webhook posts the notice's own JSON body under its own webhook-id).
+//
 // # Hostile data
 //
 // Text from outside the function (names, IDs, error messages, warnings, the account label) is data,
@@ -33,19 +40,23 @@
 //
 // A channel, say Microsoft Teams, is one folder and one line:
 //
-//  1. notify/teams: a type with Name, Render and Pace (the Channel interface). Render builds the
-//     message with NewMessage and Message.Split (as few numbered parts as the vendor's limits allow)
-//     and returns one Post per part, made with NewPost from the exact JSON body and a function that
-//     sends it with a Poster (Poster{Name: "teams", Client: client, Secrets: URLSecrets(url)}) and a
-//     classify function for the vendor's answers (start from ClassifyHTTP; mark a rate-limit answer
-//     with Retryable). Constructors check URLs with CheckURL, and name no secret in their errors.
+//  1. notify/teams: a type with Name, Render, RenderNotice and Pace (the Channel interface). Render
+//     builds the message with NewMessage and Message.Split (as few numbered parts as the vendor's
+//     limits allow) and returns one Post per part, made with NewPost from the exact JSON body and a
+//     function that sends it with a Poster (Poster{Name: "teams", Client: client, Secrets:
+//     URLSecrets(url)}) and a classify function for the vendor's answers (start from ClassifyHTTP;
+//     mark a rate-limit answer with Retryable). RenderNotice lays a Notice out as one short post the
+//     same way. Constructors check URLs with CheckURL, and name no secret in their errors.
 //  2. In that folder, a Spec: the channel's name, its environment variables (the first turns the
 //     channel on; Secret for every value that must never be shown; Check for a value's rule; an
-//     Example of a valid value) and New, which builds the channel from their values.
+//     Example of a valid value) and New, which builds the channel from their values and the Options
+//     every channel is built with (the HTTP client, and the signer of the Restore buttons for a
+//     channel that can carry buttons).
 //  3. One line in notify/channels: the Spec in All. The folder exports only its Spec: the registry
 //     is how the rest of the function meets a channel.
 //  4. Tests with notify/notifytest: the shared report fixtures and golden files, the fake vendor
-//     server, the retry-status table (CheckRetries) and the no-secret check (CheckNoSecrets).
+//     server, the retry-status table (CheckRetries), the no-secret check (CheckNoSecrets) and the
+//     notice's (CheckNotice).
 //  5. s.yaml's environmentVariables and the README's configuration table get the new variables
 //     (go test -run ReadmeConfigTable -update . rewrites the table).
 //
@@ -71,6 +82,9 @@ type Channel interface {
 	// Render turns a report into the posts to make, in order. A report with nothing to say still
 	// renders (the caller decides whether to post).
 	Render(r *alert.Report) ([]Post, error)
+	// RenderNotice turns a notice (an event that is not a run's report: a restore from Slack) into the
+	// posts to make, in order.
+	RenderNotice(n *Notice) ([]Post, error)
 	// Pace is the least time between two posts of one run (DingTalk and WeCom: 3 s), or 0.
 	Pace() time.Duration
 }

@@ -93,7 +93,7 @@ func (s *Server) assumeRole(c *rpc) ([]byte, *apiError) {
 	id := "STS.N" + randomString(23)
 	s.mu.Lock()
 	s.keys[id] = k
-	s.issued = append(s.issued, IssuedCredential{AccountID: target.id, AccessKeyID: id, Secret: k.Secret, Token: k.Token})
+	s.issued = append(s.issued, IssuedCredential{AccountID: target.id, Role: role.Name, Session: session, AccessKeyID: id, Secret: k.Secret, Token: k.Token})
 	s.mu.Unlock()
 	return reply(map[string]any{
 		"RequestId": requestID(),
@@ -111,6 +111,8 @@ func (s *Server) assumeRole(c *rpc) ([]byte, *apiError) {
 type IssuedCredential struct {
 	// AccountID is the account of the role, the one the credentials read.
 	AccountID string
+	// Role and Session are the role's name and the RoleSessionName asked for.
+	Role, Session string
 	// AccessKeyID, Secret and Token are the credentials: tests check that no output holds the secret or
 	// the token.
 	AccessKeyID, Secret, Token string

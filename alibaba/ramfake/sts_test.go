@@ -31,7 +31,7 @@ func TestAssumeRoleAnswer(t *testing.T) {
 		t.Errorf("Expiration = %v, want now + 900 s", got)
 	}
 	checkGolden(t, "AssumeRole", b, "AccessKeyId", "AccessKeySecret", "SecurityToken")
-	want := []IssuedCredential{{AccountID: devID, AccessKeyID: id, Secret: secret, Token: token}}
+	want := []IssuedCredential{{AccountID: devID, Role: reader, Session: "ak-recycle-alert", AccessKeyID: id, Secret: secret, Token: token}}
 	if diff := cmp.Diff(want, s.IssuedCredentials()); diff != "" {
 		t.Errorf("IssuedCredentials() (-want +got):\n%s", diff)
 	}

@@ -5,7 +5,9 @@
 // not joined yet); local receivers stand in for Slack and the generic webhook, and the built function
 // binary runs its real code path against them with ACCOUNTS=*: it lists the directory, assumes its
 // reader role in each member, and reads every account. It prints each message as a person would see
-// it, then the result.
+// it, then the result; last, clicks on Restore buttons of the bot token's message, answered by the
+// same binary as the restore function (restore.go): alice's key in the management account, then dan's
+// in the member dev, through the restorer role there.
 //
 // Usage: go run ./cmd/demo -bin target/main -fixtures testdata/sample-users.json
 package main
@@ -35,6 +37,9 @@ const (
 	demoKeyID     = "LTAI5tDemoCallerKey00001"
 	demoKeySecret = "demo-secret-not-real"
 	demoAccount   = "1234567890123456"
+	// The restore function's role credentials: its own role, which the members' restorer roles trust.
+	demoRestoreKeyID     = "LTAI5tDemoRestoreKey0001"
+	demoRestoreKeySecret = "demo-restore-secret-not-real"
 )
 
 func main() {
@@ -69,8 +74,10 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 	}
 	// The world's users, deleted users, and the ActionTrail events of the deletions the fixture records.
 	opts := world.Options()
-	// The function's key is its role's, which the members' reader roles trust.
-	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret, Role: "ak-recycle-alert"}}
+	// The function's key is its role's, which the members' reader roles trust; the restore function's
+	// its own role's, which dev's restorer role trusts.
+	opts.Credentials = map[string]ramfake.Credential{demoKeyID: {Secret: demoKeySecret, Role: "ak-recycle-alert"},
+		demoRestoreKeyID: {Secret: demoRestoreKeySecret, Role: "ak-recycle-alert-restore"}}
 	api := ramfake.New(opts)
 	defer api.Close()
 
@@ -140,15 +147,20 @@ func run(bin, fixtures, sched, zone string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", r.title, err)
 		}
 	}
+	if err := restoreClick(bin, env, api, world, rx, base, trigger, out); err != nil {
+		return fmt.Errorf("the restore click: %w", err)
+	}
 	fmt.Fprintf(out, "\nThe emulator answered %d API calls; nothing left 127.0.0.1.\n", api.TotalCalls())
 	return nil
 }
 
-// receiver stands in for Slack's incoming webhook and the generic webhook receiver.
+// receiver stands in for Slack's incoming webhook, the Slack Web API's chat.postMessage and the generic
+// webhook receiver.
 type receiver struct {
 	out  io.Writer
 	mu   sync.Mutex
 	msgs []string
+	bot  string // the form of the last chat.postMessage
 }
 
 func (rx *receiver) reset() {
@@ -180,6 +192,12 @@ func (rx *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var text string
 	switch {
+	case r.URL.Path == "/slackapi/chat.postMessage":
+		rx.mu.Lock()
+		rx.bot = string(body)
+		rx.mu.Unlock()
+		w.Write([]byte(`{"ok":true,"channel":"C0DEMOALERTS","ts":"1796267565.000100"}`))
+		return
 	case strings.HasPrefix(r.URL.Path, "/slack/"):
 		text = "\n--- Slack (incoming webhook), as the channel shows it ---\n" + slackText(body)
 	default:
@@ -231,6 +249,16 @@ func slackText(body []byte) string {
 			}
 		case "divider":
 			fmt.Fprintln(&b, "  "+strings.Repeat("─", 60))
+		case "actions":
+			if els, ok := bl["elements"].([]any); ok {
+				for _, e := range els {
+					el, _ := e.(map[string]any)
+					fmt.Fprintf(&b, "  [ %s ]\n", textOf(el["text"]))
+					if c, ok := el["confirm"].(map[string]any); ok {
+						fmt.Fprintf(&b, "    after a click, a dialog: %q  %q  [ %s ] [ %s ]\n", textOf(c["title"]), textOf(c["text"]), textOf(c["confirm"]), textOf(c["deny"]))
+					}
+				}
+			}
 		case "rich_text", "markdown":
 			fmt.Fprintln(&b, indent(textOf(bl["text"])))
 		}
@@ -249,4 +277,22 @@ func textOf(v any) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writers and the demo's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -57,6 +57,24 @@ func TestDemo(t *testing.T) {
 		"aliyun ims RestoreAccessKeyFromRecycleBin --UserId 2073290024939202 --UserAccessKeyId LTAI5tbfnoGMbJmTPSIAoCLr",
 		"webhook-signature: v1,",
 		`"mode": "digest"`,
+		// The restore click: the button and its dialog, the updated message, the audit, a replay.
+		"[ Restore ]",
+		`after a click, a dialog: "Restore this AccessKey?"`,
+		"The function answered Slack 200 OK",
+		"AccessKey `LTAI5tOhbVrpoiVgRV5IfLBc` restored by <@U0ONCALL1>",
+		"AccessKey recycle bin: restored from Slack",
+		`"type": "ram.accesskey.restored"`,
+		"is live again, Inactive",
+		// The member's click: restored in dev through the restorer role assumed there.
+		"4. One click in a member account",
+		"in account dev (1000000000000001)?",
+		"in account dev (1000000000000001) was restored from Slack by oncall (U0ONCALL1)",
+		`"accountName": "dev"`,
+		"STS AssumeRole of ak-recycle-alert-restorer in account 1000000000000001, session ak-recycle-alert-",
+		"is live again in dev, Inactive",
+		"for this click the management account served only AssumeRole 1, ListAccounts 1; dev served 2 calls",
+		"AccessKey `LTAI5tOhbVrpoiVgRV5IfLBc` is already restored: nothing was done",
+		"RestoreAccessKeyFromRecycleBin was called 1 time in all",
 		"nothing left 127.0.0.1",
 	} {
 		if !strings.Contains(got, want) {
@@ -66,7 +84,7 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(got, "1000000000000003") || strings.Contains(got, "sandbox") {
 		t.Errorf("demo output names sandbox, a member that has not joined the Resource Directory")
 	}
-	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token"} {
+	for _, secret := range []string{demoKeySecret, "a-real-looking-secret", "demo-webhook-token", demoBotToken, demoSigningSecret, demoTokenSecret, demoRestoreKeySecret, "Fake0Response0Url0Token"} {
 		if strings.Contains(got, secret) {
 			t.Errorf("demo output holds the secret %q", secret)
 		}

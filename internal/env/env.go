@@ -17,6 +17,11 @@ type Var struct {
 	// Credential is true for the Alibaba Cloud credentials, which a deployment takes from the function's
 	// role rather than from s.yaml.
 	Credential bool
+	// AlertOnly and RestoreOnly say which function reads the variable when the restore function is
+	// deployed beside the alert function (s.restore.yaml): the alert function alone (RAM_USERS, the
+	// schedule), the restore function alone (the Slack app's signing secret), or, with neither, both
+	// (the channels, the endpoints).
+	AlertOnly, RestoreOnly bool
 	// Required is true for a channel's variable that must be set whenever the channel is configured
 	// (its first variable is set).
 	Required bool

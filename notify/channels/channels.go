@@ -36,7 +36,7 @@ func Preview(client *http.Client) ([]notify.Channel, error) {
 	get := func(name string) string { return urls[name] }
 	var out []notify.Channel
 	for _, spec := range []notify.Spec{slack.WebhookSpec, webhook.Spec} {
-		ch, err := spec.New(get, client)
+		ch, err := spec.New(get, notify.Options{Client: client})
 		if err != nil {
 			return nil, err
 		}

@@ -111,6 +111,15 @@ func (d *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	return out, nil
 }
 
+// RenderNotice returns the notice as one markdown message, its title also the notification's.
+func (d *channel) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	b, err := robot.JSON(body{MsgType: "markdown", Markdown: markdown{Title: n.Title, Text: robot.NoticeMarkdown(n, "  \n")}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return d.send(ctx, b) })}, nil
+}
+
 // send posts one rendered body. With a secret, each attempt appends that attempt's timestamp and
 // signature to the URL. Errcode 130101 (sent too fast) is retried like a 429; any other errcode is
 // permanent and reported as "errcode N: errmsg".

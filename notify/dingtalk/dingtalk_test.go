@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/notify"
 	nt "github.com/akrecycle/ak-recycle-alert/notify/notifytest"
+	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
 
 const (
@@ -205,4 +207,20 @@ func TestSend(t *testing.T) {
 func BenchmarkRender(b *testing.B) {
 	var waits []time.Duration
 	nt.BenchRender(b, newTest(b, "https://robot.example.com", secret, &waits))
+}
+
+// TestNotice: a notice is one markdown message, its title in bold over its text, escaped.
+func TestNotice(t *testing.T) {
+	var bodies []body
+	for _, n := range []*notify.Notice{nt.Notice(), nt.HostileNotice()} {
+		var b body
+		if err := json.Unmarshal(nt.CheckNotice(t, ok, newSigned, n).Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		if want := robot.NoticeMarkdown(n, "  \n"); b.Markdown.Title != n.Title || b.Markdown.Text != want || !strings.HasSuffix(want, robot.Text(n.Text)) {
+			t.Errorf("notice = %+v, want title %q and text %q", b.Markdown, n.Title, want)
+		}
+		bodies = append(bodies, b)
+	}
+	nt.GoldenJSON(t, "dingtalk-notice.json.golden", bodies)
 }

@@ -1,8 +1,6 @@
 package dingtalk
 
 import (
-	"net/http"
-
 	"github.com/akrecycle/ak-recycle-alert/internal/env"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
@@ -16,7 +14,7 @@ var Spec = notify.Spec{
 		{Name: "DINGTALK_SECRET", Secret: true, Check: checkSecret, Help: "DingTalk robot signing secret (`SEC…`)",
 			Example: "SEC0123456789abcdef0123456789abcdef"},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return newChannel(get("DINGTALK_WEBHOOK_URL"), get("DINGTALK_SECRET"), client)
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
+		return newChannel(get("DINGTALK_WEBHOOK_URL"), get("DINGTALK_SECRET"), o.Client)
 	},
 }

@@ -187,6 +187,25 @@ func cardOf(p notify.Part) card {
 	}}
 }
 
+// RenderNotice returns the notice as one card: its title in the header (orange when it asks for
+// attention, else green) and its text as plain_text, which Feishu shows as it is.
+func (f *channel) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	template := "green"
+	if n.Attention {
+		template = "orange"
+	}
+	c := card{MsgType: "interactive", Card: cardInner{
+		Config:   config{WideScreenMode: true},
+		Header:   header{Template: template, Title: text{Tag: "plain_text", Content: n.Title}},
+		Elements: []element{{Tag: "div", Text: &text{Tag: "plain_text", Content: escape.OneLine(n.Text)}}},
+	}}
+	b, err := robot.JSON(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return f.send(ctx, c) })}, nil
+}
+
 func color(m *notify.Message) string {
 	for _, k := range m.Keys {
 		if k.Urgent {

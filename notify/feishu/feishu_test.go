@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/notify/escape"
 	nt "github.com/akrecycle/ak-recycle-alert/notify/notifytest"
 	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
@@ -294,4 +295,27 @@ func TestRetryAfter(t *testing.T) {
 func BenchmarkRender(b *testing.B) {
 	var waits []time.Duration
 	nt.BenchRender(b, newTest(b, "https://robot.example.com", secret, &waits))
+}
+
+// TestNotice: a notice is one card, its title in the header (orange for a refusal) over its text as
+// plain_text, on one line.
+func TestNotice(t *testing.T) {
+	var cards []card
+	for _, n := range []*notify.Notice{nt.Notice(), nt.HostileNotice()} {
+		var c card
+		if err := json.Unmarshal(nt.CheckNotice(t, nt.VendorOK(name), newSigned, n).Body, &c); err != nil {
+			t.Fatal(err)
+		}
+		want := "green"
+		if n.Attention {
+			want = "orange"
+		}
+		els := c.Card.Elements
+		if c.Card.Header.Title.Content != n.Title || c.Card.Header.Template != want || len(els) != 1 ||
+			els[0].Text.Tag != "plain_text" || els[0].Text.Content != escape.OneLine(n.Text) {
+			t.Errorf("notice card = %+v, want the title in a %s header over the text as plain_text", c.Card, want)
+		}
+		cards = append(cards, c)
+	}
+	nt.GoldenJSON(t, "feishu-notice.json.golden", cards)
 }

@@ -218,3 +218,13 @@ func startsBlock(s string) bool {
 	}
 	return i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') && (i+1 == len(s) || s[i+1] == ' ')
 }
+
+// NoticeMarkdown is a notice in the robots' markdown: its title in bold (the function's own words), a
+// blank line, its text escaped (Text), with line break lineBreak as Markdown's.
+func NoticeMarkdown(n *notify.Notice, lineBreak string) string {
+	icon := "ℹ"
+	if n.Attention {
+		icon = "⚠"
+	}
+	return Bold(icon+" "+n.Title) + lineBreak + lineBreak + Text(n.Text)
+}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/akrecycle/ak-recycle-alert/internal/excerpt"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 	"github.com/akrecycle/ak-recycle-alert/notify/escape"
+	"github.com/akrecycle/ak-recycle-alert/restore"
 )
 
 // Block Kit limits (docs.slack.dev/reference/block-kit/blocks). Slack counts characters; these limits
@@ -28,14 +30,17 @@ const (
 )
 
 // messages lays r out as Slack messages: one per part, each a slack.WebhookMessage with Block Kit
-// blocks and a text fallback; channel is set for chat.postMessage, empty for an incoming webhook.
-func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
+// blocks and a text fallback; channel is set for chat.postMessage, empty for an incoming webhook. With
+// buttons (the bot token with RESTORE_TOKEN_SECRET), each key and user alert is followed by the actions
+// block of its Restore button, one more block toward the 50 a message may hold.
+func messages(r *alert.Report, channel string, buttons *restore.Signer) []*slack.WebhookMessage {
 	m := notify.NewMessage(r)
+	button := restoreButton(r, buttons)
 	parts := m.Split(func(p notify.Part) bool {
 		if len(p.Keys) > maxKeysPerPart {
 			return false
 		}
-		blocks := partBlocks(p)
+		blocks := partBlocks(p, button)
 		return len(blocks) <= maxBlocks && textSize(blocks) <= maxTotalText
 	})
 	out := make([]*slack.WebhookMessage, len(parts))
@@ -44,10 +49,37 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 			Channel: channel,
 			// The fallback is the notification; Slack reads it as mrkdwn too.
 			Text:   p.Title() + " · " + escapeText(p.Where()),
-			Blocks: &slack.Blocks{BlockSet: partBlocks(p)},
+			Blocks: &slack.Blocks{BlockSet: partBlocks(p, button)},
 		}
 	}
 	return out
+}
+
+// restoreButton returns the block under an alert of r that holds its Restore button, signed by
+// buttons; nil when buttons is nil. The button restores in the alert's own account (a member's alert in
+// that member), the report's when the alert names none. An alert whose IDs cannot be signed (an account
+// ID that is not known, an ID outside its character set) gets a context line that says why it has no
+// button instead.
+func restoreButton(r *alert.Report, buttons *restore.Signer) func(k notify.KeyItem) slack.Block {
+	if buttons == nil {
+		return nil
+	}
+	return func(k notify.KeyItem) slack.Block {
+		a := k.Alert
+		t := restore.Target{AccountID: cmp.Or(a.AccountID, r.AccountID), UserID: a.UserID, AlertID: a.ID}
+		if !a.Event.ForUser() {
+			t.AccessKeyID = a.AccessKeyID
+		}
+		name := a.AccountName
+		if a.AccountID == "" {
+			name = r.AccountLabel
+		}
+		b, err := buttons.Block(t, restore.Label{UserName: a.UserName, AccountName: name})
+		if err != nil {
+			return slack.NewContextBlock("", mrkdwn(escapeText("No Restore button: "+err.Error()+"; use the command above")))
+		}
+		return b
+	}
 }
 
 // partBlocks lays one part out: a header, a context line (account, checked, next check, run, part),
@@ -56,7 +88,8 @@ func messages(r *alert.Report, channel string) []*slack.WebhookMessage {
 // fields with user, AccessKey ID, RecycleDate and DeleteDate) and per deleted user one of its own
 // (userBlock) between dividers, then the unreadable users, the warnings and the line about unlisted
 // keys. Text from outside goes through Text or Code; the header holds the title only, which holds none.
-func partBlocks(p notify.Part) []slack.Block {
+// button, when set, gives the block that follows each alert (its Restore button).
+func partBlocks(p notify.Part, button func(notify.KeyItem) slack.Block) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, excerpt.Cut(p.Title(), maxHeader), true, false)),
 		slack.NewContextBlock("", mrkdwn(excerpt.Cut(escapeText(p.Context()), maxSectionText))),
@@ -67,6 +100,9 @@ func partBlocks(p notify.Part) []slack.Block {
 		}
 		for i, k := range g.Keys {
 			blocks = append(blocks, slack.NewDividerBlock(), keyBlock(g.Offset+i+1, k))
+			if button != nil {
+				blocks = append(blocks, button(k))
+			}
 		}
 	}
 	if eg := p.Errors(); len(eg) > 0 {
@@ -280,7 +316,35 @@ func textSize(blocks []slack.Block) int {
 					add(t)
 				}
 			}
+		case *slack.ActionBlock:
+			// Slack does not say whether a button's texts count; they are counted, to be safe.
+			for _, e := range b.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok {
+					add(btn.Text)
+					if c := btn.Confirm; c != nil {
+						add(c.Title)
+						add(c.Text)
+						add(c.Confirm)
+						add(c.Deny)
+					}
+				}
+			}
 		}
 	}
 	return n
+}
+
+// noticeMessage lays a notice out: one section, its title in bold (the function's own words) over its
+// text (escaped), with a text fallback of both; channel as for messages.
+func noticeMessage(n *notify.Notice, channel string) *slack.WebhookMessage {
+	icon := ":information_source:"
+	if n.Attention {
+		icon = ":warning:"
+	}
+	text := escapeText(n.Text)
+	return &slack.WebhookMessage{
+		Channel: channel,
+		Text:    n.Title + " · " + text,
+		Blocks:  &slack.Blocks{BlockSet: []slack.Block{section(icon + " *" + n.Title + "*\n" + text)}},
+	}
 }

@@ -12,22 +12,27 @@ import (
 
 	"github.com/akrecycle/ak-recycle-alert/alert"
 	"github.com/akrecycle/ak-recycle-alert/notify"
+	"github.com/akrecycle/ak-recycle-alert/restore"
 )
 
 // defaultAPIURL is the base of the Slack Web API when SLACK_API_URL is unset.
 const defaultAPIURL = "https://slack.com/api/"
 
 // bot posts with a bot token through the Slack Web API's chat.postMessage. The token is a secret.
+// With buttons, its messages carry a Restore button under each key and user alert: a click reaches the
+// app of the token, whose Interactivity Request URL is the restore function (package restore).
 type bot struct {
 	api     *slack.Client
 	channel string
+	buttons *restore.Signer
 	poster  notify.Poster
 }
 
 // newBot returns the bot channel posting to channel (an ID or a name) with token. apiURL is the Web
 // API base (empty: defaultAPIURL), with or without a trailing "/". client should have a timeout; nil means a
-// client with a 10 s one. Retries are the notify package's, not slack-go's. Errors never echo the token.
-func newBot(token, channel, apiURL string, client *http.Client) (*bot, error) {
+// client with a 10 s one. buttons, when set, signs a Restore button under each alert. Retries are the
+// notify package's, not slack-go's. Errors never echo the token.
+func newBot(token, channel, apiURL string, client *http.Client, buttons *restore.Signer) (*bot, error) {
 	if err := checkToken(token); err != nil {
 		return nil, fmt.Errorf("slack bot: %w", err)
 	}
@@ -49,6 +54,7 @@ func newBot(token, channel, apiURL string, client *http.Client) (*bot, error) {
 	return &bot{
 		api:     slack.New(token, slack.OptionHTTPClient(client), slack.OptionAPIURL(apiURL)),
 		channel: channel,
+		buttons: buttons,
 		poster:  notify.Poster{Name: botName, Client: client, Secrets: notify.Secrets{token}},
 	}, nil
 }
@@ -69,9 +75,14 @@ func (b *bot) Name() string { return botName }
 func (b *bot) Pace() time.Duration { return 0 }
 
 // Render returns the Block Kit messages, one post per part: the blocks of the incoming webhook, with
-// the channel set.
+// the channel set, and the Restore buttons when the bot has a signer.
 func (b *bot) Render(r *alert.Report) ([]notify.Post, error) {
-	return render(r, b.channel, b.send)
+	return render(messages(r, b.channel, b.buttons), b.send)
+}
+
+// RenderNotice returns the notice as one message to the channel.
+func (b *bot) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	return render([]*slack.WebhookMessage{noticeMessage(n, b.channel)}, b.send)
 }
 
 // send posts one message with chat.postMessage. Slack API errors (channel_not_found, not_in_channel,

@@ -41,7 +41,7 @@ func testWebhook(t testing.TB, base string, waits *[]time.Duration) notify.Chann
 
 func testBot(t testing.TB, base string, waits *[]time.Duration) notify.Channel {
 	t.Helper()
-	b, err := newBot(token, "C0123", base+"/api", nt.Client())
+	b, err := newBot(token, "C0123", base+"/api", nt.Client(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +264,11 @@ func TestNewRejects(t *testing.T) {
 			_, err := newWebhook("http://hooks.slack.com/services/T000/B000/SECRETSECRETSECRET", nil)
 			return err
 		}, "slack webhook: URL: http://hooks.slack.com is not allowed"},
-		{"bot no token", func() error { _, err := newBot("", "C1", "", nil); return err }, "slack bot: not a Slack token"},
-		{"bot token with a space", func() error { _, err := newBot("xoxb-1 2", "C1", "", nil); return err }, "slack bot: not a Slack token"},
-		{"bot no channel", func() error { _, err := newBot(token, "", "", nil); return err }, "slack bot: the channel is empty"},
+		{"bot no token", func() error { _, err := newBot("", "C1", "", nil, nil); return err }, "slack bot: not a Slack token"},
+		{"bot token with a space", func() error { _, err := newBot("xoxb-1 2", "C1", "", nil, nil); return err }, "slack bot: not a Slack token"},
+		{"bot no channel", func() error { _, err := newBot(token, "", "", nil, nil); return err }, "slack bot: the channel is empty"},
 		{"bot bad api", func() error {
-			_, err := newBot(token, "C1", "ftp://x/SECRETSECRETSECRET", nil)
+			_, err := newBot(token, "C1", "ftp://x/SECRETSECRETSECRET", nil, nil)
 			return err
 		}, `slack bot: API URL: scheme "ftp" is not allowed`},
 	}
@@ -286,7 +286,7 @@ func TestNewRejects(t *testing.T) {
 
 func TestBotDefaultAPIURL(t *testing.T) {
 	for _, base := range []string{"", "https://slack.example/api", "https://slack.example/api/"} {
-		if _, err := newBot(token, "#alerts", base, nil); err != nil {
+		if _, err := newBot(token, "#alerts", base, nil, nil); err != nil {
 			t.Errorf("newBot(api %q) = %v", base, err)
 		}
 	}

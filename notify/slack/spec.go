@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"net/http"
-
 	"github.com/akrecycle/ak-recycle-alert/internal/env"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
@@ -14,8 +12,8 @@ var WebhookSpec = notify.Spec{
 		{Name: "SLACK_WEBHOOK_URL", Secret: true, Check: notify.CheckURL, Help: "Slack incoming webhook URL",
 			Example: "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return newWebhook(get("SLACK_WEBHOOK_URL"), client)
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
+		return newWebhook(get("SLACK_WEBHOOK_URL"), o.Client)
 	},
 }
 
@@ -29,7 +27,7 @@ var BotSpec = notify.Spec{
 		{Name: "SLACK_API_URL", Default: defaultAPIURL, Check: notify.CheckURL, Help: "base URL of the Slack Web API (tests, proxies)",
 			Example: defaultAPIURL},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return newBot(get("SLACK_BOT_TOKEN"), get("SLACK_CHANNEL"), get("SLACK_API_URL"), client)
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
+		return newBot(get("SLACK_BOT_TOKEN"), get("SLACK_CHANNEL"), get("SLACK_API_URL"), o.Client, o.Buttons)
 	},
 }

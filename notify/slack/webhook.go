@@ -55,9 +55,15 @@ func (w *webhook) Name() string { return webhookName }
 // is retried after its Retry-After.
 func (w *webhook) Pace() time.Duration { return 0 }
 
-// Render returns the Block Kit messages, one post per part.
+// Render returns the Block Kit messages, one post per part. An incoming webhook carries no Restore
+// button: only messages posted with the bot token do.
 func (w *webhook) Render(r *alert.Report) ([]notify.Post, error) {
-	return render(r, "", w.send)
+	return render(messages(r, "", nil), w.send)
+}
+
+// RenderNotice returns the notice as one message.
+func (w *webhook) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	return render([]*slack.WebhookMessage{noticeMessage(n, "")}, w.send)
 }
 
 // send posts one message with slack-go, retrying as the notify package says.
@@ -67,10 +73,8 @@ func (w *webhook) send(ctx context.Context, msg *slack.WebhookMessage) error {
 	})
 }
 
-// render renders r as Slack messages, channel set for chat.postMessage (empty for an incoming
-// webhook), each post sent with send.
-func render(r *alert.Report, channel string, send func(context.Context, *slack.WebhookMessage) error) ([]notify.Post, error) {
-	msgs := messages(r, channel)
+// render returns the posts of msgs, each sent with send.
+func render(msgs []*slack.WebhookMessage, send func(context.Context, *slack.WebhookMessage) error) ([]notify.Post, error) {
 	posts := make([]notify.Post, len(msgs))
 	for i, m := range msgs {
 		b, err := json.Marshal(m)

@@ -1,8 +1,6 @@
 package webhook
 
 import (
-	"net/http"
-
 	"github.com/akrecycle/ak-recycle-alert/internal/env"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
@@ -16,8 +14,8 @@ var Spec = notify.Spec{
 		{Name: "WEBHOOK_SECRET", Secret: true, Check: checkSecret, Help: "`whsec_<base64>` secret that signs the generic webhook",
 			Example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return newChannel(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), client)
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
+		return newChannel(get("WEBHOOK_URL"), get("WEBHOOK_SECRET"), o.Client)
 	},
 }
 

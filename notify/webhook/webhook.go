@@ -144,6 +144,16 @@ func (w *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return w.send(ctx, id, b) })}, nil
 }
 
+// RenderNotice returns exactly one post: the notice's own body, under its own webhook-id, signed and
+// sent as a run's body is.
+func (w *channel) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	if n.ID == "" || !json.Valid(n.Body) {
+		return nil, errors.New("webhook: the notice has no webhook-id or no JSON body")
+	}
+	body := []byte(n.Body)
+	return []notify.Post{notify.NewPost(body, func(ctx context.Context) error { return w.send(ctx, n.ID, body) })}, nil
+}
+
 // send posts body with the Standard Webhooks headers: webhook-id (the same on every retry),
 // webhook-timestamp (the time of each attempt) and, with a secret, webhook-signature over that attempt.
 func (w *channel) send(ctx context.Context, id string, body []byte) error {

@@ -206,6 +206,34 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// TestNotice: a notice is its own body, posted as it is under its own webhook-id, signed like a run's.
+func TestNotice(t *testing.T) {
+	n := nt.Notice()
+	srv := nt.NewServer(t, nil, nt.VendorOK(name))
+	var waits []time.Duration
+	posts, err := newTest(t, srv.URL, &waits).RenderNotice(n)
+	if err != nil || len(posts) != 1 {
+		t.Fatalf("RenderNotice() = %d posts, %v; want 1, nil", len(posts), err)
+	}
+	if err := posts[0].Send(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	req := srv.Request(0)
+	if !bytes.Equal(req.Body, n.Body) || !bytes.Equal(posts[0].Body, n.Body) {
+		t.Errorf("posted %s, want the notice's body %s", req.Body, n.Body)
+	}
+	key, _ := parseSecret(secret)
+	id, ts := req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp")
+	if id != n.ID || req.Header.Get("webhook-signature") != sign(key, id, ts, n.Body) {
+		t.Errorf("webhook-id, webhook-signature = %q, %q; want %q and the signature of the body", id, req.Header.Get("webhook-signature"), n.ID)
+	}
+	for _, bad := range []*notify.Notice{{Title: "x", Body: n.Body}, {Title: "x", ID: n.ID, Body: []byte("{")}} {
+		if _, err := newTest(t, srv.URL, &waits).RenderNotice(bad); err == nil {
+			t.Errorf("RenderNotice(id %q, body %s) = nil, want an error", bad.ID, bad.Body)
+		}
+	}
+}
+
 // TestBodyIDNamesTheAccountsRead: two shards of one schedule (runs of the same function over different
 // accounts, through the accounts override) never share a webhook-id, even with no alert; a run of the
 // function's own account alone keeps the id it always had.

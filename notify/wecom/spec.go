@@ -1,8 +1,6 @@
 package wecom
 
 import (
-	"net/http"
-
 	"github.com/akrecycle/ak-recycle-alert/internal/env"
 	"github.com/akrecycle/ak-recycle-alert/notify"
 )
@@ -14,7 +12,7 @@ var Spec = notify.Spec{
 		{Name: "WECOM_WEBHOOK_URL", Secret: true, Check: notify.CheckURL, Help: "WeCom group robot webhook URL",
 			Example: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-0000-4bc4-97a0-0ec2a1fa5aaa"},
 	},
-	New: func(get func(string) string, client *http.Client) (notify.Channel, error) {
-		return newChannel(get("WECOM_WEBHOOK_URL"), client)
+	New: func(get func(string) string, o notify.Options) (notify.Channel, error) {
+		return newChannel(get("WECOM_WEBHOOK_URL"), o.Client)
 	},
 }

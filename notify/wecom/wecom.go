@@ -85,6 +85,15 @@ func (w *channel) Render(r *alert.Report) ([]notify.Post, error) {
 	return out, nil
 }
 
+// RenderNotice returns the notice as one markdown message.
+func (w *channel) RenderNotice(n *notify.Notice) ([]notify.Post, error) {
+	b, err := robot.JSON(body{MsgType: "markdown", Markdown: markdown{Content: robot.NoticeMarkdown(n, "\n")}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return []notify.Post{notify.NewPost(b, func(ctx context.Context) error { return w.send(ctx, b) })}, nil
+}
+
 // send posts one rendered body. Errcode 45009 (api freq out of limit) is retried like a 429; any
 // other errcode is permanent and reported as "errcode N: errmsg".
 func (w *channel) send(ctx context.Context, body []byte) error {

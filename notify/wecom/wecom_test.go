@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/notify"
 	nt "github.com/akrecycle/ak-recycle-alert/notify/notifytest"
+	"github.com/akrecycle/ak-recycle-alert/notify/robot"
 )
 
 const (
@@ -126,4 +128,20 @@ func TestSend(t *testing.T) {
 func BenchmarkRender(b *testing.B) {
 	var waits []time.Duration
 	nt.BenchRender(b, newTest(b, "https://robot.example.com", &waits))
+}
+
+// TestNotice: a notice is one markdown message, its title in bold over its text, escaped.
+func TestNotice(t *testing.T) {
+	var bodies []body
+	for _, n := range []*notify.Notice{nt.Notice(), nt.HostileNotice()} {
+		var b body
+		if err := json.Unmarshal(nt.CheckNotice(t, nt.VendorOK(name), newTest, n).Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		if want := robot.NoticeMarkdown(n, "\n"); b.Markdown.Content != want || !strings.HasSuffix(want, robot.Text(n.Text)) {
+			t.Errorf("notice = %q, want %q", b.Markdown.Content, want)
+		}
+		bodies = append(bodies, b)
+	}
+	nt.GoldenJSON(t, "wecom-notice.json.golden", bodies)
 }

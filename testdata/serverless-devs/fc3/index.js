@@ -4,9 +4,10 @@
 // ~/.s/components/devsapp.cn/v3/fc3, beside a .s.lock file: `s` then loads it for `component: fc3`
 // and asks no registry. It deploys nothing. Like fc3, each command first asks `s` for the
 // credentials of the resource's access alias (an unknown alias fails here, as it does in fc3), then
-// it writes what fc3 would have received to the JSON file named by FC3_STUB_RECORD: the command and
-// its arguments, the alias, its AccessKey ID and account ID (never the secret), the resolved props
-// and the files of the code folder as fc3 would zip them.
+// it adds what fc3 would have received to the JSON array in the file named by FC3_STUB_RECORD, one
+// record per resource in the order `s` called them: the resource, the command and its arguments, the
+// alias, its AccessKey ID and account ID (never the secret), the resolved props and the files of the
+// code folder as fc3 would zip them.
 'use strict';
 
 const fs = require('fs');
@@ -20,6 +21,7 @@ async function record(command, inputs) {
   const credential = await inputs.getCredential();
   const codeDir = path.resolve(path.dirname(inputs.yaml.path), String(inputs.props.code));
   const rec = {
+    resource: inputs.resource.name,
     command,
     args: inputs.args,
     access: inputs.resource.access,
@@ -29,7 +31,9 @@ async function record(command, inputs) {
     codeDir,
     codeFiles: listFiles(codeDir),
   };
-  fs.writeFileSync(file, JSON.stringify(rec, null, 2));
+  const records = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+  records.push(rec);
+  fs.writeFileSync(file, JSON.stringify(records, null, 2));
   return { recorded: command };
 }
 
