@@ -169,7 +169,7 @@ func TestRestoreAccounts(t *testing.T) {
 	a := &RestoreAccounts{Reader: r, OwnID: s.AccountID(), OwnName: "prod"}
 	ctx := WithCaller(ctx5s(t), Caller{Credentials: stsCreds})
 
-	acct, err := a.Lookup(ctx, s.AccountID())
+	acct, err := a.Lookup(ctx, s.AccountID(), true)
 	if diff := cmp.Diff(restore.Account{ID: s.AccountID(), Name: "prod"}, acct); err != nil || diff != "" {
 		t.Fatalf("Lookup(own) = %v (-want +got):\n%s", err, diff)
 	}
@@ -198,7 +198,7 @@ func TestRestoreAccounts(t *testing.T) {
 			if tt.name == "no own account known" {
 				a.OwnID = ""
 			}
-			if _, err := a.Lookup(tt.ctx, tt.id); !errors.Is(err, restore.ErrAccountNotAllowed) {
+			if _, err := a.Lookup(tt.ctx, tt.id, true); !errors.Is(err, restore.ErrAccountNotAllowed) {
 				t.Errorf("Lookup(%s) = %v, want ErrAccountNotAllowed", tt.id, err)
 			}
 		})
@@ -229,7 +229,7 @@ func TestRestoreAccountsMembers(t *testing.T) {
 	ctx := WithCaller(ctx5s(t), Caller{AccountID: homeID, Credentials: stsCreds, RequestID: "1-6759a3c2-4f8e2b1a9d0c"})
 
 	all := &RestoreAccounts{Reader: r, OwnName: "prod", Accounts: []string{"*"}, MemberRole: restorer}
-	acct, err := all.Lookup(ctx, devID)
+	acct, err := all.Lookup(ctx, devID, true)
 	if diff := cmp.Diff(restore.Account{ID: devID, Name: "dev"}, acct); err != nil || diff != "" {
 		t.Fatalf("Lookup(dev) = %v (-want +got):\n%s", err, diff)
 	}
@@ -283,7 +283,7 @@ func TestRestoreAccountsMembers(t *testing.T) {
 	})
 
 	t.Run("the own account is read with the caller's credentials", func(t *testing.T) {
-		acct, err := all.Lookup(ctx, homeID)
+		acct, err := all.Lookup(ctx, homeID, true)
 		if diff := cmp.Diff(restore.Account{ID: homeID, Name: "prod"}, acct); err != nil || diff != "" {
 			t.Fatalf("Lookup(own) = %v (-want +got):\n%s", err, diff)
 		}
@@ -300,7 +300,7 @@ func TestRestoreAccountsMembers(t *testing.T) {
 		{"a role that does not trust the caller", otherID, "NoPermission"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			acct, err := all.Lookup(ctx, tt.account)
+			acct, err := all.Lookup(ctx, tt.account, true)
 			if err != nil {
 				t.Fatalf("Lookup(%s) = %v", tt.account, err)
 			}
@@ -340,7 +340,7 @@ func TestRestoreAccountsMembers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &RestoreAccounts{Reader: r, Accounts: tt.accounts, MemberRole: restorer}
 			before, assumed := s.Stats(tt.id).Total, s.Calls("AssumeRole")
-			if _, err := a.Lookup(ctx, tt.id); !errors.Is(err, restore.ErrAccountNotAllowed) {
+			if _, err := a.Lookup(ctx, tt.id, true); !errors.Is(err, restore.ErrAccountNotAllowed) {
 				t.Errorf("Lookup(%s) = %v, want ErrAccountNotAllowed", tt.id, err)
 			}
 			if s.Stats(tt.id).Total != before && tt.id != homeID || s.Calls("AssumeRole") != assumed {
@@ -349,17 +349,31 @@ func TestRestoreAccountsMembers(t *testing.T) {
 		})
 	}
 
+	t.Run("without the listing: no call, the local refusals still made", func(t *testing.T) {
+		listed := s.Calls("ListAccounts")
+		if acct, err := all.Lookup(ctx, devID, false); err != nil || acct != (restore.Account{ID: devID, Name: devID}) {
+			t.Errorf("Lookup(dev, no listing) = %+v, %v; want dev named by its ID", acct, err)
+		}
+		list := &RestoreAccounts{Reader: r, Accounts: []string{stagingID}, MemberRole: restorer}
+		if _, err := list.Lookup(ctx, devID, false); !errors.Is(err, restore.ErrAccountNotAllowed) {
+			t.Errorf("Lookup(dev, no listing) with a list without it = %v, want ErrAccountNotAllowed", err)
+		}
+		if n := s.Calls("ListAccounts"); n != listed {
+			t.Errorf("%d ListAccounts calls, want none", n-listed)
+		}
+	})
+
 	t.Run("a list names its members from the directory, by ID when the listing fails", func(t *testing.T) {
 		a := &RestoreAccounts{Reader: r, Accounts: []string{devID, stagingID}, MemberRole: restorer}
-		if acct, err := a.Lookup(ctx, devID); err != nil || acct != (restore.Account{ID: devID, Name: "dev"}) {
+		if acct, err := a.Lookup(ctx, devID, true); err != nil || acct != (restore.Account{ID: devID, Name: "dev"}) {
 			t.Errorf("Lookup(dev) = %+v, %v; want dev named", acct, err)
 		}
 		s.SetAccountFault(homeID, "ListAccounts", ramfake.Deny)
 		defer s.SetAccountFault(homeID, "ListAccounts", ramfake.NoFault)
-		if acct, err := a.Lookup(ctx, stagingID); err != nil || acct != (restore.Account{ID: stagingID, Name: stagingID}) {
+		if acct, err := a.Lookup(ctx, stagingID, true); err != nil || acct != (restore.Account{ID: stagingID, Name: stagingID}) {
 			t.Errorf("Lookup(staging), the listing denied = %+v, %v; want staging named by its ID", acct, err)
 		}
-		if _, err := all.Lookup(ctx, devID); err == nil || errors.Is(err, restore.ErrAccountNotAllowed) {
+		if _, err := all.Lookup(ctx, devID, true); err == nil || errors.Is(err, restore.ErrAccountNotAllowed) {
 			t.Errorf("Lookup(dev) with * and the listing denied = %v, want an error that is not a refusal", err)
 		}
 	})

@@ -65,8 +65,9 @@ type RestoreAccounts struct {
 // restore.ErrAccountNotAllowed. The function's own account and an account the list does not hold are
 // settled without a call. A member is named from ListAccounts (with the invocation's credentials):
 // with ["*"] the listing also decides whether it has joined, and an error of the listing is Lookup's;
-// for a list, a listing that fails leaves the member named by its ID.
-func (a *RestoreAccounts) Lookup(ctx context.Context, accountID string) (restore.Account, error) {
+// for a list, a listing that fails leaves the member named by its ID. With list false nothing is called:
+// a member that passed the checks above is named by its ID.
+func (a *RestoreAccounts) Lookup(ctx context.Context, accountID string, list bool) (restore.Account, error) {
 	own := a.own(ctx)
 	all := len(a.Accounts) == 1 && a.Accounts[0] == "*"
 	switch {
@@ -79,6 +80,8 @@ func (a *RestoreAccounts) Lookup(ctx context.Context, accountID string) (restore
 		return restore.Account{}, fmt.Errorf("account %s: %w (ACCOUNTS is unset: its own account %s only)", accountID, restore.ErrAccountNotAllowed, own)
 	case !all && !slices.Contains(a.Accounts, accountID):
 		return restore.Account{}, fmt.Errorf("account %s: %w (not in ACCOUNTS)", accountID, restore.ErrAccountNotAllowed)
+	case !list:
+		return restore.Account{ID: accountID, Name: accountID}, nil
 	}
 	dir, err := a.Reader.ListAccounts(ctx, callerOf(ctx).Credentials)
 	if err != nil {

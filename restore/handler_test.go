@@ -409,8 +409,8 @@ func TestNotAllowedUser(t *testing.T) {
 	if diff := cmp.Diff(want, posts[0].Reply); diff != "" {
 		t.Errorf("reply (-want +got):\n%s", diff)
 	}
-	if calls := w.own.Calls(); len(calls) != 0 || len(w.accounts.Asked()) != 0 {
-		t.Errorf("calls %q, Restorers asked %q: want none", calls, w.accounts.Asked())
+	if calls := w.own.Calls(); len(calls) != 0 || len(w.accounts.Asked()) != 0 || w.accounts.Listed() != 0 {
+		t.Errorf("calls %q, Restorers asked %q, look-ups that may list the directory %d: want none", calls, w.accounts.Asked(), w.accounts.Listed())
 	}
 
 	// Refusals are posted at most once a minute per Slack user, and always logged.
@@ -725,7 +725,7 @@ func TestMemberAccessError(t *testing.T) {
 // slowLookup is Accounts whose Lookup takes until its context ends.
 type slowLookup struct{ *restoretest.Accounts }
 
-func (s slowLookup) Lookup(ctx context.Context, _ string) (restore.Account, error) {
+func (s slowLookup) Lookup(ctx context.Context, _ string, _ bool) (restore.Account, error) {
 	<-ctx.Done()
 	return restore.Account{}, ctx.Err()
 }

@@ -73,8 +73,10 @@ type Account struct {
 type Accounts interface {
 	// Lookup returns the account accountID when restores may run in it, else an error wrapping
 	// ErrAccountNotAllowed; any other error means it could not tell. It calls no recycle-bin API: at
-	// most the directory's listing, which tells a joined member and names it.
-	Lookup(ctx context.Context, accountID string) (Account, error)
+	// most, when list is true, the directory's listing, which tells a joined member and names it. With
+	// list false it calls nothing: what only the listing could tell is taken on the button's word (the
+	// button is signed), and a member is named by its ID.
+	Lookup(ctx context.Context, accountID string, list bool) (Account, error)
 	// Restorer returns the Restorer of an account Lookup returned: the function's own credentials for
 	// its own account; for a member account, a session of the role MEMBER_RESTORE_ROLE_NAME there, or an
 	// *AccessError when that role cannot be assumed.

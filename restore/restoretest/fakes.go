@@ -225,6 +225,7 @@ type Accounts struct {
 	restorer map[string]restore.Restorer
 	fail     map[string]error
 	asked    []string
+	listed   int
 }
 
 // NewAccounts returns an empty set.
@@ -252,15 +253,26 @@ func (a *Accounts) Fail(acct restore.Account, err error) {
 	a.fail[acct.ID] = err
 }
 
-// Lookup returns the account, or ErrAccountNotAllowed for one not added.
-func (a *Accounts) Lookup(_ context.Context, accountID string) (restore.Account, error) {
+// Lookup returns the account, or ErrAccountNotAllowed for one not added; it counts the look-ups that
+// may list the directory (Listed).
+func (a *Accounts) Lookup(_ context.Context, accountID string, list bool) (restore.Account, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if list {
+		a.listed++
+	}
 	acct, ok := a.accounts[accountID]
 	if !ok {
 		return restore.Account{}, fmt.Errorf("account %s: %w", accountID, restore.ErrAccountNotAllowed)
 	}
 	return acct, nil
+}
+
+// Listed counts the look-ups that were allowed to list the directory.
+func (a *Accounts) Listed() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.listed
 }
 
 // Restorer returns the account's Restorer.
