@@ -316,12 +316,20 @@ type listedUser struct {
 // is the position of the page's first user in the whole listing, for labelling invalid entries; an
 // invalid entry is returned with its error, and the others are read.
 func (w *worker) listUsers(marker string, pos int) (users []listedUser, next string, err *callError) {
+	return listPage(w, w.run.r.ram, "ListUsers", listUsersPageSize, marker, pos, listedEntry)
+}
+
+// listPage reads one page of a RAM or IMS listing of users paged by Marker (ListUsers,
+// ListUsersInRecycleBin): next is the marker of the next page, empty on the last; each entry of
+// Users.User is checked by entry, with its position in the whole listing (pos is the page's first).
+// A truncated answer must give a valid Marker, and a new one.
+func listPage[T any](w *worker, a api, action string, pageSize int, marker string, pos int, entry func(*scrubber, json.RawMessage, int) T) (users []T, next string, err *callError) {
 	sc := w.run.sc
-	params := map[string]string{"MaxItems": fmt.Sprint(listUsersPageSize)}
+	params := map[string]string{"MaxItems": fmt.Sprint(pageSize)}
 	if marker != "" {
 		params["Marker"] = marker
 	}
-	err = w.do(w.run.r.ram, "ListUsers", params, func(b []byte) error {
+	err = w.do(a, action, params, func(b []byte) error {
 		var out struct {
 			IsTruncated bool
 			Marker      json.RawMessage
@@ -340,9 +348,9 @@ func (w *worker) listUsers(marker string, pos int) (users []listedUser, next str
 			}
 			next = mf.value
 		}
-		users = make([]listedUser, 0, len(out.Users.User))
+		users = make([]T, 0, len(out.Users.User))
 		for i, raw := range out.Users.User {
-			users = append(users, listedEntry(sc, raw, pos+i))
+			users = append(users, entry(sc, raw, pos+i))
 		}
 		return nil
 	})

@@ -3,7 +3,6 @@ package alibaba
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -163,40 +162,7 @@ func (u binUser) names(entry string) bool {
 // on the last. pos is the position of the page's first user in the listing; an invalid entry is
 // returned with its error, and the others are read.
 func (w *worker) listUserBin(marker string, pos int) (users []binUser, next string, err *callError) {
-	sc := w.run.sc
-	params := map[string]string{"MaxItems": fmt.Sprint(binPageSize)}
-	if marker != "" {
-		params["Marker"] = marker
-	}
-	err = w.do(w.run.r.ims, binLabel, params, func(b []byte) error {
-		var out struct {
-			IsTruncated bool
-			Marker      json.RawMessage
-			Users       struct{ User []json.RawMessage }
-		}
-		if e := json.Unmarshal(b, &out); e != nil {
-			return fmt.Errorf("answer is not the expected JSON: %w", e)
-		}
-		if out.IsTruncated {
-			mf := stringField("Marker", out.Marker)
-			if e := sc.check(mf, validMarker, "a marker (printable, at most 4096 characters)"); e != nil {
-				return fmt.Errorf("answer is truncated but its %w", e)
-			}
-			if mf.value == marker {
-				return errors.New("answer is truncated but gives no new Marker")
-			}
-			next = mf.value
-		}
-		users = make([]binUser, 0, len(out.Users.User))
-		for i, raw := range out.Users.User {
-			users = append(users, binEntry(sc, raw, pos+i))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return users, next, nil
+	return listPage(w, w.run.r.ims, binLabel, binPageSize, marker, pos, binEntry)
 }
 
 // binEntry checks one entry of a ListUsersInRecycleBin page, the user at pos (from 0) of the listing.
