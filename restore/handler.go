@@ -27,8 +27,9 @@ const DefaultBudget = 2500 * time.Millisecond
 // DefaultRestoreTimeout is Options.RestoreTimeout when zero.
 const DefaultRestoreTimeout = 10 * time.Second
 
-// auditTimeout bounds the audit of one click.
-const auditTimeout = 10 * time.Second
+// auditGrace is how long the audit of a click may still take when the click's budget is spent: Slack
+// waits 3 s for the answer, 0.5 s more than the budget, and the audit is posted before the answer.
+const auditGrace = 250 * time.Millisecond
 
 // Options configure a Handler.
 type Options struct {
@@ -191,7 +192,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) Response {
 		log.ErrorContext(ctx, "restore failed: the account could not be looked up", "error", err.Error())
 		h.tell(ctx, log, c, ephemeral(":warning: Could not look up account "+t.AccountID+": nothing was restored. Click Restore again."))
 	case !allowed:
-		h.refuseUser(ctx, log, c, t, acct)
+		h.refuseUser(ctx, log, start, c, t, acct)
 	default:
 		h.act(ctx, log, start, c, t, acct)
 	}
@@ -206,11 +207,11 @@ func (h *Handler) refuse(log *slog.Logger, status int, why error) Response {
 
 // refuseUser answers a signed click by a Slack user who may not restore: a note to that user, a log
 // line, and an audit event at most once a minute per user. Nothing else is called.
-func (h *Handler) refuseUser(ctx context.Context, log *slog.Logger, c *Click, t Target, acct Account) {
+func (h *Handler) refuseUser(ctx context.Context, log *slog.Logger, start time.Time, c *Click, t Target, acct Account) {
 	log.Warn("restore refused: the Slack user is not in RESTORE_ALLOWED_USERS", "outcome", NotAllowed)
 	h.tell(ctx, log, c, ephemeral(notAllowedLine(c.UserID)))
 	if h.refusals.allow(c.UserID, h.now()) {
-		h.audit(ctx, log, h.event(c, t, acct, "", NotAllowed))
+		h.audit(ctx, log, start, h.event(c, t, acct, "", NotAllowed))
 	}
 }
 
@@ -250,7 +251,7 @@ func (h *Handler) act(ctx context.Context, log *slog.Logger, start time.Time, c 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		h.audit(ctx, log, ev)
+		h.audit(ctx, log, start, ev)
 	}()
 	h.tell(ctx, log, c, replacement(c, outcomeLine(res.outcome, t, res.userName, c.UserID, ev.Timestamp)))
 	wg.Wait()
@@ -315,18 +316,42 @@ func (h *Handler) restoreUser(ctx, check context.Context, r Restorer, t Target) 
 	return h.restored(rctx, r, t, name, err)
 }
 
-// restored classifies the answer of a restore call. "Not in the bin" means the item left the bin
-// between the check and the call (another click, the console, the purge): left finds out which.
+// restored classifies the answer of a restore call. "Not in the bin" may mean the item left the bin
+// between the check and the call (another click, maybe on another instance, the console, the purge),
+// or that something it needs is gone (the key's owner deleted meanwhile): the bin is checked again,
+// and only an item no longer there goes to left, which finds out which way it went.
 func (h *Handler) restored(rctx context.Context, r Restorer, t Target, name string, err error) result {
 	switch {
 	case err == nil:
 		return result{outcome: Restored, userName: name}
-	case notInBin(err):
-		return h.left(rctx, r, t, name)
+	case notInBin(err) && rctx.Err() == nil:
+		return h.recheck(rctx, r, t, name, err)
 	case rctx.Err() != nil:
 		return result{userName: name, note: unknownLine(t, name), err: fmt.Errorf("the restore call got no answer in time: %w", err)}
 	}
 	return h.failure(rctx, t, name, "restoring", err)
+}
+
+// recheck looks in the bin again after a restore call answered "not found" (restoreErr): an item
+// still there was not restored, and the person is told why (the key's owner now in the user bin, or
+// the answer itself); an item gone is for left.
+func (h *Handler) recheck(ctx context.Context, r Restorer, t Target, name string, restoreErr error) result {
+	var err error
+	var ownerRecycled bool
+	if t.IsUser() {
+		_, err = r.UserInBin(ctx, t.UserID)
+	} else {
+		var bk BinKey
+		bk, err = r.AccessKeyInBin(ctx, t.AccessKeyID)
+		ownerRecycled = err == nil && bk.UserRecycled
+	}
+	switch {
+	case notInBin(err):
+		return h.left(ctx, r, t, name)
+	case ownerRecycled:
+		return result{userName: name, note: ownerRecycledLine(t, name), err: fmt.Errorf("restoring: %w: the key's owner is now in the user recycle bin", restoreErr)}
+	}
+	return h.failure(ctx, t, name, "restoring", restoreErr)
 }
 
 // left tells an item that is no longer in its bin: restored (the live user, or the live key's owner,
@@ -395,9 +420,20 @@ func (h *Handler) tell(ctx context.Context, log *slog.Logger, c *Click, m reply)
 	}
 }
 
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // audit posts e; a failure or a panic of the Auditor is logged.
-func (h *Handler) audit(ctx context.Context, log *slog.Logger, e AuditEvent) {
-	actx, cancel := bounded(ctx, auditTimeout)
+func (h *Handler) audit(ctx context.Context, log *slog.Logger, start time.Time, e AuditEvent) {
+	// The audit never holds the answer past Slack's wait: it has what is left of the click's budget
+	// (at least auditGrace); a channel slower than that, or retrying, loses the post, and says so here
+	// (the click's own log line has the outcome whatever happens to the audit).
+	actx, cancel := context.WithDeadline(context.WithoutCancel(ctx), later(start.Add(h.budget), time.Now().Add(auditGrace)))
 	defer cancel()
 	err := func() (err error) {
 		defer func() {

@@ -543,7 +543,8 @@ func TestOutcomes(t *testing.T) {
 		name      string
 		target    restore.Target
 		setup     func(w *world)
-		hook      map[string]error // a call's injected error
+		hook      map[string]error        // a call's injected error
+		onCall    map[string]func(*world) // what happens in the account as the call starts
 		wantCalls []string
 		wantOut   restore.Outcome // "" for a failure note
 		wantText  string          // part of the context line or the note
@@ -599,9 +600,26 @@ func TestOutcomes(t *testing.T) {
 		},
 		{
 			name: "the key left the bin between the check and the restore", target: keyTarget,
-			hook:      map[string]error{"RestoreAccessKey": apiErr("EntityNotExist.User.AccessKey", 404)},
-			wantCalls: []string{"AccessKeyInBin " + aliceKey, "RestoreAccessKey " + aliceID + " " + aliceKey, "GetUser UserAccessKeyId=" + aliceKey},
+			onCall:    map[string]func(*world){"RestoreAccessKey": func(w *world) { w.own.Purge(aliceKey) }},
+			wantCalls: []string{"AccessKeyInBin " + aliceKey, "RestoreAccessKey " + aliceID + " " + aliceKey, "AccessKeyInBin " + aliceKey, "GetUser UserAccessKeyId=" + aliceKey},
 			wantOut:   restore.Purged, wantText: "was purged",
+		},
+		{
+			name: "a restore answered not found while the key is still in the bin is no outcome", target: keyTarget,
+			hook:      map[string]error{"RestoreAccessKey": apiErr("EntityNotExist.User.AccessKey", 404)},
+			wantCalls: []string{"AccessKeyInBin " + aliceKey, "RestoreAccessKey " + aliceID + " " + aliceKey, "AccessKeyInBin " + aliceKey},
+			wantText:  "restoring, Alibaba Cloud answered EntityNotExist.User.AccessKey (HTTP 404)",
+		},
+		{
+			name: "the key's owner deleted between the check and the restore", target: keyTarget,
+			onCall:    map[string]func(*world){"RestoreAccessKey": func(w *world) { w.own.RecycleUser(aliceID) }},
+			wantCalls: []string{"AccessKeyInBin " + aliceKey, "RestoreAccessKey " + aliceID + " " + aliceKey, "AccessKeyInBin " + aliceKey},
+			wantText:  "is itself in the user recycle bin: restore the user first",
+		},
+		{
+			name: "a 404 with another code is no outcome", target: keyTarget, hook: map[string]error{"AccessKeyInBin": apiErr("InvalidAction.NotFound", 404)},
+			wantCalls: []string{"AccessKeyInBin " + aliceKey},
+			wantText:  "checking the AccessKey recycle bin, Alibaba Cloud answered InvalidAction.NotFound (HTTP 404)",
 		},
 		{
 			name: "restored or purged cannot be told", target: keyTarget, hook: map[string]error{"GetUser": apiErr("NoPermission", 403)},
@@ -622,7 +640,12 @@ func TestOutcomes(t *testing.T) {
 				tt.setup(w)
 			}
 			before := len(w.own.Calls())
-			w.own.Hook = func(_ context.Context, call string) error { return tt.hook[call] }
+			w.own.Hook = func(_ context.Context, call string) error {
+				if f := tt.onCall[call]; f != nil {
+					f(w)
+				}
+				return tt.hook[call]
+			}
 			resp, c := w.click(t, tt.target, restoretest.Click{})
 			if resp.Status != http.StatusOK {
 				t.Fatalf("Handle = %+v, want 200", resp)
@@ -874,5 +897,47 @@ func TestAuditFailureIsLogged(t *testing.T) {
 	}
 	if l := w.lines(t, "posting the audit event failed"); len(l) != 1 {
 		t.Errorf("log lines %v, want one failed audit", l)
+	}
+}
+
+// auditFunc is an Auditor of a function.
+type auditFunc func(context.Context, restore.AuditEvent) error
+
+func (f auditFunc) Audit(ctx context.Context, e restore.AuditEvent) error { return f(ctx, e) }
+
+// TestAuditWithinBudget: the audit, which is posted before Slack is answered, has only what is left of
+// the click's budget (at least a short grace), so that a slow or retrying channel cannot hold the answer
+// past Slack's 3 s; a restore and a refusal alike.
+func TestAuditWithinBudget(t *testing.T) {
+	const budget = 2 * time.Second
+	var deadlines []time.Duration // each audit's deadline, from the moment the audit began
+	var mu sync.Mutex
+	slow := auditFunc(func(ctx context.Context, _ restore.AuditEvent) error {
+		d, ok := ctx.Deadline()
+		mu.Lock()
+		defer mu.Unlock()
+		if !ok {
+			deadlines = append(deadlines, -1)
+			return nil
+		}
+		deadlines = append(deadlines, time.Until(d))
+		return nil
+	})
+	w := newWorld(t, func(o *restore.Options) { o.Auditor, o.Budget = slow, budget })
+	if resp, _ := w.click(t, keyTarget, restoretest.Click{}); resp.Status != http.StatusOK {
+		t.Fatalf("Handle = %+v, want 200", resp)
+	}
+	if resp, _ := w.click(t, keyTarget, restoretest.Click{UserID: mallory, UserName: "mallory"}); resp.Status != http.StatusOK {
+		t.Fatalf("Handle = %+v, want 200", resp)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadlines) != 2 {
+		t.Fatalf("%d audits, want 2 (a restore and a refusal)", len(deadlines))
+	}
+	for i, d := range deadlines {
+		if d < 0 || d > budget {
+			t.Errorf("audit %d: its deadline is %v away, want one within the click's budget (%v)", i+1, d, budget)
+		}
 	}
 }

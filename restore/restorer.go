@@ -143,15 +143,18 @@ func (e *APIError) HTTPStatus() int { return e.Status }
 
 // The IMS recycle-bin pages document no error code of their own (each says "see the error center"), so
 // what "not in the bin" looks like is inferred from RAM's conventions: a missing entity is an
-// EntityNotExist.* code, answered 404. notInBin takes either sign, and nothing else: any other answer
-// (NoPermission, a quota, EntityAlreadyExists.*, throttling) is a failure shown to the person, never
-// taken for "already restored" or "purged".
+// EntityNotExist.* code, answered 404. notInBin takes that code, or a 404 that carries no code at all,
+// and nothing else: other 404s say the call went wrong (InvalidAction.NotFound from a wrong endpoint,
+// InvalidAccessKeyId.NotFound from a deleted credential), and any other answer (NoPermission, a
+// quota, EntityAlreadyExists.*, throttling) is a failure shown to the person, never taken for "already
+// restored" or "purged".
 func notInBin(err error) bool {
 	var ce CodedError
 	if !errors.As(err, &ce) {
 		return false
 	}
-	return strings.HasPrefix(ce.ErrorCode(), "EntityNotExist") || ce.HTTPStatus() == http.StatusNotFound
+	code := ce.ErrorCode()
+	return strings.HasPrefix(code, "EntityNotExist") || code == "" && ce.HTTPStatus() == http.StatusNotFound
 }
 
 // errorCode returns the code of an API error for people, when it looks like one (letters, digits and
