@@ -100,6 +100,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		}
 		out := fcruntime.NewSyncWriter(stdout)
 		f := build(getenv, out, channels.All)
+		if f.restore != nil && f.check.ConfigErr == nil {
+			// The restore function's HTTP trigger is anonymous, and on the custom runtime it passes
+			// every path through, /invoke too: a check there would run for anyone who asks.
+			f.check.ConfigErr = errServeRestoreChecks
+		}
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", ":"+port)
 		if err != nil {
@@ -117,6 +122,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	return runOnce(ctx, args, stdin, stdout, stderr, getenv)
 }
+
+// errServeRestoreChecks fails the check events of a restore function on the custom runtime.
+var errServeRestoreChecks = errors.New("this is a restore function on the custom runtime (SLACK_SIGNING_SECRET is set), which runs no check: " +
+	"its anonymous HTTP trigger would let anyone reach /invoke. Run the checks in the alert function, or this one on the go1 runtime")
 
 // runtimeOptions are the options of both FC runtimes: markers and logs on out, events of at most
 // handler.MaxEventBytes.

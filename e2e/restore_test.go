@@ -8,6 +8,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -364,6 +365,24 @@ func TestRestoreFunctionChecks(t *testing.T) {
 		r := resultOf(t, invoke(t, rt, fcfake.Request{Body: timerEvent(e.cur), AccountID: accountID}))
 		if r.UsersChecked != 4 || len(r.Alerts) != 3 || len(r.Deliveries) != 2 || !r.Deliveries[0].OK || !r.Deliveries[1].OK {
 			t.Errorf("timer run: %d users, %d alerts, deliveries %+v; want 4, 3, both ok", r.UsersChecked, len(r.Alerts), r.Deliveries)
+		}
+	})
+	t.Run("restore and checks on the custom runtime", func(t *testing.T) {
+		// Its anonymous HTTP trigger passes every path through: /invoke must run no check for anyone.
+		t.Parallel()
+		e := newRestoreWorld(t)
+		base, _ := e.startServe()
+		resp, err := http.Post(base+"/invoke", "application/json", strings.NewReader(`{"mode":"digest"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-fc-status") != "404" || !strings.Contains(string(b), "which runs no check") {
+			t.Errorf("POST /invoke = %d (x-fc-status %q) %s; want 404 saying the restore function runs no check", resp.StatusCode, resp.Header.Get("x-fc-status"), b)
+		}
+		if n := e.ram.TotalCalls(); n != 0 {
+			t.Errorf("%d API calls, want none", n)
 		}
 	})
 	t.Run("restore only", func(t *testing.T) {

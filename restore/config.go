@@ -123,8 +123,12 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		case !validSlackID(c.AppID, "A"):
 			bad("SLACK_APP_ID", "not a Slack app ID: A followed by capital letters and digits")
 		}
-		if c.TokenSecret == "" {
+		switch {
+		case c.TokenSecret == "":
 			bad("RESTORE_TOKEN_SECRET", "required with SLACK_SIGNING_SECRET: the secret the alert function signs its buttons with")
+		case c.TokenSecret == c.SigningSecret:
+			// Whoever can read the Slack app's settings could then sign buttons of their own.
+			bad("RESTORE_TOKEN_SECRET", "must not be SLACK_SIGNING_SECRET: the buttons need a secret of their own (openssl rand -base64 32)")
 		}
 		users, err := parseAllowedUsers(get("RESTORE_ALLOWED_USERS"))
 		if err != nil {

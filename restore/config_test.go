@@ -104,6 +104,11 @@ func TestLoadConfigErrors(t *testing.T) {
 			want: []string{"RESTORE_ALLOWED_USERS: entry 1 is not a Slack user ID"},
 		},
 		{
+			name: "the buttons' secret is the signing secret",
+			env:  restoreEnv(map[string]string{"SLACK_SIGNING_SECRET": strings.Repeat("s", 40), "RESTORE_TOKEN_SECRET": strings.Repeat("s", 40)}),
+			want: []string{"RESTORE_TOKEN_SECRET: must not be SLACK_SIGNING_SECRET"},
+		},
+		{
 			name: "weak secrets",
 			env:  restoreEnv(map[string]string{"RESTORE_TOKEN_SECRET": "short-secret", "SLACK_SIGNING_SECRET": "has a space in it!"}),
 			want: []string{"RESTORE_TOKEN_SECRET: 12 characters long, want at least 32", "SLACK_SIGNING_SECRET: holds a space"},
