@@ -107,19 +107,25 @@ func (rs *restorer) AccessKeyInBin(ctx context.Context, accessKeyID string) (res
 
 // UserInBin is GetUserInRecycleBin.
 func (rs *restorer) UserInBin(ctx context.Context, userID string) (restore.BinUser, error) {
-	var u restore.BinUser
-	err := rs.call(ctx, "GetUserInRecycleBin", map[string]string{"UserId": userID}, func(b []byte) error {
+	id, upn, err := rs.user(ctx, "GetUserInRecycleBin", map[string]string{"UserId": userID})
+	return restore.BinUser{UserID: id, UserPrincipalName: upn}, err
+}
+
+// user calls action, whose answer is a User with its UserId and UserPrincipalName, and returns them
+// checked.
+func (rs *restorer) user(ctx context.Context, action string, params map[string]string) (id, upn string, err error) {
+	err = rs.call(ctx, action, params, func(b []byte) error {
 		var out struct {
 			User struct{ UserId, UserPrincipalName json.RawMessage }
 		}
 		if e := json.Unmarshal(b, &out); e != nil {
 			return fmt.Errorf("answer is not the expected JSON: %w", e)
 		}
-		id, upn, e := rs.owner("User", out.User.UserId, out.User.UserPrincipalName)
-		u = restore.BinUser{UserID: id, UserPrincipalName: upn}
+		var e error
+		id, upn, e = rs.owner("User", out.User.UserId, out.User.UserPrincipalName)
 		return e
 	})
-	return u, err
+	return id, upn, err
 }
 
 // RestoreAccessKey is RestoreAccessKeyFromRecycleBin.
@@ -138,19 +144,8 @@ func (rs *restorer) GetUser(ctx context.Context, q restore.UserQuery) (restore.U
 	if q.AccessKeyID != "" {
 		params = map[string]string{"UserAccessKeyId": q.AccessKeyID}
 	}
-	var u restore.User
-	err := rs.call(ctx, "GetUser", params, func(b []byte) error {
-		var out struct {
-			User struct{ UserId, UserPrincipalName json.RawMessage }
-		}
-		if e := json.Unmarshal(b, &out); e != nil {
-			return fmt.Errorf("answer is not the expected JSON: %w", e)
-		}
-		id, upn, e := rs.owner("User", out.User.UserId, out.User.UserPrincipalName)
-		u = restore.User{UserID: id, UserPrincipalName: upn}
-		return e
-	})
-	return u, err
+	id, upn, err := rs.user(ctx, "GetUser", params)
+	return restore.User{UserID: id, UserPrincipalName: upn}, err
 }
 
 // noBody takes an answer whose only content is its RequestId: a restore's.
