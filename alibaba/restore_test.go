@@ -194,7 +194,7 @@ func TestRestoreAccounts(t *testing.T) {
 		{"no own account known", t.Context(), s.AccountID()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a := *a
+			a := &RestoreAccounts{Reader: a.Reader, OwnID: a.OwnID, OwnName: a.OwnName, Accounts: a.Accounts, MemberRole: a.MemberRole}
 			if tt.name == "no own account known" {
 				a.OwnID = ""
 			}
@@ -370,11 +370,33 @@ func TestRestoreAccountsMembers(t *testing.T) {
 		}
 		s.SetAccountFault(homeID, "ListAccounts", ramfake.Deny)
 		defer s.SetAccountFault(homeID, "ListAccounts", ramfake.NoFault)
+		// New instances, which have kept no listing.
+		a = &RestoreAccounts{Reader: r, Accounts: []string{devID, stagingID}, MemberRole: restorer}
 		if acct, err := a.Lookup(ctx, stagingID, true); err != nil || acct != (restore.Account{ID: stagingID, Name: stagingID}) {
 			t.Errorf("Lookup(staging), the listing denied = %+v, %v; want staging named by its ID", acct, err)
 		}
-		if _, err := all.Lookup(ctx, devID, true); err == nil || errors.Is(err, restore.ErrAccountNotAllowed) {
+		fresh := &RestoreAccounts{Reader: r, OwnName: "prod", Accounts: []string{"*"}, MemberRole: restorer}
+		if _, err := fresh.Lookup(ctx, devID, true); err == nil || errors.Is(err, restore.ErrAccountNotAllowed) {
 			t.Errorf("Lookup(dev) with * and the listing denied = %v, want an error that is not a refusal", err)
+		}
+	})
+
+	t.Run("an instance keeps the listing, and lists again for a member it does not show", func(t *testing.T) {
+		a := &RestoreAccounts{Reader: r, OwnName: "prod", Accounts: []string{"*"}, MemberRole: restorer}
+		listed := s.Calls("ListAccounts")
+		for range 3 {
+			if _, err := a.Lookup(ctx, devID, true); err != nil {
+				t.Fatalf("Lookup(dev) = %v", err)
+			}
+		}
+		if n := s.Calls("ListAccounts") - listed; n != 1 {
+			t.Errorf("3 clicks in dev listed the directory %d times, want 1", n)
+		}
+		if _, err := a.Lookup(ctx, pendingID, true); !errors.Is(err, restore.ErrAccountNotAllowed) {
+			t.Errorf("Lookup(pending) = %v, want ErrAccountNotAllowed", err)
+		}
+		if n := s.Calls("ListAccounts") - listed; n != 2 {
+			t.Errorf("a member the kept listing does not show as joined: %d listings in all, want 2 (listed again)", n)
 		}
 	})
 }

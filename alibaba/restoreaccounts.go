@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/akrecycle/ak-recycle-alert/restore"
 )
@@ -40,8 +42,9 @@ func callerOf(ctx context.Context) Caller {
 // RestoreAccounts is the restore function's restore.Accounts: which accounts a Restore button may
 // name, and the calls in each. It serves the accounts the alert function reads: with Accounts empty,
 // the function's own account; with a list, the accounts listed; with ["*"], its own account and every
-// member that has joined its Resource Directory (ListAccounts, asked at each click of a member's
-// button). Any other account is refused before any call in it.
+// member that has joined its Resource Directory (ListAccounts, whose answer an instance keeps for
+// directoryTTL, and asks again for a member it does not show). Any other account is refused before any
+// call in it.
 //
 // The function's own account is restored in with the invocation's own credentials, never through
 // AssumeRole. In a member account, the invocation's credentials assume MemberRole there (STS
@@ -59,6 +62,33 @@ type RestoreAccounts struct {
 	Accounts []string
 	// MemberRole is the role assumed in a member account (MEMBER_RESTORE_ROLE_NAME).
 	MemberRole string
+
+	mu       sync.Mutex
+	listed   *Directory // the last listing, for directoryTTL
+	listedAt time.Time
+}
+
+// directoryTTL is how long an instance keeps the directory's listing: the clicks of one alert message,
+// minutes apart, list it once, whatever the directory's size. A member that joined since is listed
+// again; one that left within the span is still served (its button was signed by the alert function).
+const directoryTTL = 5 * time.Minute
+
+// directory returns the listing kept from at most directoryTTL ago, unless fresh is true, else lists
+// the Resource Directory (listedNow).
+func (a *RestoreAccounts) directory(ctx context.Context, fresh bool) (dir *Directory, listedNow bool, err error) {
+	a.mu.Lock()
+	if !fresh && a.listed != nil && time.Since(a.listedAt) < directoryTTL {
+		defer a.mu.Unlock()
+		return a.listed, false, nil
+	}
+	a.mu.Unlock()
+	if dir, err = a.Reader.ListAccounts(ctx, callerOf(ctx).Credentials); err != nil {
+		return nil, true, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.listed, a.listedAt = dir, time.Now()
+	return dir, true, nil
 }
 
 // Lookup returns the account accountID when restores may run in it, and otherwise an error wrapping
@@ -83,7 +113,10 @@ func (a *RestoreAccounts) Lookup(ctx context.Context, accountID string, list boo
 	case !list:
 		return restore.Account{ID: accountID, Name: accountID}, nil
 	}
-	dir, err := a.Reader.ListAccounts(ctx, callerOf(ctx).Credentials)
+	dir, listedNow, err := a.directory(ctx, false)
+	if err == nil && !listedNow && !slices.ContainsFunc(dir.Accounts, func(m Account) bool { return m.ID == accountID && m.Joined() }) {
+		dir, _, err = a.directory(ctx, true) // a member that joined since the listing was kept
+	}
 	if err != nil {
 		if all {
 			return restore.Account{}, fmt.Errorf("account %s: listing the Resource Directory: %w", accountID, err)
