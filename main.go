@@ -111,7 +111,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			f.logger.Error("cannot listen", "port", port, "error", err.Error())
 			return exitFailed
 		}
-		f.logger.Info("custom runtime listening", "port", port)
+		_, actual, _ := net.SplitHostPort(ln.Addr().String()) // port 0 picks a free one
+		f.logger.Info("custom runtime listening", "port", actual)
 		opts := runtimeOptions(out, f.logger)
 		opts.Paths = map[string]http.Handler{restore.ActionsPath: f.serveActions()}
 		if err := fcruntime.ServeListener(ctx, ln, adapt(f), opts); err != nil && !errors.Is(err, context.Canceled) {

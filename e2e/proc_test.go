@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"os/exec"
 	"slices"
 	"strings"
@@ -188,32 +187,21 @@ func withoutIDs(t *testing.T, alerts []alert.Alert) []alert.Alert {
 	return out
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
-// startServe starts `main serve` on a free port and waits, bounded, until it listens; it returns the
-// server's base URL.
+// startServe starts `main serve` on a port the system picks (FC_CUSTOM_LISTEN_PORT=0), and waits,
+// bounded, for its "custom runtime listening" line, which names the port; it returns the server's base
+// URL. (A port found free beforehand could be taken by another test's server before the binary binds it.)
 func (e *world) startServe() (string, *proc) {
 	t := e.t
 	t.Helper()
-	port := freePort(t)
-	e.vars["FC_CUSTOM_LISTEN_PORT"] = port
+	e.vars["FC_CUSTOM_LISTEN_PORT"] = "0"
 	p := e.startProc("serve")
 	deadline := time.Now().Add(maxWait)
 	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://127.0.0.1:" + port, p
+		for line := range strings.Lines(string(p.stdout.Bytes())) {
+			var rec struct{ Msg, Port string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "custom runtime listening" && rec.Port != "" && rec.Port != "0" {
+				return "http://127.0.0.1:" + rec.Port, p
+			}
 		}
 		select {
 		case <-p.done:
@@ -221,7 +209,7 @@ func (e *world) startServe() (string, *proc) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("main serve did not listen on %s: %v", port, err)
+			t.Fatalf("main serve did not say it listens:\nstdout:\n%s", p.stdout.Bytes())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
