@@ -245,3 +245,26 @@ func TestReadmePathsExist(t *testing.T) {
 		t.Errorf("%s: %d paths checked, want the 20 or more it names", readmePath, checked)
 	}
 }
+
+// TestDocAnchors: every in-page link (#anchor) of the README and docs/design.md names a heading of its
+// page, by GitHub's rule (lower case, punctuation dropped, spaces to hyphens).
+func TestDocAnchors(t *testing.T) {
+	heading := regexp.MustCompile(`(?m)^#+\s+(.*)$`)
+	link := regexp.MustCompile(`\]\(#([^)]+)\)`)
+	punct := regexp.MustCompile(`[^\p{L}\p{N}_\- ]`)
+	for _, name := range []string{"README.md", "docs/design.md"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anchors := map[string]bool{}
+		for _, m := range heading.FindAllStringSubmatch(string(b), -1) {
+			anchors[strings.ReplaceAll(punct.ReplaceAllString(strings.ToLower(strings.TrimSpace(m[1])), ""), " ", "-")] = true
+		}
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			if !anchors[m[1]] {
+				t.Errorf("%s links to #%s, which is no heading of it", name, m[1])
+			}
+		}
+	}
+}
