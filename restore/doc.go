@@ -48,13 +48,15 @@
 // person is told to click again. A restore call, once made, is seen through (up to RestoreTimeout)
 // however late, and its outcome is posted to response_url before the function answers: abandoning it
 // would leave the person not knowing whether the item is back. On one instance, clicks on the same
-// item take turns, so that the second one finds the item restored.
+// item take turns, so that the second one finds the item restored. The audit is posted within what is
+// left of the budget (at least auditGrace), so that no channel holds the answer past Slack's wait.
 //
 // # What is uncertain
 //
 // The IMS recycle-bin pages document no error code. The flow takes an item as "not in the bin" on an
-// EntityNotExist.* code or an HTTP 404, and on nothing else: any other answer is a failure shown to the
-// person with its code, never guessed into "already restored" or "purged". Whether a restored
+// EntityNotExist.* code or an HTTP 404 without a code, and on nothing else: any other answer (a 404
+// with another code too) is a failure shown to the person with its code, never guessed into "already
+// restored" or "purged"; a restore call answering "not found" sends the flow back to the bin first. Whether a restored
 // AccessKey comes back enabled, and whether restoring a user restores its AccessKeys, is not documented
 // either: the messages say to check.
 //
