@@ -63,7 +63,13 @@ type overrides struct {
 
 // overrideFields are the fields of an object of overrides, matched exactly (JSON decoding into a struct
 // would also take "DRYRUN" or "Users").
-var overrideFields = map[string]bool{"users": true, "thresholds": true, "mode": true, "dryRun": true, "now": true, "accounts": true}
+var overrideFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range overrideTable {
+		m[f.name] = true
+	}
+	return m
+}()
 
 // timerFields are the fields of a timer event that are read; the others are ignored.
 var timerFields = map[string]bool{"triggerTime": true, "triggerName": true, "payload": true}
@@ -222,91 +228,105 @@ func overridesFrom(m members, allowNow bool) (overrides, error) {
 		return o, fmt.Errorf("unknown field %s%s (allowed: users, thresholds, mode, dryRun, now, accounts)", strings.Join(unknown, ", "), more)
 	}
 	// A field set to null is a mistake, not a way to ask for the configured value: leaving the field
-	// out is. Each is named, in a fixed order.
-	for _, f := range []struct{ name, want string }{
-		{"users", "an array of RAM user names, principal names or IDs"},
-		{"accounts", "an array of account IDs"},
-		{"thresholds", "an array of numbers (days) or strings like \"36h\""},
-		{"mode", "\"crossing\" or \"digest\""},
-		{"dryRun", "true or false"},
-		{"now", "an RFC 3339 string"},
-	} {
+	// out is. Each is named, in the table's order.
+	for _, f := range overrideTable {
 		if raw, ok := m.values[f.name]; ok && string(raw) == "null" {
 			return o, fmt.Errorf("%s is null: want %s, or leave the field out for the configured value", f.name, f.want)
 		}
 	}
-	if raw := m.values["users"]; present(raw) {
-		users, err := decodeUsers(raw)
-		if err != nil {
-			return o, err
-		}
-		o.Users = users
-	}
-	if raw := m.values["accounts"]; present(raw) {
-		accounts, err := decodeAccounts(raw)
-		if err != nil {
-			return o, err
-		}
-		o.Accounts = accounts
-	}
-	if raw := m.values["thresholds"]; present(raw) {
-		var thresholds []time.Duration
-		n, err := eachItem(raw, alert.MaxThresholds, func(i int, item json.RawMessage) error {
-			if string(item) == "null" {
-				return fmt.Errorf("thresholds[%d] is null: want a number of days or a string like \"36h\"", i)
+	for _, f := range overrideTable {
+		if raw := m.values[f.name]; present(raw) {
+			if err := f.decode(&o, raw, allowNow); err != nil {
+				return o, err
 			}
-			d, err := decodeThreshold(item)
-			if err != nil {
-				return fmt.Errorf("thresholds[%d]: %w", i, err)
-			}
-			thresholds = append(thresholds, d)
-			return nil
-		})
-		switch {
-		case errors.Is(err, errNotArray):
-			return o, errors.New("thresholds must be an array of numbers (days) or strings like \"36h\"")
-		case errors.Is(err, errTooMany):
-			return o, fmt.Errorf("thresholds has more than %d items (at most %d)", alert.MaxThresholds, alert.MaxThresholds)
-		case err != nil:
-			return o, err
-		case n == 0:
-			return o, errors.New("thresholds must not be empty")
 		}
-		o.Thresholds = alert.Normalize(thresholds)
 	}
-	if raw := m.values["mode"]; present(raw) {
+	return o, nil
+}
+
+// overrideField is one field of an object of overrides: what it wants, and how it is decoded into o.
+type overrideField struct {
+	name, want string
+	decode     func(o *overrides, raw json.RawMessage, allowNow bool) error
+}
+
+// overrideTable are the fields of an object of overrides, in the order they are checked.
+var overrideTable = []overrideField{
+	{"users", "an array of RAM user names, principal names or IDs", func(o *overrides, raw json.RawMessage, _ bool) (err error) {
+		o.Users, err = decodeUsers(raw)
+		return err
+	}},
+	{"accounts", "an array of account IDs", func(o *overrides, raw json.RawMessage, _ bool) (err error) {
+		o.Accounts, err = decodeAccounts(raw)
+		return err
+	}},
+	{"thresholds", "an array of numbers (days) or strings like \"36h\"", func(o *overrides, raw json.RawMessage, _ bool) (err error) {
+		o.Thresholds, err = decodeThresholds(raw)
+		return err
+	}},
+	{"mode", "\"crossing\" or \"digest\"", func(o *overrides, raw json.RawMessage, _ bool) error {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return o, errors.New("mode must be a string: crossing or digest")
+			return errors.New("mode must be a string: crossing or digest")
 		}
 		mode, err := alert.ParseMode(s)
 		if err != nil {
-			return o, fmt.Errorf("mode: %w", err)
+			return fmt.Errorf("mode: %w", err)
 		}
 		o.Mode = mode
-	}
-	if raw := m.values["dryRun"]; present(raw) {
+		return nil
+	}},
+	{"dryRun", "true or false", func(o *overrides, raw json.RawMessage, _ bool) error {
 		var b bool
 		if err := json.Unmarshal(raw, &b); err != nil {
-			return o, errors.New("dryRun must be true or false")
+			return errors.New("dryRun must be true or false")
 		}
 		o.DryRun = &b
-	}
-	if raw := m.values["now"]; present(raw) {
+		return nil
+	}},
+	{"now", "an RFC 3339 string", func(o *overrides, raw json.RawMessage, allowNow bool) error {
 		if !allowNow {
-			return o, errors.New("now is not allowed in a timer trigger's payload: the trigger time is the run's time")
+			return errors.New("now is not allowed in a timer trigger's payload: the trigger time is the run's time")
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return o, errors.New("now must be an RFC 3339 string")
+			return errors.New("now must be an RFC 3339 string")
 		}
 		t, err := parseTime("now", s)
 		if err != nil {
-			return o, err
+			return err
 		}
 		o.Now = &t
+		return nil
+	}},
+}
+
+// decodeThresholds decodes the thresholds override: a non-empty array of at most alert.MaxThresholds
+// numbers of days or duration strings, normalized.
+func decodeThresholds(raw json.RawMessage) ([]time.Duration, error) {
+	var thresholds []time.Duration
+	n, err := eachItem(raw, alert.MaxThresholds, func(i int, item json.RawMessage) error {
+		if string(item) == "null" {
+			return fmt.Errorf("thresholds[%d] is null: want a number of days or a string like \"36h\"", i)
+		}
+		d, err := decodeThreshold(item)
+		if err != nil {
+			return fmt.Errorf("thresholds[%d]: %w", i, err)
+		}
+		thresholds = append(thresholds, d)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotArray):
+		return nil, errors.New("thresholds must be an array of numbers (days) or strings like \"36h\"")
+	case errors.Is(err, errTooMany):
+		return nil, fmt.Errorf("thresholds has more than %d items (at most %d)", alert.MaxThresholds, alert.MaxThresholds)
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, errors.New("thresholds must not be empty")
 	}
-	return o, nil
+	return alert.Normalize(thresholds), nil
 }
 
 // decodeUsers decodes the users override: a non-empty array of at most MaxUsers strings.
