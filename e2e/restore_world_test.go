@@ -81,6 +81,11 @@ func newRestoreWorld(t *testing.T) *restoreWorld {
 	return e
 }
 
+// aliceButton is the signed value of the Restore button of alice's key.
+func (e *restoreWorld) aliceButton() string {
+	return e.button(restore.Target{UserID: aliceID, AccessKeyID: aliceKey, AlertID: aliceAlert})
+}
+
 // button returns the signed value of the Restore button of t (the function's own account).
 func (e *restoreWorld) button(tg restore.Target) string {
 	e.t.Helper()
