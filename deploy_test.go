@@ -393,9 +393,12 @@ func TestDeployServerlessDevs(t *testing.T) {
 			[]string{"make", "preview", "S=" + w.bin}, "env('RAM_USERS') not found"},
 		{"make invoke, ACCESS of no alias", append(envList(minimum), "ACCESS=staging"), []string{"make", "invoke", "S=" + w.bin},
 			"Not found access: staging"},
-		// Nor does the restore function deploy without its own role.
+		// Nor does the restore function deploy without its own role, or without the Slack app's values.
 		{"make deploy RESTORE_ENABLED=true without RESTORE_ROLE_ARN", envList(minimum), []string{"make", "deploy", "RESTORE_ENABLED=true", "S=" + w.bin},
 			"env('RESTORE_ROLE_ARN') not found"},
+		{"make deploy RESTORE_ENABLED=true without SLACK_SIGNING_SECRET", append(envList(minimum), "RESTORE_ROLE_ARN="+everything["RESTORE_ROLE_ARN"],
+			"RESTORE_TOKEN_SECRET="+everything["RESTORE_TOKEN_SECRET"], "SLACK_TEAM_ID=T0DEPLOY01", "SLACK_APP_ID=A0DEPLOY01", "RESTORE_ALLOWED_USERS=U0ALICE01"),
+			[]string{"make", "deploy", "RESTORE_ENABLED=true", "S=" + w.bin}, "env('SLACK_SIGNING_SECRET') not found"},
 	}
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {

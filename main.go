@@ -60,7 +60,7 @@ With FC_RUNTIME_API set, main serves the Function Compute go1 runtime API instea
 SLACK_SIGNING_SECRET set it also answers Slack's clicks on its Restore buttons: FC HTTP trigger events on
 the go1 runtime, POST /slack/actions on the custom runtime.
 
-Events: a timer event {"triggerTime":"2026-11-30T09:00:00Z","triggerName":"daily","payload":""}, or
+Events: a timer event {"triggerTime":"2026-11-30T01:00:00Z","triggerName":"daily-check","payload":""}, or
 manual overrides {"users":["alice"],"thresholds":[7,"36h"],"mode":"digest","dryRun":true,
 "now":"2026-11-30T09:00:00Z","accounts":["1000000000000001"]}, at most 1 MiB. Configuration comes from environment variables (see
 README.md).

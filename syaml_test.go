@@ -409,7 +409,11 @@ func TestSRestoreYaml(t *testing.T) {
 	}
 	want := map[string]string{}
 	for _, v := range config.Vars(channels.All) {
-		if !v.Credential && !v.AlertOnly {
+		switch {
+		case v.Credential || v.AlertOnly:
+		case v.RestoreRequired:
+			want[v.Name] = "${env('" + v.Name + "')}" // no default: the deploy stops without it
+		default:
 			want[v.Name] = sYamlValue(v)
 		}
 	}

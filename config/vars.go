@@ -24,7 +24,7 @@ func Vars(specs []notify.Spec) []env.Var {
 	}
 	vars = append(vars, tail...)
 	for _, v := range restore.Vars {
-		vars = append(vars, env.Var{Name: v.Name, Default: v.Default, Help: v.Help, Secret: v.Secret, RestoreOnly: v.RestoreOnly})
+		vars = append(vars, env.Var{Name: v.Name, Default: v.Default, Help: v.Help, Secret: v.Secret, RestoreOnly: v.RestoreOnly, RestoreRequired: v.Required})
 	}
 	return vars
 }

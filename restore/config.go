@@ -50,16 +50,18 @@ type Var struct {
 	// RestoreOnly is true for a variable only the restore function reads; false for one both functions
 	// read (RESTORE_TOKEN_SECRET).
 	RestoreOnly bool
+	// Required is true for a variable the restore function needs (a deploy of it stops without).
+	Required bool
 }
 
 // Vars lists the variables LoadConfig reads, for the configuration reference and the s.yaml wiring.
 // SLACK_API_URL is the alert function's variable too and is not repeated here.
 var Vars = []Var{
-	{Name: "RESTORE_TOKEN_SECRET", Secret: true, Help: "signs the Restore buttons (both functions, at least 32 characters: `openssl rand -base64 32`); unset: no buttons"},
-	{Name: "SLACK_SIGNING_SECRET", Secret: true, RestoreOnly: true, Help: "the Slack app's signing secret; set only on the restore function, where it turns restore on"},
-	{Name: "SLACK_TEAM_ID", RestoreOnly: true, Help: "the Slack workspace ID (`T…`) whose clicks are taken (restore function)"},
-	{Name: "SLACK_APP_ID", RestoreOnly: true, Help: "the Slack app ID (`A…`) whose clicks are taken (restore function)"},
-	{Name: "RESTORE_ALLOWED_USERS", RestoreOnly: true, Help: "comma-separated Slack user IDs (`U…`) who may restore (restore function; required there)"},
+	{Name: "RESTORE_TOKEN_SECRET", Secret: true, Required: true, Help: "signs the Restore buttons (both functions, at least 32 characters: `openssl rand -base64 32`); unset: no buttons"},
+	{Name: "SLACK_SIGNING_SECRET", Secret: true, RestoreOnly: true, Required: true, Help: "the Slack app's signing secret; set only on the restore function, where it turns restore on"},
+	{Name: "SLACK_TEAM_ID", RestoreOnly: true, Required: true, Help: "the Slack workspace ID (`T…`) whose clicks are taken (restore function)"},
+	{Name: "SLACK_APP_ID", RestoreOnly: true, Required: true, Help: "the Slack app ID (`A…`) whose clicks are taken (restore function)"},
+	{Name: "RESTORE_ALLOWED_USERS", RestoreOnly: true, Required: true, Help: "comma-separated Slack user IDs (`U…`) who may restore (restore function; required there)"},
 	{Name: "MEMBER_RESTORE_ROLE_NAME", Default: DefaultMemberRoleName, RestoreOnly: true, Help: "the RAM role the restore function assumes (STS `AssumeRole`) in a member account of `ACCOUNTS` to restore there"},
 }
 

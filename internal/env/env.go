@@ -22,6 +22,9 @@ type Var struct {
 	// schedule), the restore function alone (the Slack app's signing secret), or, with neither, both
 	// (the channels, the endpoints).
 	AlertOnly, RestoreOnly bool
+	// RestoreRequired is true for a variable the restore function cannot work without: s.restore.yaml
+	// gives it no default, so that its deploy stops when it is not set.
+	RestoreRequired bool
 	// Required is true for a channel's variable that must be set whenever the channel is configured
 	// (its first variable is set).
 	Required bool
