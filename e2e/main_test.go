@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -42,12 +41,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool returns the go command: the one in PATH, else the one of the toolchain that built the test.
+// goTool returns the go command: the one in PATH, else the one in GOROOT.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	if root := os.Getenv("GOROOT"); root != "" {
+		return filepath.Join(root, "bin", "go")
+	}
+	return "go" // not found: the command's error says so
 }
 
 // goBuild builds the function (mainPackage) into out, offline: with GOPROXY=off, every module it needs
