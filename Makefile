@@ -43,9 +43,10 @@ test: $(NPM_STAMP) ## gofmt, go vet and every test with the race detector (what 
 golden: $(NPM_STAMP) ## rewrite the golden files (every package's testdata/, the README's configuration table) after a deliberate change
 	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
+# The demo's binary is built for this machine, and outside target/, which s.yaml deploys whole.
 demo: ## the main job end to end, offline, on the sample data in testdata/ (the function built for this machine)
-	CGO_ENABLED=0 $(GO) build -trimpath -o target/host/main .
-	$(GO) run ./cmd/demo -bin target/host/main -fixtures testdata/sample-users.json
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/main .
+	$(GO) run ./cmd/demo -bin bin/main -fixtures testdata/sample-users.json
 
 bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -p 1 ./...

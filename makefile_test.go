@@ -76,6 +76,18 @@ func TestMakefileServerlessDevs(t *testing.T) {
 	}
 }
 
+// TestMakefileDemoLeavesTargetAlone: make demo builds its binary outside target/, the code folder
+// s.yaml deploys whole: a demo run before a deploy must not put a second binary in the function's code.
+func TestMakefileDemoLeavesTargetAlone(t *testing.T) {
+	out, err := exec.Command("make", "-n", "--no-print-directory", "demo").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n demo: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "go build") || strings.Contains(string(out), "target/") {
+		t.Errorf("make -n demo:\n%s\nwant a build of the function outside target/", out)
+	}
+}
+
 // TestMakefileGoldenPkgs checks that the Makefile's GOLDEN_PKGS (what make golden runs with -update)
 // names every package that has golden files (*.golden, or files under testdata/golden/), and only
 // packages whose tests take -update: their test files import internal/golden or notify/notifytest,

@@ -9,8 +9,8 @@
 // same binary as the restore function (restore.go): alice's key in the management account, then dan's
 // in the member dev, through the restorer role there.
 //
-// Usage: go run ./cmd/demo -bin target/host/main -fixtures testdata/sample-users.json (make demo builds
-// the function for this machine at target/host/main; target/main is the linux/amd64 one FC runs)
+// Usage: go run ./cmd/demo -bin bin/main -fixtures testdata/sample-users.json (make demo builds
+// the function for this machine at bin/main; target/main is the linux/amd64 one FC runs)
 package main
 
 import (
@@ -44,7 +44,7 @@ const (
 )
 
 func main() {
-	bin := flag.String("bin", "target/host/main", "the function binary, built for this machine (make demo builds it)")
+	bin := flag.String("bin", "bin/main", "the function binary, built for this machine (make demo builds it)")
 	fixtures := flag.String("fixtures", "testdata/sample-users.json", "the sample users and their recycle bins")
 	sched := flag.String("schedule", "CRON_TZ=Asia/Shanghai 0 0 9 * * *", "SCHEDULE of the demo's daily trigger")
 	zone := flag.String("timezone", "Asia/Shanghai", "TIMEZONE for dates shown to people")
