@@ -30,7 +30,9 @@ S_TEMPLATE := $(if $(filter true,$(RESTORE_ENABLED)), -t s.restore.yaml)
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
+# target/ is the code folder s.yaml deploys whole: it is emptied first, so that it holds the binary alone.
 build: ## static, stripped linux/amd64 binary at target/main (what s.yaml deploys)
+	rm -rf target
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags="-s -w" -o target/main .
 	@ls -l target/main | awk '{printf "target/main: %.1f MB\n", $$5/1e6}'
 

@@ -86,6 +86,12 @@ func TestMakefileDemoLeavesTargetAlone(t *testing.T) {
 	if !strings.Contains(string(out), "go build") || strings.Contains(string(out), "target/") {
 		t.Errorf("make -n demo:\n%s\nwant a build of the function outside target/", out)
 	}
+	// And make build (s.yaml's pre-deploy action) empties target/ first: nothing left there by anything
+	// else is deployed beside the binary.
+	out, err = exec.Command("make", "-n", "--no-print-directory", "build").CombinedOutput()
+	if lines := strings.Split(string(out), "\n"); err != nil || lines[0] != "rm -rf target" {
+		t.Errorf("make -n build = %v:\n%s\nwant it to start with rm -rf target", err, out)
+	}
 }
 
 // TestMakefileGoldenPkgs checks that the Makefile's GOLDEN_PKGS (what make golden runs with -update)
