@@ -50,7 +50,7 @@ demo: ## the main job end to end, offline, on the sample data in testdata/ (the 
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/main .
 	$(GO) run ./cmd/demo -bin bin/main -fixtures testdata/sample-users.json
 
-bench: ## benchmarks: start-up, 1,000 and 5,000 users, throttling, memory
+bench: ## benchmarks: start-up, 1,000 and 5,000 users, many accounts, throttling, memory, restore clicks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -p 1 ./...
 
 deploy: $(S_DEPS) ## s deploy: builds target/main (s.yaml's pre-deploy action), then deploys it (RESTORE_ENABLED=true: the restore function too)
@@ -63,7 +63,7 @@ preview: $(S_DEPS) ## the same digest run as a dry run: shows what would be post
 	$(S) invoke -e '{"mode":"digest","dryRun":true}' -a "$(ACCESS)"
 
 clean: ## remove build output
-	rm -rf target
+	rm -rf target bin
 
 # npm ci installs the pinned Serverless Devs (package-lock.json) and writes this file; nothing is
 # fetched while it is newer than the lock file.
