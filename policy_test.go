@@ -210,18 +210,8 @@ func TestPoliciesNameWhatTheCodeCalls(t *testing.T) {
 			t.Fatalf("RAM_USERS=%s: Handle() = %v, errors %+v, accounts %+v; want both accounts read", ramUsers, err, res.Errors, res.Accounts)
 		}
 	}
-	for _, tc := range []struct{ account, policy string }{{home, "deploy/ram-policy.json"}, {member, "deploy/member-policy.json"}} {
-		allowed, _ := policyActions(t, tc.policy)
-		var called []string
-		for action := range api.Stats(tc.account).Calls {
-			called = append(called, ramAction(action))
-		}
-		slices.Sort(called)
-		called = slices.Compact(called)
-		if diff := cmp.Diff(allowed, called); diff != "" {
-			t.Errorf("account %s: %s allows (-) / the function calls (+):\n%s", tc.account, tc.policy, diff)
-		}
-	}
+	checkPolicyIsCalls(t, api, home, "deploy/ram-policy.json", "the function")
+	checkPolicyIsCalls(t, api, member, "deploy/member-policy.json", "the function")
 }
 
 // ramAction is the RAM action of an API action the function calls: RAM's and IMS's are ram:, the others
@@ -356,16 +346,22 @@ func TestRestorePoliciesNameWhatTheCodeCalls(t *testing.T) {
 			t.Errorf("account %s: alice has %d live keys, want the restored one", id, len(u.AccessKeys))
 		}
 	}
-	for _, tc := range []struct{ account, policy string }{{home, "deploy/restore-policy.json"}, {member, "deploy/member-restorer-policy.json"}} {
-		allowed, _ := policyActions(t, tc.policy)
-		var called []string
-		for action := range api.Stats(tc.account).Calls {
-			called = append(called, ramAction(action))
-		}
-		slices.Sort(called)
-		called = slices.Compact(called)
-		if diff := cmp.Diff(allowed, called); diff != "" {
-			t.Errorf("account %s: %s allows (-) / the restore function calls (+):\n%s", tc.account, tc.policy, diff)
-		}
+	checkPolicyIsCalls(t, api, home, "deploy/restore-policy.json", "the restore function")
+	checkPolicyIsCalls(t, api, member, "deploy/member-restorer-policy.json", "the restore function")
+}
+
+// checkPolicyIsCalls fails unless the RAM actions policy allows are exactly those of the calls api saw in
+// account: nothing called that the policy does not allow, nothing allowed that who never calls.
+func checkPolicyIsCalls(t *testing.T, api *ramfake.Server, account, policy, who string) {
+	t.Helper()
+	allowed, _ := policyActions(t, policy)
+	var called []string
+	for action := range api.Stats(account).Calls {
+		called = append(called, ramAction(action))
+	}
+	slices.Sort(called)
+	called = slices.Compact(called)
+	if diff := cmp.Diff(allowed, called); diff != "" {
+		t.Errorf("account %s: %s allows (-) / %s calls (+):\n%s", account, policy, who, diff)
 	}
 }
